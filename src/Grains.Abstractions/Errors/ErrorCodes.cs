@@ -1,0 +1,60 @@
+namespace DmVoice.Abstractions;
+
+/// <summary>
+/// The stable error codes shared by grains, gateway and clients. This class is the one source of
+/// truth: docs/API.md lists the same codes with their HTTP status.
+/// </summary>
+public static class ErrorCodes
+{
+    /// <summary>The request is well formed but a value is invalid (bad id, too long, out of range).</summary>
+    public const string ValidationFailed = "validation_failed";
+
+    /// <summary>The body is not valid JSON or has the wrong types.</summary>
+    public const string MalformedRequest = "malformed_request";
+
+    /// <summary>The body is larger than the limit.</summary>
+    public const string PayloadTooLarge = "payload_too_large";
+
+    /// <summary>The DM does not exist or the caller is not a member (the two look the same).</summary>
+    public const string DmNotFound = "dm_not_found";
+
+    /// <summary>The DM already has the maximum number of members.</summary>
+    public const string DmFull = "dm_full";
+
+    /// <summary>The operation needs a group DM (1:1 DMs have fixed members).</summary>
+    public const string NotGroupDm = "not_group_dm";
+
+    /// <summary>The user named in the path is not a member of the DM.</summary>
+    public const string MemberNotFound = "member_not_found";
+
+    /// <summary>The caller may see the DM but not do this (e.g. only the owner removes others).</summary>
+    public const string Forbidden = "forbidden";
+
+    /// <summary>The caller is not a participant of the DM's call.</summary>
+    public const string NotInCall = "not_in_call";
+
+    /// <summary>The DM has no live call.</summary>
+    public const string NoActiveCall = "no_active_call";
+
+    /// <summary>The caller is not being rung for the DM's call.</summary>
+    public const string NotRinging = "not_ringing";
+
+    /// <summary>Too many requests of this kind; retry after the given delay.</summary>
+    public const string RateLimited = "rate_limited";
+
+    /// <summary>No or an invalid bearer token.</summary>
+    public const string Unauthorized = "unauthorized";
+
+    /// <summary>The route does not exist.</summary>
+    public const string NotFound = "not_found";
+
+    /// <summary>Something failed on our side; the request may be retried.</summary>
+    public const string InternalError = "internal_error";
+
+    /// <summary>Every code above, for documentation and tests.</summary>
+    public static IReadOnlyList<string> All { get; } =
+    [
+        ValidationFailed, MalformedRequest, PayloadTooLarge, DmNotFound, DmFull, NotGroupDm, MemberNotFound,
+        Forbidden, NotInCall, NoActiveCall, NotRinging, RateLimited, Unauthorized, NotFound, InternalError,
+    ];
+}

@@ -1,0 +1,18 @@
+namespace DmVoice.Abstractions;
+
+/// <summary>
+/// The SignalR client method names, one source of truth for the hub, the tests and docs/API.md.
+/// </summary>
+public static class VoiceEventNames
+{
+    public const string CallStarted = "dmVoiceCallStarted";
+    public const string UserJoined = "dmVoiceUserJoined";
+    public const string UserLeft = "dmVoiceUserLeft";
+    public const string UserUpdated = "dmVoiceUserUpdated";
+    public const string CallEnded = "dmVoiceCallEnded";
+    public const string RingStarted = "dmVoiceRingStarted";
+    public const string RingStopped = "dmVoiceRingStopped";
+
+    public static IReadOnlyList<string> All { get; } =
+        [CallStarted, UserJoined, UserLeft, UserUpdated, CallEnded, RingStarted, RingStopped];
+}

@@ -1,0 +1,58 @@
+namespace DmVoice.Abstractions;
+
+/// <summary>
+/// A DM's call (key: DM group id): participants, their voice state, ringing and history.
+/// Joins come only through <see cref="IUserVoiceGrain"/>, which enforces one call per user.
+/// This grain never calls <see cref="IDmGroupGrain"/>: membership is pushed to it, so the two
+/// cannot wait on each other.
+/// </summary>
+[Alias("DmVoice.IDmCallGrain")]
+public interface IDmCallGrain : IGrainWithStringKey
+{
+    /// <summary>Membership as the DM group grain knows it; members who left are removed from call and ring.</summary>
+    [Alias("SyncMembers")]
+    Task SyncMembers(IReadOnlyList<string> memberIds, bool isGroup);
+
+    /// <summary>Adds the user to the call, starting it (and ringing the others) when nobody is in it.</summary>
+    /// <param name="session">The user grain's join counter, echoed back when the user is removed.</param>
+    [Alias("Join")]
+    Task<JoinResult> Join(string userId, JoinRequest request, long session);
+
+    /// <summary>Removes the user from the call. Returns false when the user was not in it.</summary>
+    [Alias("Leave")]
+    Task<bool> Leave(string userId, string reason);
+
+    [Alias("UpdateState")]
+    Task<VoiceParticipant> UpdateState(string userId, VoiceStatePatch patch);
+
+    [Alias("GetPresence")]
+    Task<CallPresence> GetPresence(string requesterId);
+
+    /// <summary>Rings members again (default: every member neither in the call nor ringing).</summary>
+    [Alias("Ring")]
+    Task<IReadOnlyList<RingingEntry>> Ring(string requesterId, IReadOnlyList<string>? recipientIds);
+
+    /// <summary>The recipient declines on all devices; the caller is told.</summary>
+    [Alias("Decline")]
+    Task Decline(string userId);
+
+    /// <summary>The recipient silences the ring on all devices; not a decline.</summary>
+    [Alias("Dismiss")]
+    Task Dismiss(string userId);
+
+    /// <summary>A participant stops ringing others.</summary>
+    [Alias("StopRinging")]
+    Task StopRinging(string requesterId, IReadOnlyList<string> recipientIds);
+
+    /// <summary>Finished calls, newest first.</summary>
+    [Alias("GetHistory")]
+    Task<IReadOnlyList<CallRecord>> GetHistory(string requesterId, int limit, DateTimeOffset? before);
+
+    /// <summary>Ends the live call at once (the media room is gone).</summary>
+    [Alias("EndCall")]
+    Task EndCall(string reason);
+
+    /// <summary>Runs whatever deadline (ring timeout, empty-call grace) is due. Called by the grain's own timer.</summary>
+    [Alias("ProcessDeadlines")]
+    Task ProcessDeadlines();
+}

@@ -1,0 +1,67 @@
+namespace DmVoice.Abstractions;
+
+/// <summary>
+/// Where a user's one active call is. Kind is <see cref="CallKinds.Dm"/> today; a voice channel
+/// becomes another kind without changing the one-call rule.
+/// </summary>
+[GenerateSerializer, Immutable]
+[Alias("DmVoice.CallContext")]
+public sealed record CallContext(
+    [property: Id(0)] string Kind,
+    [property: Id(1)] string Id)
+{
+    public static CallContext Dm(string dmGroupId) => new(CallKinds.Dm, dmGroupId);
+}
+
+public static class CallKinds
+{
+    public const string Dm = "dm";
+}
+
+/// <summary>A recipient being rung: every device of the user rings until <c>ExpiresAt</c>.</summary>
+[GenerateSerializer, Immutable]
+[Alias("DmVoice.RingingEntry")]
+public sealed record RingingEntry(
+    [property: Id(0)] string UserId,
+    [property: Id(1)] string RingId,
+    [property: Id(2)] DateTimeOffset ExpiresAt);
+
+/// <summary>Who is in a DM's call and who is being rung. <c>CallId</c> is null when no call is live.</summary>
+[GenerateSerializer, Immutable]
+[Alias("DmVoice.CallPresence")]
+public sealed record CallPresence(
+    [property: Id(0)] string DmGroupId,
+    [property: Id(1)] string? CallId,
+    [property: Id(2)] DateTimeOffset? StartedAt,
+    [property: Id(3)] string? StartedBy,
+    [property: Id(4)] IReadOnlyList<VoiceParticipant> Participants,
+    [property: Id(5)] IReadOnlyList<RingingEntry> Ringing,
+    [property: Id(6)] long Version);
+
+/// <summary>How one member took part in a finished call.</summary>
+[GenerateSerializer, Immutable]
+[Alias("DmVoice.MemberOutcome")]
+public sealed record MemberOutcome(
+    [property: Id(0)] string UserId,
+    [property: Id(1)] string Outcome);
+
+/// <summary>The history record a finished call leaves behind.</summary>
+[GenerateSerializer, Immutable]
+[Alias("DmVoice.CallRecord")]
+public sealed record CallRecord(
+    [property: Id(0)] string CallId,
+    [property: Id(1)] string DmGroupId,
+    [property: Id(2)] string StartedBy,
+    [property: Id(3)] DateTimeOffset StartedAt,
+    [property: Id(4)] DateTimeOffset EndedAt,
+    [property: Id(5)] long DurationMs,
+    [property: Id(6)] string EndReason,
+    [property: Id(7)] IReadOnlyList<string> Participants,
+    [property: Id(8)] IReadOnlyList<MemberOutcome> Outcomes);
+
+/// <summary>What a client needs after it (re)connects: its own call and every live call in its DMs.</summary>
+[GenerateSerializer, Immutable]
+[Alias("DmVoice.MyVoiceOverview")]
+public sealed record MyVoiceOverview(
+    [property: Id(0)] CallContext? ActiveCall,
+    [property: Id(1)] IReadOnlyList<CallPresence> LiveCalls);
