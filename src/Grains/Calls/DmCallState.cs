@@ -1,0 +1,68 @@
+namespace DmVoice.Grains.Calls;
+
+[GenerateSerializer]
+[Alias("DmVoice.DmCallState")]
+public sealed class DmCallState
+{
+    /// <summary>False until the DM group grain has pushed membership: the DM does not exist yet.</summary>
+    [Id(0)] public bool Known { get; set; }
+    [Id(1)] public List<string> Members { get; set; } = [];
+    [Id(2)] public bool IsGroup { get; set; }
+
+    /// <summary>Bumped on every change and never reset, so it orders events across calls of one DM.</summary>
+    [Id(3)] public long Version { get; set; }
+    [Id(4)] public LiveCallState? Call { get; set; }
+    [Id(5)] public bool ReminderRegistered { get; set; }
+}
+
+[GenerateSerializer]
+[Alias("DmVoice.LiveCallState")]
+public sealed class LiveCallState
+{
+    [Id(0)] public string CallId { get; set; } = string.Empty;
+    [Id(1)] public DateTimeOffset StartedAt { get; set; }
+    [Id(2)] public string StartedBy { get; set; } = string.Empty;
+    [Id(3)] public List<ParticipantState> Participants { get; set; } = [];
+    [Id(4)] public List<RingState> Rings { get; set; } = [];
+
+    /// <summary>Per member: how they took part so far (ring outcomes, started, joined).</summary>
+    [Id(5)] public Dictionary<string, string> Outcomes { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Everyone who was in the call at some point, in order of first join.</summary>
+    [Id(6)] public List<string> EverJoined { get; set; } = [];
+
+    /// <summary>Set while the call is empty: it ends when the grace after this runs out.</summary>
+    [Id(7)] public DateTimeOffset? EmptySince { get; set; }
+
+    public ParticipantState? FindParticipant(string userId) => Participants.Find(p => p.Voice.UserId == userId);
+
+    public RingState? FindRing(string userId) => Rings.Find(r => r.Entry.UserId == userId);
+}
+
+[GenerateSerializer]
+[Alias("DmVoice.ParticipantState")]
+public sealed class ParticipantState
+{
+    [Id(0)] public required VoiceParticipant Voice { get; set; }
+
+    /// <summary>The user grain's join counter, echoed back when the user is removed from the call.</summary>
+    [Id(1)] public long Session { get; set; }
+}
+
+[GenerateSerializer]
+[Alias("DmVoice.RingState")]
+public sealed class RingState
+{
+    [Id(0)] public required RingingEntry Entry { get; set; }
+
+    /// <summary>Silenced by the recipient: their devices stop, the others still see it ring until it expires.</summary>
+    [Id(1)] public bool Dismissed { get; set; }
+}
+
+[GenerateSerializer]
+[Alias("DmVoice.CallHistoryState")]
+public sealed class CallHistoryState
+{
+    /// <summary>Oldest first; trimmed to the configured limit.</summary>
+    [Id(0)] public List<CallRecord> Records { get; set; } = [];
+}

@@ -1,0 +1,3 @@
+global using DmVoice.Abstractions;
+global using Orleans;
+global using Orleans.Runtime;

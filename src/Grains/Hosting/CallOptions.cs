@@ -1,0 +1,57 @@
+using Microsoft.Extensions.Options;
+
+namespace DmVoice.Grains.Hosting;
+
+/// <summary>Call behaviour, bound from the "Calls" configuration section.</summary>
+public sealed class CallOptions
+{
+    public const string SectionName = "Calls";
+
+    /// <summary>How long an empty call waits for a rejoin before it ends (same call id on rejoin).</summary>
+    public TimeSpan EmptyCallGrace { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a recipient rings before the ring counts as missed.</summary>
+    public TimeSpan RingTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Re-rings a user may send per DM per minute.</summary>
+    public int RingsPerMinute { get; set; } = 5;
+
+    /// <summary>Finished calls kept per DM (older ones are dropped).</summary>
+    public int HistoryLimit { get; set; } = 200;
+
+    /// <summary>Missed calls kept per user.</summary>
+    public int MissedCallLimit { get; set; } = 200;
+
+    /// <summary>How long a user stays in a call after their last device disconnects.</summary>
+    public TimeSpan DisconnectGrace { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Whether deadlines are also backed by Orleans reminders, so a silo restart cannot lose them.
+    /// On by default with durable storage; pointless (and a cost on every call) with in-memory storage.
+    /// </summary>
+    public bool DurableDeadlines { get; set; }
+}
+
+/// <summary>Refuses to start with call settings outside their documented ranges.</summary>
+public sealed class CallOptionsValidator : IValidateOptions<CallOptions>
+{
+    public ValidateOptionsResult Validate(string? name, CallOptions options)
+    {
+        var failures = new List<string>();
+        Check(options.RingTimeout >= TimeSpan.FromSeconds(5) && options.RingTimeout <= TimeSpan.FromSeconds(120), "Calls:RingTimeout must be 5-120 seconds.");
+        Check(options.EmptyCallGrace >= TimeSpan.Zero && options.EmptyCallGrace <= TimeSpan.FromMinutes(10), "Calls:EmptyCallGrace must be 0-600 seconds.");
+        Check(options.DisconnectGrace >= TimeSpan.Zero && options.DisconnectGrace <= TimeSpan.FromMinutes(10), "Calls:DisconnectGrace must be 0-600 seconds.");
+        Check(options.RingsPerMinute is >= 1 and <= 100, "Calls:RingsPerMinute must be 1-100.");
+        Check(options.HistoryLimit is >= 1 and <= 10_000, "Calls:HistoryLimit must be 1-10000.");
+        Check(options.MissedCallLimit is >= 1 and <= 10_000, "Calls:MissedCallLimit must be 1-10000.");
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+
+        void Check(bool ok, string message)
+        {
+            if (!ok)
+            {
+                failures.Add(message);
+            }
+        }
+    }
+}

@@ -1,0 +1,33 @@
+namespace DmVoice.Grains.Hosting;
+
+/// <summary>How a process finds the cluster and keeps state, bound from the "Orleans" section.</summary>
+public sealed class DmVoiceClusterOptions
+{
+    public const string SectionName = "Orleans";
+    public const string LocalhostClustering = "Localhost";
+    public const string RedisClustering = "Redis";
+
+    /// <summary>"Localhost" (the embedded default: one silo, in-memory state) or "Redis".</summary>
+    public string Clustering { get; set; } = LocalhostClustering;
+
+    public string ClusterId { get; set; } = "dmvoice";
+
+    public string ServiceId { get; set; } = "dmvoice";
+
+    /// <summary>Silo-to-silo port.</summary>
+    public int SiloPort { get; set; } = 11111;
+
+    /// <summary>Port gateways (Orleans clients) connect to.</summary>
+    public int GatewayPort { get; set; } = 30000;
+
+    /// <summary>
+    /// How often memory-stream pulling agents poll their queues. Orleans' 100 ms default would put up
+    /// to 100 ms on every event; see docs/BENCHMARKS.md for the measurements behind this value.
+    /// </summary>
+    public TimeSpan StreamPollingPeriod { get; set; } = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>Memory-stream queues; events of one user always go through the same queue, in order.</summary>
+    public int StreamQueueCount { get; set; } = 8;
+
+    public bool UsesRedis => string.Equals(Clustering, RedisClustering, StringComparison.OrdinalIgnoreCase);
+}

@@ -1,0 +1,105 @@
+using DmVoice.Grains.Infrastructure;
+using DmVoice.Grains.LiveKit;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using Orleans.Hosting;
+using StackExchange.Redis;
+
+namespace DmVoice.Grains.Hosting;
+
+/// <summary>The one place that turns configuration into a DmVoice silo or cluster client.</summary>
+public static class DmVoiceHostingExtensions
+{
+    /// <summary>
+    /// Clustering, storage, reminders and streams for a silo: in-memory on localhost by default,
+    /// Redis when <c>Orleans:Clustering=Redis</c>.
+    /// </summary>
+    public static ISiloBuilder UseDmVoiceCluster(this ISiloBuilder silo, IConfiguration configuration)
+    {
+        var cluster = configuration.GetSection(DmVoiceClusterOptions.SectionName).Get<DmVoiceClusterOptions>() ?? new();
+        silo.Configure<ClusterOptions>(o =>
+        {
+            o.ClusterId = cluster.ClusterId;
+            o.ServiceId = cluster.ServiceId;
+        });
+
+        if (cluster.UsesRedis)
+        {
+            var redis = RedisConnectionString(configuration);
+            silo.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis));
+            silo.ConfigureEndpoints(System.Net.IPAddress.Loopback, cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: false);
+            silo.AddRedisGrainStorage(StorageNames.Default, o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis));
+            silo.AddRedisGrainStorage(VoiceStreams.PubSubStore, o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis));
+            silo.UseRedisReminderService(o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis));
+            silo.Services.PostConfigure<CallOptions>(o => o.DurableDeadlines = true);
+        }
+        else
+        {
+            silo.UseLocalhostClustering(cluster.SiloPort, cluster.GatewayPort, serviceId: cluster.ServiceId, clusterId: cluster.ClusterId);
+            silo.AddDmVoiceInMemoryStorage();
+        }
+
+        return silo.AddDmVoiceGrains(configuration);
+    }
+
+    /// <summary>In-memory grain storage, reminders and stream subscriptions (embedded default and tests).</summary>
+    public static ISiloBuilder AddDmVoiceInMemoryStorage(this ISiloBuilder silo)
+    {
+        silo.AddMemoryGrainStorage(StorageNames.Default);
+        silo.AddMemoryGrainStorage(VoiceStreams.PubSubStore);
+        silo.UseInMemoryReminderService();
+        return silo;
+    }
+
+    /// <summary>Grain services, options and the event streams, independent of clustering and storage.</summary>
+    public static ISiloBuilder AddDmVoiceGrains(this ISiloBuilder silo, IConfiguration configuration)
+    {
+        var cluster = configuration.GetSection(DmVoiceClusterOptions.SectionName).Get<DmVoiceClusterOptions>() ?? new();
+        silo.AddMemoryStreams(VoiceStreams.ProviderName, streams =>
+        {
+            streams.ConfigurePartitioning(cluster.StreamQueueCount);
+            streams.ConfigurePullingAgent(agent => agent.Configure(o => o.GetQueueMsgsTimerPeriod = cluster.StreamPollingPeriod));
+        });
+
+        var services = silo.Services;
+        services.AddOptions<CallOptions>()
+            .Bind(configuration.GetSection(CallOptions.SectionName))
+            .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CallOptions>, CallOptionsValidator>());
+        services.TryAddSingleton(CallClock.System);
+        services.TryAddSingleton<ILiveKitCommands, NoLiveKitCommands>();
+        services.AddMetrics();
+        services.TryAddSingleton<CallMetrics>();
+        return silo;
+    }
+
+    /// <summary>How an Orleans client (the gateway, tools) finds the silos and their streams.</summary>
+    public static IClientBuilder UseDmVoiceCluster(this IClientBuilder client, IConfiguration configuration)
+    {
+        var cluster = configuration.GetSection(DmVoiceClusterOptions.SectionName).Get<DmVoiceClusterOptions>() ?? new();
+        client.Configure<ClusterOptions>(o =>
+        {
+            o.ClusterId = cluster.ClusterId;
+            o.ServiceId = cluster.ServiceId;
+        });
+        if (cluster.UsesRedis)
+        {
+            client.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(RedisConnectionString(configuration)));
+        }
+        else
+        {
+            client.UseLocalhostClustering(cluster.GatewayPort, serviceId: cluster.ServiceId, clusterId: cluster.ClusterId);
+        }
+
+        client.AddMemoryStreams(VoiceStreams.ProviderName, streams => streams.ConfigurePartitioning(cluster.StreamQueueCount));
+        return client;
+    }
+
+    private static string RedisConnectionString(IConfiguration configuration) =>
+        configuration.GetConnectionString("Redis")
+        ?? throw new InvalidOperationException("Orleans:Clustering=Redis needs ConnectionStrings:Redis (e.g. 127.0.0.1:6379).");
+}

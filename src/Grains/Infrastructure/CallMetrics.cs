@@ -1,0 +1,40 @@
+using System.Diagnostics.Metrics;
+
+namespace DmVoice.Grains.Infrastructure;
+
+/// <summary>Call counters, exported by whatever OpenTelemetry pipeline the host configures.</summary>
+public sealed class CallMetrics : IDisposable
+{
+    public const string MeterName = "DmVoice.Calls";
+
+    private readonly Meter _meter;
+    private readonly Counter<long> _callsStarted;
+    private readonly Counter<long> _callsEnded;
+    private readonly Counter<long> _joins;
+    private readonly Counter<long> _ringsStopped;
+    private readonly Histogram<double> _callDuration;
+
+    public CallMetrics(IMeterFactory meterFactory)
+    {
+        _meter = meterFactory.Create(MeterName);
+        _callsStarted = _meter.CreateCounter<long>("dmvoice.calls.started", description: "Calls started");
+        _callsEnded = _meter.CreateCounter<long>("dmvoice.calls.ended", description: "Calls ended, by reason");
+        _joins = _meter.CreateCounter<long>("dmvoice.calls.joins", description: "Participants joined");
+        _ringsStopped = _meter.CreateCounter<long>("dmvoice.rings.stopped", description: "Rings ended, by outcome");
+        _callDuration = _meter.CreateHistogram<double>("dmvoice.calls.duration", unit: "s", description: "Call duration");
+    }
+
+    public void CallStarted() => _callsStarted.Add(1);
+
+    public void Joined() => _joins.Add(1);
+
+    public void CallEnded(string reason, TimeSpan duration)
+    {
+        _callsEnded.Add(1, new KeyValuePair<string, object?>("reason", reason));
+        _callDuration.Record(duration.TotalSeconds);
+    }
+
+    public void RingStopped(string outcome) => _ringsStopped.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+
+    public void Dispose() => _meter.Dispose();
+}

@@ -1,0 +1,14 @@
+namespace DmVoice.Grains.LiveKit;
+
+/// <summary>
+/// Commands to the media server that follow from call changes. Fire-and-forget from the grain's
+/// point of view: a join or leave never waits on the media server.
+/// </summary>
+public interface ILiveKitCommands
+{
+    /// <summary>Disconnects the user's media from the DM's room.</summary>
+    void RemoveParticipant(string dmGroupId, string userId);
+
+    /// <summary>Closes the DM's room, so a token issued earlier cannot rejoin a finished call.</summary>
+    void DeleteRoom(string dmGroupId);
+}
