@@ -1,0 +1,3 @@
+global using DmVoice.Abstractions;
+global using DmVoice.TestSupport;
+global using Xunit;
