@@ -1,0 +1,115 @@
+using DmVoice.Grains.Hosting;
+using DmVoice.Grains.Infrastructure;
+using DmVoice.TestSupport.Redis;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
+
+namespace DmVoice.Tests.Infrastructure;
+
+/// <summary>
+/// Real silo processes' worth of hosting, configured exactly as production Redis mode
+/// (clustering, grain storage, reminders and stream subscriptions in a private redis-server),
+/// talking TCP on loopback. Silos can be stopped and fresh ones started on the same Redis.
+/// </summary>
+public sealed class RedisModeCluster : IAsyncDisposable
+{
+    private readonly List<IHost> _silos = [];
+    private readonly string _clusterId = "test-" + Guid.NewGuid().ToString("N")[..8];
+    private IHost? _client;
+
+    private RedisModeCluster(RedisServer redis) => Redis = redis;
+
+    public RedisServer Redis { get; }
+
+    public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 1, 1, 12, 0, 0, TimeSpan.Zero));
+
+    public IClusterClient Client => _client?.Services.GetRequiredService<IClusterClient>()
+        ?? throw new InvalidOperationException("No client started");
+
+    public static async Task<RedisModeCluster> StartAsync(int silos = 2)
+    {
+        var redis = await RedisServer.StartAsync();
+        var cluster = new RedisModeCluster(redis);
+        await cluster.StartSilosAsync(silos);
+        await cluster.StartClientAsync();
+        return cluster;
+    }
+
+    public IConfiguration Configuration(int siloPort = 0, int gatewayPort = 0) => new ConfigurationBuilder()
+        .AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Orleans:Clustering"] = "Redis",
+            ["Orleans:ClusterId"] = _clusterId,
+            ["Orleans:ServiceId"] = _clusterId,
+            ["Orleans:SiloPort"] = siloPort.ToString(),
+            ["Orleans:GatewayPort"] = gatewayPort.ToString(),
+            ["ConnectionStrings:Redis"] = Redis.ConnectionString,
+        })
+        .Build();
+
+    public async Task StartSilosAsync(int count)
+    {
+        var starting = Enumerable.Range(0, count).Select(_ => Task.Run(async () =>
+        {
+            var config = Configuration(TestEnvironment.FreeTcpPort(), TestEnvironment.FreeTcpPort());
+            var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, EnvironmentName = "Development" });
+            builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            builder.UseOrleans(silo =>
+            {
+                silo.UseDmVoiceCluster(config);
+                silo.Services.AddSingleton(new CallClock(Time));
+            });
+            var host = builder.Build();
+            await host.StartAsync();
+            return host;
+        })).ToArray();
+        var hosts = await Task.WhenAll(starting);
+        lock (_silos)
+        {
+            _silos.AddRange(hosts);
+        }
+    }
+
+    public async Task StartClientAsync()
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, EnvironmentName = "Development" });
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.UseOrleansClient(client => client.UseDmVoiceCluster(Configuration()));
+        _client = builder.Build();
+        await _client.StartAsync();
+    }
+
+    /// <summary>Stops the client and every silo gracefully; state stays in Redis.</summary>
+    public async Task StopAllAsync()
+    {
+        if (_client is not null)
+        {
+            await _client.StopAsync();
+            _client.Dispose();
+            _client = null;
+        }
+
+        foreach (var silo in _silos)
+        {
+            await silo.StopAsync();
+            silo.Dispose();
+        }
+
+        _silos.Clear();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await StopAllAsync();
+        }
+        finally
+        {
+            await Redis.DisposeAsync();
+        }
+    }
+}
