@@ -65,6 +65,9 @@ public sealed class LiveKitConfigTests
         var claims = new TokenVerifier(TestKeys.ApiKey, TestKeys.ApiSecret).Verify(token);
         Assert.Equal(TimeSpan.FromMinutes(2), claims.Expires - claims.NotBefore);
         Assert.Equal("dm_1", claims.Video?.Room);
+
+        var webhook = fake.CreateWebhook(WebhookEventNames.RoomStarted, "dm_1");
+        Assert.Equal("dm_1", services.GetRequiredService<WebhookReceiver>().Receive(webhook.Body, webhook.Authorization).Room?.Name);
     }
 
     [Theory]

@@ -1,4 +1,4 @@
-namespace DmVoice.Tests.Infrastructure;
+namespace DmVoice.TestSupport.Orleans;
 
 /// <summary>Unique ids per test, so tests sharing a cluster never see each other's state.</summary>
 public static class TestIds

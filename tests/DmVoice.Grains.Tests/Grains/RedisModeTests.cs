@@ -1,4 +1,5 @@
 using DmVoice.Tests.Infrastructure;
+using DmVoice.TestSupport.Orleans;
 
 namespace DmVoice.Tests.Grains;
 

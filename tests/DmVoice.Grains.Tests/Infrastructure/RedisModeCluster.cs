@@ -1,3 +1,4 @@
+using DmVoice.TestSupport.Orleans;
 using DmVoice.Grains.Hosting;
 using DmVoice.Grains.Infrastructure;
 using DmVoice.TestSupport.Redis;

@@ -1,7 +1,8 @@
+using DmVoice.Abstractions;
 using System.Collections.Concurrent;
 using Orleans.Streams;
 
-namespace DmVoice.Tests.Infrastructure;
+namespace DmVoice.TestSupport.Orleans;
 
 /// <summary>Subscribes to one user's event stream, as a gateway does, and records what arrives.</summary>
 public sealed class EventRecorder : IAsyncDisposable
