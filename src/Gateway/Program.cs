@@ -1,1 +1,7 @@
-var app = WebApplication.CreateBuilder(args).Build(); app.Run();
+using DmVoice.Gateway;
+
+var app = GatewayApp.Build(args);
+await app.RunAsync();
+
+/// <summary>Entry point; see <see cref="GatewayApp"/>.</summary>
+public partial class Program;

@@ -1,3 +1,4 @@
 global using DmVoice.Abstractions;
 global using Orleans;
+global using Orleans.Concurrency;
 global using Orleans.Runtime;

@@ -4,8 +4,8 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 // A DmVoice silo. With no configuration it runs alone on localhost with in-memory state;
-// with Orleans:Clustering=Redis it joins the cluster described in Redis (see README).
-var builder = Host.CreateApplicationBuilder(args);
+// with Cluster:Mode=Redis it joins the cluster described in Redis (see README).
+var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.Logging.AddSimpleConsole(o =>
 {
     o.SingleLine = true;

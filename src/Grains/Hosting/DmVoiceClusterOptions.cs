@@ -1,14 +1,17 @@
 namespace DmVoice.Grains.Hosting;
 
-/// <summary>How a process finds the cluster and keeps state, bound from the "Orleans" section.</summary>
+/// <summary>
+/// How a process finds the cluster and keeps state, bound from the "Cluster" section. (Not the
+/// "Orleans" section: Orleans reads that one itself and expects provider sub-sections there.)
+/// </summary>
 public sealed class DmVoiceClusterOptions
 {
-    public const string SectionName = "Orleans";
+    public const string SectionName = "Cluster";
     public const string LocalhostClustering = "Localhost";
     public const string RedisClustering = "Redis";
 
     /// <summary>"Localhost" (the embedded default: one silo, in-memory state) or "Redis".</summary>
-    public string Clustering { get; set; } = LocalhostClustering;
+    public string Mode { get; set; } = LocalhostClustering;
 
     public string ClusterId { get; set; } = "dmvoice";
 
@@ -29,5 +32,5 @@ public sealed class DmVoiceClusterOptions
     /// <summary>Memory-stream queues; events of one user always go through the same queue, in order.</summary>
     public int StreamQueueCount { get; set; } = 8;
 
-    public bool UsesRedis => string.Equals(Clustering, RedisClustering, StringComparison.OrdinalIgnoreCase);
+    public bool UsesRedis => string.Equals(Mode, RedisClustering, StringComparison.OrdinalIgnoreCase);
 }

@@ -16,7 +16,7 @@ public static class DmVoiceHostingExtensions
 {
     /// <summary>
     /// Clustering, storage, reminders and streams for a silo: in-memory on localhost by default,
-    /// Redis when <c>Orleans:Clustering=Redis</c>.
+    /// Redis when <c>Cluster:Mode=Redis</c>.
     /// </summary>
     public static ISiloBuilder UseDmVoiceCluster(this ISiloBuilder silo, IConfiguration configuration)
     {
@@ -101,5 +101,5 @@ public static class DmVoiceHostingExtensions
 
     private static string RedisConnectionString(IConfiguration configuration) =>
         configuration.GetConnectionString("Redis")
-        ?? throw new InvalidOperationException("Orleans:Clustering=Redis needs ConnectionStrings:Redis (e.g. 127.0.0.1:6379).");
+        ?? throw new InvalidOperationException("Cluster:Mode=Redis needs ConnectionStrings:Redis (e.g. 127.0.0.1:6379).");
 }

@@ -42,11 +42,11 @@ public sealed class RedisModeCluster : IAsyncDisposable
     public IConfiguration Configuration(int siloPort = 0, int gatewayPort = 0) => new ConfigurationBuilder()
         .AddInMemoryCollection(new Dictionary<string, string?>
         {
-            ["Orleans:Clustering"] = "Redis",
-            ["Orleans:ClusterId"] = _clusterId,
-            ["Orleans:ServiceId"] = _clusterId,
-            ["Orleans:SiloPort"] = siloPort.ToString(),
-            ["Orleans:GatewayPort"] = gatewayPort.ToString(),
+            ["Cluster:Mode"] = "Redis",
+            ["Cluster:ClusterId"] = _clusterId,
+            ["Cluster:ServiceId"] = _clusterId,
+            ["Cluster:SiloPort"] = siloPort.ToString(),
+            ["Cluster:GatewayPort"] = gatewayPort.ToString(),
             ["ConnectionStrings:Redis"] = Redis.ConnectionString,
         })
         .Build();

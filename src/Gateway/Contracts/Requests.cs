@@ -1,0 +1,25 @@
+namespace DmVoice.Gateway.Contracts;
+
+/// <summary>POST /dm-groups. The caller is always a member; one other member and no name makes a 1:1 DM.</summary>
+public sealed record CreateDmGroupRequest(IReadOnlyList<string>? MemberIds, string? Name);
+
+/// <summary>POST .../voice-presence/join (body optional).</summary>
+public sealed record JoinVoiceRequest(bool? IsMuted, bool? IsVideoEnabled);
+
+/// <summary>PUT .../voice-presence/state: only the given fields change.</summary>
+public sealed record UpdateVoiceStateRequest(bool? IsMuted, bool? IsDeafened, bool? IsVideoEnabled, bool? IsScreenSharing);
+
+/// <summary>POST /dev/token.</summary>
+public sealed record DevTokenRequest(string? UserId, string? DisplayName);
+
+/// <summary>POST /dev/token response.</summary>
+public sealed record DevTokenResponse(string Token, string UserId, DateTimeOffset ExpiresAt);
+
+/// <summary>POST .../call/ring (body optional): default rings every member neither in the call nor ringing.</summary>
+public sealed record RingRequest(IReadOnlyList<string>? RecipientIds);
+
+/// <summary>POST .../call/stop-ringing.</summary>
+public sealed record StopRingingRequest(IReadOnlyList<string>? RecipientIds);
+
+/// <summary>GET /dm-groups/{id}/calls and /me/missed-calls.</summary>
+public sealed record CallHistoryPage(IReadOnlyList<CallRecord> Calls, DateTimeOffset? NextBefore);

@@ -1,0 +1,181 @@
+using System.Security.Claims;
+using System.Text;
+using System.Threading.RateLimiting;
+using DmVoice.Gateway.Auth;
+using DmVoice.Gateway.Endpoints;
+using DmVoice.Gateway.Hosting;
+using DmVoice.Gateway.Observability;
+using DmVoice.Gateway.Problems;
+using DmVoice.Gateway.Realtime;
+using DmVoice.Grains.Infrastructure;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.IdentityModel.Tokens;
+using OpenTelemetry.Metrics;
+using Scalar.AspNetCore;
+
+namespace DmVoice.Gateway;
+
+/// <summary>Builds the gateway; Program runs it and tests start it on a loopback port.</summary>
+public static class GatewayApp
+{
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        // Settings files travel with the binaries, so the gateway runs the same from any directory.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss.fff ";
+        });
+
+        var gateway = builder.Configuration.GetSection(GatewayOptions.SectionName).Get<GatewayOptions>() ?? new();
+        var auth = builder.Configuration.GetSection(AuthOptions.SectionName).Get<AuthOptions>() ?? new();
+        auth.Validate(builder.Environment.IsProduction());
+
+        builder.Services.Configure<GatewayOptions>(builder.Configuration.GetSection(GatewayOptions.SectionName));
+        builder.Services.Configure<AuthOptions>(builder.Configuration.GetSection(AuthOptions.SectionName));
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = gateway.MaxRequestBodyBytes);
+        builder.AddDmVoiceOrleans();
+
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
+        builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        builder.Services.Configure<JsonOptions>(o => o.SerializerOptions.UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Skip);
+
+        AddAuthentication(builder.Services, auth);
+        AddRateLimiting(builder.Services, gateway);
+
+        builder.Services.AddSingleton<GatewayInstance>();
+        builder.Services.AddSingleton<GatewayMetrics>();
+        builder.Services.AddSingleton<DevTokenIssuer>();
+        builder.Services.AddSingleton<UserEventFanout>();
+        builder.Services.AddSingleton<IClusterConnectionStatusObserver>(sp => sp.GetRequiredService<UserEventFanout>());
+        builder.Services.AddSingleton<IUserIdProvider, SubjectUserIdProvider>();
+        builder.Services.AddSignalR(o =>
+        {
+            o.MaximumReceiveMessageSize = gateway.MaxRequestBodyBytes;
+            o.EnableDetailedErrors = builder.Environment.IsDevelopment();
+        });
+
+        builder.Services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster", tags: ["ready"]);
+        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddAspNetCoreInstrumentation()
+            .AddMeter(GatewayMetrics.MeterName, CallMetrics.MeterName, "Microsoft.AspNetCore.Http.Connections")
+            .AddPrometheusExporter());
+        builder.Services.AddOpenApi();
+
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages(async context =>
+        {
+            // Unknown routes and bare status results speak problem details too.
+            var http = context.HttpContext;
+            if (http.Response.StatusCode == StatusCodes.Status404NotFound && !http.Response.HasStarted)
+            {
+                await Problem.WriteAsync(http, ErrorCodes.NotFound, $"No endpoint {http.Request.Method} {http.Request.Path}.");
+            }
+        });
+        app.UseAuthentication();
+        app.UseRateLimiter();
+        app.UseAuthorization();
+
+        app.MapOpenApi().AllowAnonymous();
+        app.MapScalarApiReference("/docs").AllowAnonymous();
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous().DisableRateLimiting();
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).AllowAnonymous().DisableRateLimiting();
+        app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous().DisableRateLimiting();
+        app.MapDevTokens();
+
+        var api = app.MapGroup(string.Empty).RequireAuthorization();
+        api.MapDmGroups().MapVoicePresence().MapCalls();
+        app.MapHub<VoiceHub>(VoiceHub.Path);
+        return app;
+    }
+
+    private static void AddAuthentication(IServiceCollection services, AuthOptions auth)
+    {
+        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(o =>
+        {
+            o.MapInboundClaims = false;
+            if (!string.IsNullOrEmpty(auth.Authority))
+            {
+                o.Authority = auth.Authority;
+                o.Audience = auth.Audience;
+            }
+            else
+            {
+                o.TokenValidationParameters = new TokenValidationParameters
+                {
+                    ValidIssuer = auth.Issuer,
+                    ValidAudience = auth.Audience,
+                    IssuerSigningKey = new SymmetricSecurityKey(Encoding.UTF8.GetBytes(auth.SigningKey!)),
+                    ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
+                    ClockSkew = TimeSpan.FromSeconds(30),
+                };
+            }
+
+            o.TokenValidationParameters.NameClaimType = "name";
+            o.Events = new JwtBearerEvents
+            {
+                // Browsers cannot set headers on WebSockets: SignalR sends the token on the query string.
+                OnMessageReceived = context =>
+                {
+                    var token = context.Request.Query["access_token"];
+                    if (!string.IsNullOrEmpty(token) && context.HttpContext.Request.Path.StartsWithSegments(VoiceHub.Path))
+                    {
+                        context.Token = token;
+                    }
+
+                    return Task.CompletedTask;
+                },
+                OnTokenValidated = context =>
+                {
+                    if (!Validate.IsValidId(context.Principal?.FindFirstValue("sub")))
+                    {
+                        context.Fail("The token's 'sub' is not a valid user id.");
+                    }
+
+                    return Task.CompletedTask;
+                },
+                OnChallenge = async context =>
+                {
+                    context.HandleResponse();
+                    var detail = context.AuthenticateFailure is null
+                        ? "Send a bearer token in the Authorization header."
+                        : "The bearer token is invalid or expired.";
+                    await Problem.WriteAsync(context.HttpContext, ErrorCodes.Unauthorized, detail);
+                },
+            };
+        });
+        services.AddAuthorization(o => o.FallbackPolicy = new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
+    }
+
+    private static void AddRateLimiting(IServiceCollection services, GatewayOptions gateway)
+    {
+        services.AddRateLimiter(o =>
+        {
+            o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http =>
+            {
+                var key = http.User.FindFirstValue("sub") is { } sub ? "user:" + sub : "ip:" + http.Connection.RemoteIpAddress;
+                return RateLimitPartition.GetFixedWindowLimiter(key, _ => new FixedWindowRateLimiterOptions
+                {
+                    PermitLimit = gateway.RequestsPerMinute,
+                    Window = TimeSpan.FromMinutes(1),
+                    QueueLimit = 0,
+                });
+            });
+            o.OnRejected = async (context, cancellationToken) =>
+            {
+                var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(60);
+                await Problem.WriteAsync(context.HttpContext, ErrorCodes.RateLimited, "Too many requests; slow down.", retryAfter);
+            };
+        });
+    }
+}

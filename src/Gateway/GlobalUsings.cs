@@ -1,0 +1,2 @@
+global using DmVoice.Abstractions;
+global using Orleans;

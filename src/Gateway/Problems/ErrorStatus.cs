@@ -1,0 +1,30 @@
+namespace DmVoice.Gateway.Problems;
+
+/// <summary>The HTTP status of each stable error code (codes live in <see cref="ErrorCodes"/>).</summary>
+public static class ErrorStatus
+{
+    private static readonly Dictionary<string, (int Status, string Title)> Map = new(StringComparer.Ordinal)
+    {
+        [ErrorCodes.ValidationFailed] = (StatusCodes.Status422UnprocessableEntity, "The request has invalid values."),
+        [ErrorCodes.MalformedRequest] = (StatusCodes.Status400BadRequest, "The request body is not valid JSON of the expected shape."),
+        [ErrorCodes.PayloadTooLarge] = (StatusCodes.Status413PayloadTooLarge, "The request body is too large."),
+        [ErrorCodes.DmNotFound] = (StatusCodes.Status404NotFound, "The DM was not found."),
+        [ErrorCodes.MemberNotFound] = (StatusCodes.Status404NotFound, "The user is not a member of this DM."),
+        [ErrorCodes.DmFull] = (StatusCodes.Status409Conflict, "The DM is full."),
+        [ErrorCodes.NotGroupDm] = (StatusCodes.Status409Conflict, "This needs a group DM."),
+        [ErrorCodes.Forbidden] = (StatusCodes.Status403Forbidden, "You may not do this."),
+        [ErrorCodes.NotInCall] = (StatusCodes.Status409Conflict, "You are not in this call."),
+        [ErrorCodes.NoActiveCall] = (StatusCodes.Status409Conflict, "The DM has no live call."),
+        [ErrorCodes.NotRinging] = (StatusCodes.Status409Conflict, "You are not being rung."),
+        [ErrorCodes.RateLimited] = (StatusCodes.Status429TooManyRequests, "Too many requests."),
+        [ErrorCodes.Unauthorized] = (StatusCodes.Status401Unauthorized, "A valid bearer token is required."),
+        [ErrorCodes.NotFound] = (StatusCodes.Status404NotFound, "No such endpoint."),
+        [ErrorCodes.InternalError] = (StatusCodes.Status500InternalServerError, "Something went wrong on our side."),
+    };
+
+    public static (int Status, string Title) For(string code) =>
+        Map.TryGetValue(code, out var entry) ? entry : Map[ErrorCodes.InternalError];
+
+    /// <summary>Every code with its status, for docs and tests.</summary>
+    public static IReadOnlyDictionary<string, (int Status, string Title)> All => Map;
+}
