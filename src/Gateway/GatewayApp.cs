@@ -54,6 +54,7 @@ public static class GatewayApp
         builder.Services.AddSingleton<GatewayMetrics>();
         builder.Services.AddSingleton<DevTokenIssuer>();
         builder.Services.AddSingleton<UserEventFanout>();
+        builder.Services.AddSingleton<VoiceOverviewQuery>();
         builder.Services.AddSingleton<IClusterConnectionStatusObserver>(sp => sp.GetRequiredService<UserEventFanout>());
         builder.Services.AddSingleton<IUserIdProvider, SubjectUserIdProvider>();
         builder.Services.AddSignalR(o =>

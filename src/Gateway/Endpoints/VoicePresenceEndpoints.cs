@@ -1,5 +1,6 @@
 using DmVoice.Gateway.Auth;
 using DmVoice.Gateway.Contracts;
+using DmVoice.Gateway.Realtime;
 using Microsoft.AspNetCore.Mvc;
 
 namespace DmVoice.Gateway.Endpoints;
@@ -53,22 +54,6 @@ internal static class VoicePresenceEndpoints
         return Call(grains, dmGroupId).UpdateState(http.User.UserId(), patch);
     }
 
-    private static async Task<MyVoiceOverview> GetMyVoiceAsync(HttpContext http, IGrainFactory grains)
-    {
-        var me = http.User.UserId();
-        var activeTask = grains.GetGrain<IUserVoiceGrain>(me).GetActiveCall();
-        var dmIds = await grains.GetGrain<IUserDirectoryGrain>(me).GetDmIds();
-        var presences = await Task.WhenAll(dmIds.Select(async id =>
-        {
-            try
-            {
-                return await grains.GetGrain<IDmCallGrain>(id).GetPresence(me);
-            }
-            catch (DmVoiceException ex) when (ex.Code == ErrorCodes.DmNotFound)
-            {
-                return null;
-            }
-        }));
-        return new MyVoiceOverview(await activeTask, presences.Where(p => p?.CallId is not null).ToArray()!);
-    }
+    private static Task<MyVoiceOverview> GetMyVoiceAsync(HttpContext http, VoiceOverviewQuery overview) =>
+        overview.GetAsync(http.User.UserId());
 }

@@ -36,6 +36,15 @@ public sealed partial class UserEventFanout(
         }
     }
 
+    /// <summary>Whether this gateway listens to the user's events (has at least one of their connections).</summary>
+    public bool IsListening(string userId)
+    {
+        lock (_users)
+        {
+            return _users.ContainsKey(userId);
+        }
+    }
+
     public async Task AddConnectionAsync(string userId, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken);

@@ -7,12 +7,21 @@ namespace DmVoice.Gateway.Realtime;
 /// <summary>
 /// The live channel to a user's devices. Connecting makes sure this gateway hears the user's
 /// event stream and tells the user's grain a device is online; events arrive through
-/// <see cref="UserEventFanout"/>, not through hub methods.
+/// <see cref="UserEventFanout"/>.
 /// </summary>
 [Authorize]
-public sealed class VoiceHub(UserEventFanout fanout, IGrainFactory grains, GatewayInstance instance) : Hub<IVoiceClient>
+public sealed class VoiceHub(UserEventFanout fanout, IGrainFactory grains, GatewayInstance instance, VoiceOverviewQuery overview)
+    : Hub<IVoiceClient>
 {
     public const string Path = "/hubs/voice";
+
+    /// <summary>
+    /// The state to start from. SignalR runs invocations only after <see cref="OnConnectedAsync"/>
+    /// has finished, so this snapshot is taken after the event subscription exists: a client that
+    /// calls it right after connecting misses nothing (events with a higher version follow).
+    /// </summary>
+    [HubMethodName("sync")]
+    public Task<MyVoiceOverview> Sync() => overview.GetAsync(Context.User!.UserId());
 
     public override async Task OnConnectedAsync()
     {

@@ -30,6 +30,15 @@ public sealed class RedisModeCluster : IAsyncDisposable
     public IClusterClient Client => _client?.Services.GetRequiredService<IClusterClient>()
         ?? throw new InvalidOperationException("No client started");
 
+    /// <summary>The services of a running silo (e.g. its reminder table), for checks clients cannot make.</summary>
+    public IServiceProvider SiloServices(int index = 0)
+    {
+        lock (_silos)
+        {
+            return _silos[index].Services;
+        }
+    }
+
     public static async Task<RedisModeCluster> StartAsync(int silos = 2)
     {
         var redis = await RedisServer.StartAsync();

@@ -1,0 +1,77 @@
+using DmVoice.Gateway;
+using DmVoice.Gateway.Realtime;
+using DmVoice.Grains.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace DmVoice.Gateway.Tests.Infrastructure;
+
+/// <summary>
+/// The real gateway on a free loopback port: by default co-hosting its own silo (the embedded
+/// default), with call deadlines on a fake clock the test advances.
+/// </summary>
+public sealed class GatewayServer : IAsyncDisposable
+{
+    public const string SigningKey = "gateway-tests-signing-key-0123456789-abcdef";
+
+    private readonly WebApplication _app;
+
+    private GatewayServer(WebApplication app, Uri baseAddress, FakeTimeProvider time)
+    {
+        _app = app;
+        BaseAddress = baseAddress;
+        Time = time;
+    }
+
+    public Uri BaseAddress { get; }
+
+    public FakeTimeProvider Time { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    public static Dictionary<string, string?> DefaultSettings() => new()
+    {
+        ["Cluster:SiloPort"] = TestEnvironment.FreeTcpPort().ToString(),
+        ["Cluster:GatewayPort"] = TestEnvironment.FreeTcpPort().ToString(),
+        ["Cluster:ClusterId"] = "gw-" + Guid.NewGuid().ToString("N")[..8],
+        ["Auth:SigningKey"] = SigningKey,
+        ["Auth:EnableDevTokens"] = "true",
+        ["Calls:RingTimeout"] = "00:00:30",
+        ["Calls:EmptyCallGrace"] = "00:00:10",
+        ["Calls:DisconnectGrace"] = "00:00:30",
+        ["Logging:LogLevel:Default"] = "Warning",
+    };
+
+    public static async Task<GatewayServer> StartAsync(
+        Action<Dictionary<string, string?>>? settings = null,
+        string environment = "Development",
+        FakeTimeProvider? time = null)
+    {
+        var values = DefaultSettings();
+        settings?.Invoke(values);
+        var args = new List<string> { "--urls", "http://127.0.0.1:0", "--environment", environment };
+        args.AddRange(values.Where(kv => kv.Value is not null).Select(kv => $"--{kv.Key}={kv.Value}"));
+
+        time ??= new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var app = GatewayApp.Build([.. args], builder => builder.Services.AddSingleton(new CallClock(time)));
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new GatewayServer(app, new Uri(address), time);
+    }
+
+    /// <summary>
+    /// Waits until the gateway has processed the user's last disconnect (a client's StopAsync
+    /// returns before the server has), so fake time can be advanced past it safely.
+    /// </summary>
+    public Task WaitUntilOfflineAsync(string userId) =>
+        Eventually.TrueAsync(() => !Services.GetRequiredService<UserEventFanout>().IsListening(userId), $"{userId} to be offline");
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}

@@ -1,0 +1,160 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.AspNetCore.SignalR.Client;
+
+namespace DmVoice.Gateway.Tests.Infrastructure;
+
+/// <summary>A user as a client app sees the system: a token, REST calls and SignalR connections (devices).</summary>
+public sealed class VoiceUser : IAsyncDisposable
+{
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    private readonly Uri _baseAddress;
+    private readonly List<Device> _devices = [];
+
+    private VoiceUser(Uri baseAddress, string userId, string token)
+    {
+        _baseAddress = baseAddress;
+        UserId = userId;
+        Token = token;
+        Http = new HttpClient { BaseAddress = baseAddress };
+        Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+    }
+
+    public string UserId { get; }
+
+    public string Token { get; }
+
+    public HttpClient Http { get; }
+
+    /// <summary>Gets a token from /dev/token, as a newcomer would.</summary>
+    public static async Task<VoiceUser> CreateAsync(GatewayServer server, string name) =>
+        await CreateAsync(server.BaseAddress, TestIds.User(name), name);
+
+    public static async Task<VoiceUser> CreateAsync(Uri baseAddress, string userId, string? displayName = null)
+    {
+        using var anonymous = new HttpClient { BaseAddress = baseAddress };
+        var response = await anonymous.PostAsJsonAsync("/dev/token", new { userId, displayName });
+        response.EnsureSuccessStatusCode();
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        return new VoiceUser(baseAddress, userId, body.GetProperty("token").GetString()!);
+    }
+
+    /// <summary>Opens a SignalR connection (one device) that records every call event.</summary>
+    public async Task<Device> ConnectAsync(Uri? gateway = null)
+    {
+        var device = new Device(new Uri(gateway ?? _baseAddress, "/hubs/voice"), Token);
+        await device.StartAsync();
+        _devices.Add(device);
+        return device;
+    }
+
+    public async Task<DmGroup> CreateDmAsync(params VoiceUser[] others)
+    {
+        var response = await Http.PostAsJsonAsync("/dm-groups", new { memberIds = others.Select(o => o.UserId).ToArray() });
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<DmGroup>(Json))!;
+    }
+
+    public async Task<JoinResult> JoinAsync(string dmGroupId, object? body = null)
+    {
+        var response = await Http.PostAsJsonAsync($"/dm-groups/{dmGroupId}/voice-presence/join", body ?? new { });
+        await EnsureSuccessAsync(response);
+        return (await response.Content.ReadFromJsonAsync<JoinResult>(Json))!;
+    }
+
+    public async Task LeaveAsync(string dmGroupId) =>
+        await EnsureSuccessAsync(await Http.DeleteAsync($"/dm-groups/{dmGroupId}/voice-presence/leave"));
+
+    public async Task<CallPresence> PresenceAsync(string dmGroupId)
+    {
+        var response = await Http.GetAsync($"/dm-groups/{dmGroupId}/voice-presence");
+        await EnsureSuccessAsync(response);
+        return (await response.Content.ReadFromJsonAsync<CallPresence>(Json))!;
+    }
+
+    public static async Task EnsureSuccessAsync(HttpResponseMessage response)
+    {
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new HttpRequestException($"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var device in _devices)
+        {
+            await device.DisposeAsync();
+        }
+
+        Http.Dispose();
+    }
+
+    /// <summary>One SignalR connection; records (event name, payload) in arrival order.</summary>
+    public sealed class Device : IAsyncDisposable
+    {
+        private readonly ConcurrentQueue<(string Name, JsonElement Payload)> _events = new();
+
+        public Device(Uri hub, string token)
+        {
+            Connection = new HubConnectionBuilder()
+                .WithUrl(hub, o => o.AccessTokenProvider = () => Task.FromResult<string?>(token))
+                .Build();
+            foreach (var name in VoiceEventNames.All)
+            {
+                Connection.On<JsonElement>(name, payload => _events.Enqueue((name, payload)));
+            }
+        }
+
+        public HubConnection Connection { get; }
+
+        public IReadOnlyList<(string Name, JsonElement Payload)> Events => _events.ToArray();
+
+        /// <summary>The state the hub handed over on connect (the documented "connect, then sync" handshake).</summary>
+        public MyVoiceOverview? Synced { get; private set; }
+
+        public async Task StartAsync()
+        {
+            await Connection.StartAsync();
+            Synced = await Connection.InvokeAsync<MyVoiceOverview>("sync");
+        }
+
+        public Task StopAsync() => Connection.StopAsync();
+
+        /// <summary>Waits for an event by its wire name whose payload matches.</summary>
+        public async Task<JsonElement> WaitForAsync(string name, Func<JsonElement, bool>? match = null, TimeSpan? timeout = null)
+        {
+            JsonElement found = default;
+            await Eventually.TrueAsync(
+                () =>
+                {
+                    foreach (var (eventName, payload) in _events)
+                    {
+                        if (eventName == name && (match is null || match(payload)))
+                        {
+                            found = payload;
+                            return true;
+                        }
+                    }
+
+                    return false;
+                },
+                $"'{name}' on a device",
+                timeout);
+            return found;
+        }
+
+        public int Count(string name, Func<JsonElement, bool>? match = null) =>
+            _events.Count(e => e.Name == name && (match is null || match(e.Payload)));
+
+        public async ValueTask DisposeAsync() => await Connection.DisposeAsync();
+    }
+}
+
+internal static class JsonElementExtensions
+{
+    public static string Str(this JsonElement element, string property) => element.GetProperty(property).GetString()!;
+}
