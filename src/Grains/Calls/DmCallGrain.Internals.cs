@@ -109,6 +109,12 @@ public sealed partial class DmCallGrain
         call.Rings.Remove(ring);
         var userId = ring.Entry.UserId;
         call.Outcomes[userId] = outcome;
+        if (ring.Dismissed)
+        {
+            // The recipient's devices stopped when they dismissed (that was their RingStopped);
+            // however the ring ends later, only the others are told.
+            audience = (audience ?? S.Members.ToArray()).Where(m => m != userId).ToArray();
+        }
 
         Emit(
             v => new RingStoppedEvent
@@ -177,7 +183,9 @@ public sealed partial class DmCallGrain
 
         var now = _clock.UtcNow;
         var duration = now - call.StartedAt;
-        var outcomes = S.Members
+        // Members who left the DM during the call keep their outcome (e.g. removed while ringing).
+        var formerMembers = call.Outcomes.Keys.Where(id => !S.Members.Contains(id));
+        var outcomes = S.Members.Concat(formerMembers)
             .Select(m => new MemberOutcome(m, call.Outcomes.GetValueOrDefault(m, MemberOutcomes.NotRung)))
             .ToArray();
         var record = new CallRecord(

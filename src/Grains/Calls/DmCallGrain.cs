@@ -140,8 +140,14 @@ public sealed partial class DmCallGrain : Grain, IDmCallGrain, IRemindable
         }
         else
         {
-            var wasRung = call.Outcomes.ContainsKey(userId);
-            call.Outcomes[userId] = wasRung ? RingOutcomes.Accepted : MemberOutcomes.Joined;
+            // A rejoin keeps how the member first took part (the starter stays "started"); a member
+            // who was rung (and maybe missed or declined) and joins after all has accepted.
+            call.Outcomes[userId] = call.Outcomes.GetValueOrDefault(userId) switch
+            {
+                null => MemberOutcomes.Joined,
+                MemberOutcomes.Started or MemberOutcomes.Joined => call.Outcomes[userId],
+                _ => RingOutcomes.Accepted,
+            };
             Emit(v => new UserJoinedEvent { DmGroupId = DmGroupId, CallId = call.CallId, Version = v, User = participant });
             if (call.FindRing(userId) is { } ring)
             {
@@ -306,10 +312,10 @@ public sealed partial class DmCallGrain : Grain, IDmCallGrain, IRemindable
         var expired = call.Rings.Where(r => r.Entry.ExpiresAt <= now).ToArray();
         foreach (var ring in expired)
         {
+            // A dismissed ring keeps "dismissed" in the record; the others (never the recipient, whose
+            // devices already stopped) see a timeout.
             var outcome = ring.Dismissed ? RingOutcomes.Dismissed : RingOutcomes.Missed;
-            // The recipient's devices already stopped when they dismissed; everyone else sees a timeout.
-            var audience = ring.Dismissed ? S.Members.Where(m => m != ring.Entry.UserId).ToArray() : null;
-            StopRing(call, ring, outcome, audience, announcedOutcome: RingOutcomes.Missed);
+            StopRing(call, ring, outcome, announcedOutcome: RingOutcomes.Missed);
         }
 
         if (expired.Length > 0)
