@@ -31,6 +31,9 @@ public static class CallEndReasons
     /// <summary>1:1: the only recipient did not answer in time while the caller was alone.</summary>
     public const string NoAnswer = "no_answer";
 
+    /// <summary>1:1: the only recipient was already in another call.</summary>
+    public const string Busy = "busy";
+
     /// <summary>The media server closed the room.</summary>
     public const string RoomFinished = "room_finished";
 }

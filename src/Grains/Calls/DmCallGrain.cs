@@ -137,6 +137,9 @@ public sealed partial class DmCallGrain : Grain, IDmCallGrain, IRemindable
             Emit(v => new CallStartedEvent { DmGroupId = DmGroupId, CallId = call.CallId, Version = v, User = participant, Ringing = ringing });
             _metrics.CallStarted();
             LogCallStarted(DmGroupId, call.CallId, userId, ringing.Count);
+
+            // A 1:1 call whose only recipient is busy elsewhere has nobody to wait for.
+            EndOneToOneIfUnanswered(call, CallEndReasons.Busy);
         }
         else
         {
@@ -190,10 +193,17 @@ public sealed partial class DmCallGrain : Grain, IDmCallGrain, IRemindable
         return updated;
     }
 
-    public Task<CallPresence> GetPresence(string requesterId)
+    public async Task<CallPresence> GetPresence(string requesterId)
     {
         EnsureMember(requesterId);
-        return Task.FromResult(BuildPresence(requesterId));
+        if (NextDeadline() <= _clock.UtcNow)
+        {
+            // A deadline passed while nothing was active (e.g. during a restart): settle it first,
+            // so nobody is shown ringing after their ring has expired.
+            await ProcessDeadlines();
+        }
+
+        return BuildPresence(requesterId);
     }
 
     public async Task<IReadOnlyList<RingingEntry>> Ring(string requesterId, IReadOnlyList<string>? recipientIds)
