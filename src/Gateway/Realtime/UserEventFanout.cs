@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using DmVoice.Gateway.Observability;
 using Microsoft.AspNetCore.SignalR;
 using Orleans.Streams;
@@ -15,84 +16,74 @@ public sealed partial class UserEventFanout(
     GatewayMetrics metrics,
     ILogger<UserEventFanout> logger) : IClusterConnectionStatusObserver, IAsyncDisposable
 {
-    private readonly Dictionary<string, UserSubscription> _users = new(StringComparer.Ordinal);
-    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly ConcurrentDictionary<string, UserSubscription> _users = new(StringComparer.Ordinal);
 
+    /// <summary>Per-user state; its gate serialises one user's connects and disconnects only.</summary>
     private sealed class UserSubscription
     {
+        public readonly SemaphoreSlim Gate = new(1, 1);
         public int Connections;
+        public bool Closed;
         public StreamSubscriptionHandle<VoiceEvent>? Handle;
     }
 
-    /// <summary>Users with at least one connection on this gateway.</summary>
-    public int SubscribedUsers
-    {
-        get
-        {
-            lock (_users)
-            {
-                return _users.Count;
-            }
-        }
-    }
-
     /// <summary>Whether this gateway listens to the user's events (has at least one of their connections).</summary>
-    public bool IsListening(string userId)
-    {
-        lock (_users)
-        {
-            return _users.ContainsKey(userId);
-        }
-    }
+    public bool IsListening(string userId) => _users.ContainsKey(userId);
 
     public async Task AddConnectionAsync(string userId, CancellationToken cancellationToken)
     {
-        await _gate.WaitAsync(cancellationToken);
-        try
+        while (true)
         {
-            if (!_users.TryGetValue(userId, out var subscription))
+            var subscription = _users.GetOrAdd(userId, static _ => new UserSubscription());
+            await subscription.Gate.WaitAsync(cancellationToken);
+            try
             {
-                subscription = new UserSubscription();
-                subscription.Handle = await SubscribeAsync(userId);
-                lock (_users)
+                if (subscription.Closed)
                 {
-                    _users[userId] = subscription;
+                    continue; // The last connection closed while we waited: start over with a fresh entry.
                 }
 
-                metrics.StreamSubscribed(+1);
-            }
+                if (subscription.Handle is null)
+                {
+                    subscription.Handle = await SubscribeAsync(userId);
+                    metrics.StreamSubscribed(+1);
+                }
 
-            subscription.Connections++;
-            metrics.ConnectionOpened();
-        }
-        finally
-        {
-            _gate.Release();
+                subscription.Connections++;
+                metrics.ConnectionOpened();
+                return;
+            }
+            finally
+            {
+                subscription.Gate.Release();
+            }
         }
     }
 
     public async Task RemoveConnectionAsync(string userId)
     {
-        await _gate.WaitAsync();
+        if (!_users.TryGetValue(userId, out var subscription))
+        {
+            return;
+        }
+
+        await subscription.Gate.WaitAsync();
         try
         {
             metrics.ConnectionClosed();
-            if (!_users.TryGetValue(userId, out var subscription) || --subscription.Connections > 0)
+            if (--subscription.Connections > 0)
             {
                 return;
             }
 
-            lock (_users)
-            {
-                _users.Remove(userId);
-            }
-
+            subscription.Closed = true;
+            _users.TryRemove(new KeyValuePair<string, UserSubscription>(userId, subscription));
             metrics.StreamSubscribed(-1);
             await UnsubscribeQuietlyAsync(userId, subscription.Handle);
         }
         finally
         {
-            _gate.Release();
+            subscription.Gate.Release();
         }
     }
 
@@ -134,21 +125,28 @@ public sealed partial class UserEventFanout(
     /// <summary>Re-creates every subscription, e.g. after the gateway lost and regained the cluster.</summary>
     public async Task ResubscribeAllAsync()
     {
-        await _gate.WaitAsync();
-        try
+        var count = 0;
+        foreach (var (userId, subscription) in _users)
         {
-            foreach (var (userId, subscription) in _users)
+            await subscription.Gate.WaitAsync();
+            try
             {
+                if (subscription.Closed)
+                {
+                    continue;
+                }
+
                 await UnsubscribeQuietlyAsync(userId, subscription.Handle);
                 subscription.Handle = await SubscribeAsync(userId);
+                count++;
             }
+            finally
+            {
+                subscription.Gate.Release();
+            }
+        }
 
-            LogResubscribed(_users.Count);
-        }
-        finally
-        {
-            _gate.Release();
-        }
+        LogResubscribed(count);
     }
 
     public void NotifyClusterConnectionLost() => LogClusterLost();
@@ -179,7 +177,6 @@ public sealed partial class UserEventFanout(
         }
 
         _users.Clear();
-        _gate.Dispose();
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Delivering {EventName} to {UserId} failed")]
