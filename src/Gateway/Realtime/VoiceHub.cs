@@ -27,7 +27,17 @@ public sealed class VoiceHub(UserEventFanout fanout, IGrainFactory grains, Gatew
     {
         var userId = Context.User!.UserId();
         await fanout.AddConnectionAsync(userId, Context.ConnectionAborted);
-        await grains.GetGrain<IUserVoiceGrain>(userId).ConnectionOpened(instance.ConnectionKey(Context.ConnectionId));
+        try
+        {
+            await grains.GetGrain<IUserVoiceGrain>(userId).ConnectionOpened(instance.ConnectionKey(Context.ConnectionId));
+        }
+        catch
+        {
+            // A failed connect never reaches OnDisconnectedAsync: give the subscription back here.
+            await fanout.RemoveConnectionAsync(userId);
+            throw;
+        }
+
         await base.OnConnectedAsync();
     }
 
