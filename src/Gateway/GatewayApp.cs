@@ -4,6 +4,7 @@ using System.Threading.RateLimiting;
 using DmVoice.Gateway.Auth;
 using DmVoice.Gateway.Endpoints;
 using DmVoice.Gateway.Hosting;
+using DmVoice.Gateway.LiveKit;
 using DmVoice.Gateway.Observability;
 using DmVoice.Gateway.Problems;
 using DmVoice.Gateway.Realtime;
@@ -55,7 +56,11 @@ public static class GatewayApp
         builder.Services.AddSingleton<DevTokenIssuer>();
         builder.Services.AddSingleton<UserEventFanout>();
         builder.Services.AddSingleton<VoiceOverviewQuery>();
-        builder.Services.AddSingleton<IClusterConnectionStatusObserver>(sp => sp.GetRequiredService<UserEventFanout>());
+        builder.Services.AddDmVoiceLiveKit(builder.Configuration);
+        // The cluster client collects its observers while it is being constructed, and the fan-out
+        // needs the client: resolving the fan-out there deadlocks the start of a gateway that is a
+        // plain cluster client (Gateway:CoHostSilo=false, Redis mode). Resolve it on first notice.
+        builder.Services.AddSingleton<IClusterConnectionStatusObserver>(sp => new DeferredConnectionObserver(sp));
         builder.Services.AddSingleton<IUserIdProvider, SubjectUserIdProvider>();
         builder.Services.AddSignalR(o =>
         {
@@ -76,15 +81,38 @@ public static class GatewayApp
         app.UseExceptionHandler();
         app.UseStatusCodePages(async context =>
         {
-            // Unknown routes and bare status results speak problem details too.
+            // Bare status results speak problem details too, including the ones the JSON body binder
+            // sets without throwing: a body over the size limit (413) or not sent as JSON (415).
             var http = context.HttpContext;
-            if (http.Response.StatusCode == StatusCodes.Status404NotFound && !http.Response.HasStarted)
+            var (code, detail) = http.Response.StatusCode switch
             {
-                await Problem.WriteAsync(http, ErrorCodes.NotFound, $"No endpoint {http.Request.Method} {http.Request.Path}.");
+                StatusCodes.Status404NotFound or StatusCodes.Status405MethodNotAllowed =>
+                    (ErrorCodes.NotFound, $"No endpoint {http.Request.Method} {http.Request.Path}."),
+                StatusCodes.Status413PayloadTooLarge => (ErrorCodes.PayloadTooLarge, "The request body is larger than allowed."),
+                StatusCodes.Status400BadRequest or StatusCodes.Status415UnsupportedMediaType =>
+                    (ErrorCodes.MalformedRequest, "Send the body as JSON (Content-Type: application/json) of the expected shape."),
+                _ => (null, null),
+            };
+            if (code is not null && !http.Response.HasStarted)
+            {
+                await Problem.WriteAsync(http, code, detail);
             }
         });
         app.UseAuthentication();
         app.UseRateLimiter();
+        app.Use(async (http, next) =>
+        {
+            // Unknown routes are 404 for everyone: the fallback authorization policy would answer an
+            // anonymous caller 401 (e.g. POST /dev/token in Production). A catch-all endpoint cannot
+            // do this: it would win over endpoints with an optional body for requests without one.
+            if (http.GetEndpoint() is null)
+            {
+                await Problem.WriteAsync(http, ErrorCodes.NotFound, $"No endpoint {http.Request.Method} {http.Request.Path}.");
+                return;
+            }
+
+            await next(http);
+        });
         app.UseAuthorization();
 
         app.MapOpenApi().AllowAnonymous();
@@ -96,6 +124,7 @@ public static class GatewayApp
 
         var api = app.MapGroup(string.Empty).RequireAuthorization();
         api.MapDmGroups().MapVoicePresence().MapCalls();
+        app.MapLiveKit();
         app.MapHub<VoiceHub>(VoiceHub.Path);
         return app;
     }
@@ -178,5 +207,16 @@ public static class GatewayApp
                 await Problem.WriteAsync(context.HttpContext, ErrorCodes.RateLimited, "Too many requests; slow down.", retryAfter);
             };
         });
+    }
+
+    /// <summary>Forwards cluster connection notices to <see cref="UserEventFanout"/>, resolved only when one arrives.</summary>
+    private sealed class DeferredConnectionObserver(IServiceProvider services) : IClusterConnectionStatusObserver
+    {
+        private UserEventFanout Fanout => services.GetRequiredService<UserEventFanout>();
+
+        public void NotifyClusterConnectionLost() => Fanout.NotifyClusterConnectionLost();
+
+        public void NotifyGatewayCountChanged(int currentNumberOfGateways, int previousNumberOfGateways, bool connectionRecovered) =>
+            Fanout.NotifyGatewayCountChanged(currentNumberOfGateways, previousNumberOfGateways, connectionRecovered);
     }
 }

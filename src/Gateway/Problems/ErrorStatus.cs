@@ -20,6 +20,7 @@ public static class ErrorStatus
         [ErrorCodes.Unauthorized] = (StatusCodes.Status401Unauthorized, "A valid bearer token is required."),
         [ErrorCodes.NotFound] = (StatusCodes.Status404NotFound, "No such endpoint."),
         [ErrorCodes.InternalError] = (StatusCodes.Status500InternalServerError, "Something went wrong on our side."),
+        [ErrorCodes.LiveKitNotConfigured] = (StatusCodes.Status503ServiceUnavailable, "LiveKit is not configured on this deployment."),
     };
 
     public static (int Status, string Title) For(string code) =>

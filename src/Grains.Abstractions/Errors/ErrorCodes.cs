@@ -51,10 +51,14 @@ public static class ErrorCodes
     /// <summary>Something failed on our side; the request may be retried.</summary>
     public const string InternalError = "internal_error";
 
+    /// <summary>The deployment has no LiveKit server configured, so LiveKit endpoints cannot work.</summary>
+    public const string LiveKitNotConfigured = "livekit_not_configured";
+
     /// <summary>Every code above, for documentation and tests.</summary>
     public static IReadOnlyList<string> All { get; } =
     [
         ValidationFailed, MalformedRequest, PayloadTooLarge, DmNotFound, DmFull, NotGroupDm, MemberNotFound,
         Forbidden, NotInCall, NoActiveCall, NotRinging, RateLimited, Unauthorized, NotFound, InternalError,
+        LiveKitNotConfigured,
     ];
 }

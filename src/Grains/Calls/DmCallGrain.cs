@@ -59,6 +59,7 @@ public sealed partial class DmCallGrain : Grain, IDmCallGrain, IRemindable
     {
         // Deadlines are persisted: an activation after a restart picks them up where they were.
         _deadlineTimer.Schedule(NextDeadline());
+        EnsureMediaSweep();
         return Task.CompletedTask;
     }
 
@@ -159,6 +160,7 @@ public sealed partial class DmCallGrain : Grain, IDmCallGrain, IRemindable
         }
 
         await CommitAsync();
+        OnJoinedForMedia(userId);
         return new JoinResult(DmGroupId, call.CallId, started, participant, S.Version);
     }
 
@@ -172,6 +174,7 @@ public sealed partial class DmCallGrain : Grain, IDmCallGrain, IRemindable
         RemoveParticipant(call, participant, reason);
         AfterParticipantsChanged(call);
         await CommitAsync();
+        OnLeftForMedia(userId);
         return true;
     }
 

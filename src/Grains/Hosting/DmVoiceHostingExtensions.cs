@@ -71,6 +71,12 @@ public static class DmVoiceHostingExtensions
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CallOptions>, CallOptionsValidator>());
         services.TryAddSingleton(CallClock.System);
+        if (LiveKitRegistration.IsConfigured(configuration))
+        {
+            // Queue + worker for RoomService commands, and the connection services the co-hosted gateway shares.
+            services.AddDmVoiceLiveKitSilo(configuration);
+        }
+
         services.TryAddSingleton<ILiveKitCommands, NoLiveKitCommands>();
         services.AddMetrics();
         services.TryAddSingleton<CallMetrics>();

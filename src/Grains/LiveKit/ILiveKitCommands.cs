@@ -11,4 +11,13 @@ public interface ILiveKitCommands
 
     /// <summary>Closes the DM's room, so a token issued earlier cannot rejoin a finished call.</summary>
     void DeleteRoom(string dmGroupId);
+
+    /// <summary>
+    /// The user (re)joined the DM's call: a still pending removal of them from the room, or deletion of
+    /// the room, is stale now and must not run late (e.g. when LiveKit comes back after an outage).
+    /// Default: nothing to cancel (for implementations that do not queue).
+    /// </summary>
+    void CancelPending(string dmGroupId, string userId)
+    {
+    }
 }

@@ -10,4 +10,8 @@ public sealed class NoLiveKitCommands : ILiveKitCommands
     public void DeleteRoom(string dmGroupId)
     {
     }
+
+    public void CancelPending(string dmGroupId, string userId)
+    {
+    }
 }

@@ -1,0 +1,329 @@
+using DmVoice.Grains.LiveKit;
+using DmVoice.LiveKit;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace DmVoice.Grains.Calls;
+
+/// <summary>
+/// Keeping the call and its LiveKit room in step (only when LiveKit is configured): webhook news applied with
+/// staleness checks, and a periodic sweep that repairs what webhooks missed.
+/// Times here are real time, LiveKit's clock domain, not <see cref="Infrastructure.CallClock"/>; they live in
+/// memory only, so a new activation simply has no history and skips the staleness checks.
+/// </summary>
+public sealed partial class DmCallGrain : IDmCallMediaGrain
+{
+    /// <summary>LiveKit reports times in whole seconds, and its clock is not ours: compare with slack.</summary>
+    private static readonly TimeSpan MediaClockTolerance = TimeSpan.FromSeconds(5);
+
+    private readonly Dictionary<string, DateTimeOffset> _joinedCallAt = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DateTimeOffset> _leftCallAt = new(StringComparer.Ordinal);
+    private string? _mediaCallId;
+    private DateTimeOffset? _mediaCallStartedAt;
+    private IGrainTimer? _mediaSweep;
+    private int _sweepFailures;
+    private bool? _liveKitConfigured;
+
+    private bool LiveKitConfigured => _liveKitConfigured ??= ServiceProvider.GetService<LiveKitConfigured>() is not null;
+
+    private LiveKitSyncOptions SyncOptions => ServiceProvider.GetRequiredService<IOptions<LiveKitSyncOptions>>().Value;
+
+    private static DateTimeOffset RealNow => TimeProvider.System.GetUtcNow();
+
+    public async Task<bool> MediaLeft(string userId, DateTimeOffset? mediaJoinedAt)
+    {
+        if (S.Call is not { } call || call.FindParticipant(userId) is not { } participant)
+        {
+            return false;
+        }
+
+        if (mediaJoinedAt is { } mediaStart && _joinedCallAt.TryGetValue(userId, out var joined) && joined > mediaStart + MediaClockTolerance)
+        {
+            LogStaleMediaLeft(DmGroupId, userId);
+            return false;
+        }
+
+        RemoveParticipant(call, participant, LeaveReasons.Disconnected);
+        OnLeftForMedia(userId);
+        AfterParticipantsChanged(call);
+        await CommitAsync();
+        return true;
+    }
+
+    public Task<MediaJoinCheck> CheckMediaJoin(string userId, DateTimeOffset? mediaJoinedAt) =>
+        Task.FromResult(CheckMediaJoinCore(userId, mediaJoinedAt));
+
+    public async Task<bool> RoomFinished(DateTimeOffset? roomCreatedAt)
+    {
+        if (S.Call is not { } call)
+        {
+            return false;
+        }
+
+        if (roomCreatedAt is { } created && _mediaCallId == call.CallId && _mediaCallStartedAt > created + MediaClockTolerance)
+        {
+            LogStaleRoomFinished(DmGroupId, call.CallId);
+            return false;
+        }
+
+        FinishCall(call, CallEndReasons.RoomFinished);
+        await CommitAsync();
+        return true;
+    }
+
+    public async Task ReconcileMedia(string callId, IReadOnlyList<MediaParticipant> inRoom)
+    {
+        if (S.Call is not { } call || call.CallId != callId)
+        {
+            return;
+        }
+
+        var now = RealNow;
+        var grace = SyncOptions.AbsenceGrace;
+        var present = inRoom.Select(p => p.Identity).ToHashSet(StringComparer.Ordinal);
+        var removed = false;
+        foreach (var participant in call.Participants.ToArray())
+        {
+            var userId = participant.Voice.UserId;
+            if (present.Contains(userId))
+            {
+                continue;
+            }
+
+            if (!_joinedCallAt.TryGetValue(userId, out var since))
+            {
+                // In the call since before this activation: the grace starts now.
+                _joinedCallAt[userId] = now;
+                continue;
+            }
+
+            if (now - since < grace)
+            {
+                continue;
+            }
+
+            LogAbsentFromRoom(DmGroupId, userId, grace);
+            RemoveParticipant(call, participant, LeaveReasons.Disconnected);
+            OnLeftForMedia(userId);
+            removed = true;
+        }
+
+        if (removed)
+        {
+            AfterParticipantsChanged(call);
+            await CommitAsync();
+        }
+
+        if (S.Call?.CallId != callId)
+        {
+            return;
+        }
+
+        // Members in the room but not in the call join the way a REST join would (one-call rule included).
+        // That goes through their user grain, which calls back into this grain: never awaited in this turn.
+        var grains = GrainFactory;
+        var dmGroupId = DmGroupId;
+        foreach (var member in inRoom)
+        {
+            if (CheckMediaJoinCore(member.Identity, member.JoinedAt) != MediaJoinCheck.Join)
+            {
+                continue;
+            }
+
+            var request = new JoinRequest(SafeDisplayName(member.Name) ?? member.Identity);
+            var userId = member.Identity;
+            LogJoiningFromRoom(DmGroupId, userId);
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    await grains.GetGrain<IUserVoiceGrain>(userId).JoinDmCall(dmGroupId, request);
+                }
+                catch (Exception ex)
+                {
+                    LogJoinFromRoomFailed(ex, dmGroupId, userId);
+                }
+            });
+        }
+    }
+
+    /// <summary>Hook: a user joined the call (after the commit).</summary>
+    private void OnJoinedForMedia(string userId)
+    {
+        if (!LiveKitConfigured || S.Call is not { } call)
+        {
+            return;
+        }
+
+        var now = RealNow;
+        if (_mediaCallId != call.CallId)
+        {
+            _mediaCallId = call.CallId;
+            _mediaCallStartedAt = now;
+        }
+
+        _joinedCallAt[userId] = now;
+        _leftCallAt.Remove(userId);
+        _liveKit.CancelPending(DmGroupId, userId);
+        EnsureMediaSweep();
+    }
+
+    /// <summary>Hook: a user left the call.</summary>
+    private void OnLeftForMedia(string userId)
+    {
+        if (!LiveKitConfigured)
+        {
+            return;
+        }
+
+        _joinedCallAt.Remove(userId);
+        _leftCallAt[userId] = RealNow;
+    }
+
+    /// <summary>Hook: starts the sweep when a call is live (at activation and on join); it stops itself when the call ends.</summary>
+    private void EnsureMediaSweep()
+    {
+        if (_mediaSweep is not null || S.Call is null || !LiveKitConfigured)
+        {
+            return;
+        }
+
+        var interval = SyncOptions.SweepInterval;
+        _mediaSweep = this.RegisterGrainTimer(
+            SweepMediaAsync,
+            new GrainTimerCreationOptions
+            {
+                DueTime = interval,
+                Period = interval,
+
+                // The HTTP call must not hold up the call's own requests; the reconciliation then runs as a
+                // normal (non-interleaved) turn through the grain's reference.
+                Interleave = true,
+                KeepAlive = true,
+            });
+    }
+
+    private void StopMediaSweep()
+    {
+        _mediaSweep?.Dispose();
+        _mediaSweep = null;
+        _joinedCallAt.Clear();
+        foreach (var userId in _leftCallAt.Keys.Where(id => !S.Members.Contains(id)).ToArray())
+        {
+            _leftCallAt.Remove(userId);
+        }
+    }
+
+    private async Task SweepMediaAsync(CancellationToken ct)
+    {
+        if (S.Call is not { } call)
+        {
+            StopMediaSweep();
+            return;
+        }
+
+        var callId = call.CallId;
+        MediaParticipant[] inRoom;
+        try
+        {
+            var rooms = ServiceProvider.GetRequiredService<ILiveKitRoomService>();
+            var participants = await rooms.ListParticipantsAsync(LiveKitRooms.ForDm(DmGroupId), ct);
+            inRoom = participants
+                .Where(p => p.Kind == ParticipantKind.Standard && p.State != ParticipantInfoState.Disconnected && Validate.IsValidId(p.Identity))
+                .Select(p => new MediaParticipant(p.Identity, p.Name, p.JoinedAt))
+                .ToArray();
+        }
+        catch (Exception ex) when (!ct.IsCancellationRequested)
+        {
+            // LiveKit unreachable: nothing to compare with, and certainly no reason to remove anyone.
+            // Warn once per outage, not on every tick of every live call.
+            if (_sweepFailures++ == 0)
+            {
+                LogSweepFailed(DmGroupId, ex.Message);
+            }
+            else
+            {
+                LogSweepStillFailing(DmGroupId, _sweepFailures, ex.Message);
+            }
+
+            return;
+        }
+
+        if (_sweepFailures > 0)
+        {
+            LogSweepRecovered(DmGroupId, _sweepFailures);
+            _sweepFailures = 0;
+        }
+
+        try
+        {
+            await this.AsReference<IDmCallMediaGrain>().ReconcileMedia(callId, inRoom);
+        }
+        catch (Exception ex) when (!ct.IsCancellationRequested)
+        {
+            LogReconcileFailed(ex, DmGroupId);
+        }
+    }
+
+    private MediaJoinCheck CheckMediaJoinCore(string userId, DateTimeOffset? mediaJoinedAt)
+    {
+        if (!S.Known || !S.Members.Contains(userId))
+        {
+            return MediaJoinCheck.NotMember;
+        }
+
+        if (S.Call?.FindParticipant(userId) is not null)
+        {
+            return MediaJoinCheck.AlreadyInCall;
+        }
+
+        // A media session that began before the user left the call is a leftover (the client has not hung up
+        // yet, or our RemoveParticipant is still on its way): joining them would undo their leave or move.
+        if (_leftCallAt.TryGetValue(userId, out var leftAt) && (mediaJoinedAt ?? DateTimeOffset.MinValue) < leftAt)
+        {
+            return MediaJoinCheck.LeftSince;
+        }
+
+        return MediaJoinCheck.Join;
+    }
+
+    private static string? SafeDisplayName(string? name)
+    {
+        try
+        {
+            return Validate.OptionalName(name, "name");
+        }
+        catch (DmVoiceException)
+        {
+            return null;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "DM {DmGroupId}: ignored a LiveKit 'left' for {UserId} about a media session older than their join")]
+    private partial void LogStaleMediaLeft(string dmGroupId, string userId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "DM {DmGroupId}: ignored room_finished for a room older than call {CallId}")]
+    private partial void LogStaleRoomFinished(string dmGroupId, string callId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "DM {DmGroupId}: {UserId} has not been in the LiveKit room for {Grace}; removing as disconnected")]
+    private partial void LogAbsentFromRoom(string dmGroupId, string userId, TimeSpan grace);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "DM {DmGroupId}: {UserId} is in the LiveKit room but not in the call; joining them")]
+    private partial void LogJoiningFromRoom(string dmGroupId, string userId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "DM {DmGroupId}: joining {UserId} from the LiveKit room failed")]
+    private partial void LogJoinFromRoomFailed(Exception exception, string dmGroupId, string userId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "DM {DmGroupId}: LiveKit sweep skipped, ListParticipants failed: {Error}")]
+    private partial void LogSweepFailed(string dmGroupId, string error);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "DM {DmGroupId}: LiveKit sweep failed {Count} times in a row: {Error}")]
+    private partial void LogSweepStillFailing(string dmGroupId, int count, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "DM {DmGroupId}: LiveKit sweep works again after {Count} failures")]
+    private partial void LogSweepRecovered(string dmGroupId, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "DM {DmGroupId}: reconciling with the LiveKit room failed")]
+    private partial void LogReconcileFailed(Exception exception, string dmGroupId);
+}

@@ -1,0 +1,58 @@
+namespace DmVoice.Grains.LiveKit;
+
+/// <summary>
+/// What LiveKit tells a DM's call (key: DM group id; the same activation as <see cref="IDmCallGrain"/>).
+/// Every method ignores news that is older than the call state it would change: LiveKit's webhooks and
+/// listings can arrive late, and a stale "left" or "room finished" must not undo a newer join or call.
+/// </summary>
+[Alias("DmVoice.IDmCallMediaGrain")]
+public interface IDmCallMediaGrain : IGrainWithStringKey
+{
+    /// <summary>
+    /// The user's media left the room: they leave the call as <c>disconnected</c>, unless they joined the
+    /// call after that media session began (the event is about an earlier session). Returns whether they left.
+    /// </summary>
+    [Alias("MediaLeft")]
+    Task<bool> MediaLeft(string userId, DateTimeOffset? mediaJoinedAt);
+
+    /// <summary>Whether a user seen in the room should be joined to the call (through their user grain).</summary>
+    [Alias("CheckMediaJoin")]
+    Task<MediaJoinCheck> CheckMediaJoin(string userId, DateTimeOffset? mediaJoinedAt);
+
+    /// <summary>
+    /// The room closed: the live call ends (<c>room_finished</c>), unless it started well after that room was
+    /// created (the event is about the room of an earlier call). Returns whether a call ended.
+    /// </summary>
+    [Alias("RoomFinished")]
+    Task<bool> RoomFinished(DateTimeOffset? roomCreatedAt);
+
+    /// <summary>The sweep's reconciliation with a fresh ListParticipants, run as an ordinary grain turn.</summary>
+    [Alias("ReconcileMedia")]
+    Task ReconcileMedia(string callId, IReadOnlyList<MediaParticipant> inRoom);
+}
+
+/// <summary>The answer of <see cref="IDmCallMediaGrain.CheckMediaJoin"/>.</summary>
+[GenerateSerializer]
+[Alias("DmVoice.MediaJoinCheck")]
+public enum MediaJoinCheck
+{
+    /// <summary>A member not in the call: join them.</summary>
+    Join,
+
+    /// <summary>Already a participant.</summary>
+    AlreadyInCall,
+
+    /// <summary>Not a member of the DM (or the DM does not exist): ignore.</summary>
+    NotMember,
+
+    /// <summary>They left the call after this media session began: the session is a leftover, ignore.</summary>
+    LeftSince,
+}
+
+/// <summary>A participant of the LiveKit room as ListParticipants reports it.</summary>
+[GenerateSerializer, Immutable]
+[Alias("DmVoice.MediaParticipant")]
+public sealed record MediaParticipant(
+    [property: Id(0)] string Identity,
+    [property: Id(1)] string? Name,
+    [property: Id(2)] DateTimeOffset? JoinedAt);
