@@ -39,7 +39,20 @@ internal static class VoicePresenceEndpoints
 
     private static async Task<IResult> LeaveAsync(string dmGroupId, HttpContext http, IGrainFactory grains)
     {
-        await grains.GetGrain<IUserVoiceGrain>(http.User.UserId()).LeaveDmCall(Validate.Id(dmGroupId, "dmGroupId"));
+        var userId = http.User.UserId();
+        var id = Validate.Id(dmGroupId, "dmGroupId");
+        try
+        {
+            await grains.GetGrain<IUserVoiceGrain>(userId).LeaveDmCall(id);
+        }
+        catch (DmVoiceException ex) when (ex.Code == ErrorCodes.NotInCall)
+        {
+            // The user's grain cannot tell a member outside the call from a non-member: the DM can,
+            // so non-members get dm_not_found here as on every other DM endpoint.
+            await Call(grains, id).GetPresence(userId);
+            throw;
+        }
+
         return Results.NoContent();
     }
 

@@ -42,6 +42,9 @@ public sealed class VoiceUser : IAsyncDisposable
         return new VoiceUser(baseAddress, userId, body.GetProperty("token").GetString()!);
     }
 
+    /// <summary>A user with a token minted elsewhere (an identity provider, <see cref="TestTokens"/>).</summary>
+    public static VoiceUser WithToken(Uri baseAddress, string userId, string token) => new(baseAddress, userId, token);
+
     /// <summary>Opens a SignalR connection (one device) that records every call event.</summary>
     public async Task<Device> ConnectAsync(Uri? gateway = null)
     {

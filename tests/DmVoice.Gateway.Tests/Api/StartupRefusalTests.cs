@@ -1,0 +1,73 @@
+using System.Net;
+
+namespace DmVoice.Gateway.Tests.Api;
+
+/// <summary>Configurations that would be unsafe refuse to start, with a message naming the setting.</summary>
+public sealed class StartupRefusalTests
+{
+    private static string[] Args(string environment, params string[] settings) =>
+        ["--urls", "http://127.0.0.1:0", "--environment", environment, .. settings];
+
+    private static InvalidOperationException Refused(string[] args) =>
+        Assert.Throws<InvalidOperationException>(() => GatewayApp.Build(args));
+
+    [Fact]
+    public void Dev_tokens_in_Production_are_refused_naming_the_setting()
+    {
+        var error = Refused(Args("Production", $"--Auth:SigningKey={GatewayServer.SigningKey}", "--Auth:EnableDevTokens=true"));
+        Assert.Contains("Auth:EnableDevTokens", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Production", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("Production")]
+    [InlineData("Development")]
+    [InlineData("Staging")]
+    public void A_signing_key_shorter_than_32_bytes_is_refused(string environment)
+    {
+        var error = Refused(Args(environment, "--Auth:SigningKey=" + new string('k', 31)));
+        Assert.Contains("Auth:SigningKey", error.Message, StringComparison.Ordinal);
+        Assert.Contains("32", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_key_length_is_counted_in_utf8_bytes()
+    {
+        // 16 characters of two bytes each: 32 bytes, accepted; 15 of them (30 bytes) are not.
+        var error = Refused(Args("Production", "--Auth:SigningKey=" + new string('\u00e9', 15)));
+        Assert.Contains("Auth:SigningKey", error.Message, StringComparison.Ordinal);
+        using var app = GatewayApp.Build(Args("Production", "--Auth:SigningKey=" + new string('\u00e9', 16)));
+    }
+
+    [Theory]
+    [InlineData("Production")]
+    [InlineData("Development")]
+    public void Neither_an_authority_nor_a_signing_key_is_refused(string environment)
+    {
+        // Development's appsettings file brings a key; clearing it leaves none.
+        var error = Refused(Args(environment, "--Auth:SigningKey=", "--Auth:EnableDevTokens=false"));
+        Assert.Contains("Auth:Authority", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Auth:SigningKey", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Dev_tokens_with_an_authority_but_no_key_are_refused()
+    {
+        var error = Refused(Args("Development", "--Auth:SigningKey=", "--Auth:Authority=https://login.example.invalid", "--Auth:EnableDevTokens=true"));
+        Assert.Contains("Auth:EnableDevTokens", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task In_Production_without_dev_tokens_the_gateway_serves_tokens_it_did_not_mint_and_dev_token_is_404()
+    {
+        await using var server = await GatewayServer.StartAsync(s => s["Auth:EnableDevTokens"] = "false", environment: "Production");
+        using var anonymous = new HttpClient { BaseAddress = server.BaseAddress };
+
+        var devToken = await anonymous.SendAsync(Rest.Request("POST", "/dev/token", """{"userId":"mallory"}"""));
+        await Rest.AssertProblemAsync(devToken, HttpStatusCode.NotFound, ErrorCodes.NotFound);
+
+        await using var user = Rest.NewUser(server.BaseAddress, "prod");
+        await Rest.AssertStatusAsync(await user.Http.GetAsync("/dm-groups"), HttpStatusCode.OK);
+        await Rest.AssertProblemAsync(await anonymous.GetAsync("/dm-groups"), HttpStatusCode.Unauthorized, ErrorCodes.Unauthorized);
+    }
+}
