@@ -1,4 +1,4 @@
-namespace DmVoice.Grains.LiveKit;
+namespace DmVoice.Abstractions;
 
 /// <summary>
 /// What LiveKit tells a DM's call (key: DM group id; the same activation as <see cref="IDmCallGrain"/>).
