@@ -6,7 +6,7 @@ public static class ErrorStatus
     private static readonly Dictionary<string, (int Status, string Title)> Map = new(StringComparer.Ordinal)
     {
         [ErrorCodes.ValidationFailed] = (StatusCodes.Status422UnprocessableEntity, "The request has invalid values."),
-        [ErrorCodes.MalformedRequest] = (StatusCodes.Status400BadRequest, "The request body is not valid JSON of the expected shape."),
+        [ErrorCodes.MalformedRequest] = (StatusCodes.Status400BadRequest, "The request could not be read: malformed JSON, wrong types or an unparseable value."),
         [ErrorCodes.PayloadTooLarge] = (StatusCodes.Status413PayloadTooLarge, "The request body is too large."),
         [ErrorCodes.DmNotFound] = (StatusCodes.Status404NotFound, "The DM was not found."),
         [ErrorCodes.MemberNotFound] = (StatusCodes.Status404NotFound, "The user is not a member of this DM."),
