@@ -1,9 +1,4 @@
-using System.Globalization;
 using System.Net;
-using DmVoice.Grains.Hosting;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace DmVoice.Gateway.Tests;
 
@@ -13,58 +8,19 @@ namespace DmVoice.Gateway.Tests;
 /// </summary>
 public sealed class ClusterReconnectTests : IAsyncLifetime
 {
-    private readonly string _clusterId = "reconnect-" + Guid.NewGuid().ToString("N")[..8];
-    private readonly int _siloPort = TestEnvironment.FreeTcpPort();
-    private readonly int _gatewayPort = TestEnvironment.FreeTcpPort();
-    private IHost? _silo;
+    private readonly StandaloneSilo _silo = new();
     private GatewayServer _gateway = null!;
-
-    private Dictionary<string, string?> ClusterSettings() => new()
-    {
-        ["Cluster:ClusterId"] = _clusterId,
-        ["Cluster:ServiceId"] = _clusterId,
-        ["Cluster:SiloPort"] = _siloPort.ToString(CultureInfo.InvariantCulture),
-        ["Cluster:GatewayPort"] = _gatewayPort.ToString(CultureInfo.InvariantCulture),
-    };
-
-    private async Task StartSiloAsync()
-    {
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, EnvironmentName = "Development" });
-        builder.Configuration.AddInMemoryCollection(ClusterSettings());
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.UseOrleans(silo => silo.UseDmVoiceCluster(builder.Configuration));
-        _silo = builder.Build();
-        await _silo.StartAsync();
-    }
-
-    private async Task StopSiloAsync()
-    {
-        if (_silo is not null)
-        {
-            await _silo.StopAsync();
-            _silo.Dispose();
-            _silo = null;
-        }
-    }
 
     public async ValueTask InitializeAsync()
     {
-        await StartSiloAsync();
-        _gateway = await GatewayServer.StartAsync(settings =>
-        {
-            foreach (var (key, value) in ClusterSettings())
-            {
-                settings[key] = value;
-            }
-
-            settings["Gateway:CoHostSilo"] = "false";
-        });
+        await _silo.StartAsync();
+        _gateway = await _silo.StartGatewayAsync();
     }
 
     public async ValueTask DisposeAsync()
     {
         await _gateway.DisposeAsync();
-        await StopSiloAsync();
+        await _silo.DisposeAsync();
     }
 
     [Fact]
@@ -75,8 +31,8 @@ public sealed class ClusterReconnectTests : IAsyncLifetime
         var bPhone = await b.ConnectAsync();
 
         // The silo restarts with empty in-memory state, stream subscriptions included.
-        await StopSiloAsync();
-        await StartSiloAsync();
+        await _silo.StopAsync();
+        await _silo.StartAsync();
         using var probe = new HttpClient { BaseAddress = _gateway.BaseAddress };
         await Eventually.GetAsync(
             async () => (await probe.GetAsync("/health/ready")).StatusCode,

@@ -1,10 +1,5 @@
-using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
-using DmVoice.Grains.Hosting;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace DmVoice.Gateway.Tests.Api;
 
@@ -14,43 +9,16 @@ namespace DmVoice.Gateway.Tests.Api;
 /// </summary>
 public sealed class TwoGatewayTests : IAsyncLifetime
 {
-    private readonly string _clusterId = "two-" + Guid.NewGuid().ToString("N")[..8];
-    private readonly int _siloPort = TestEnvironment.FreeTcpPort();
-    private readonly int _gatewayPort = TestEnvironment.FreeTcpPort();
-    private IHost _silo = null!;
+    private readonly StandaloneSilo _silo = new();
     private GatewayServer _first = null!;
     private GatewayServer _second = null!;
 
-    private Dictionary<string, string?> ClusterSettings() => new()
-    {
-        ["Cluster:ClusterId"] = _clusterId,
-        ["Cluster:ServiceId"] = _clusterId,
-        ["Cluster:SiloPort"] = _siloPort.ToString(CultureInfo.InvariantCulture),
-        ["Cluster:GatewayPort"] = _gatewayPort.ToString(CultureInfo.InvariantCulture),
-    };
-
     public async ValueTask InitializeAsync()
     {
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, EnvironmentName = "Development" });
-        builder.Configuration.AddInMemoryCollection(ClusterSettings());
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.UseOrleans(silo => silo.UseDmVoiceCluster(builder.Configuration));
-        _silo = builder.Build();
         await _silo.StartAsync();
-
-        _first = await StartGatewayAsync();
-        _second = await StartGatewayAsync();
+        _first = await _silo.StartGatewayAsync();
+        _second = await _silo.StartGatewayAsync();
     }
-
-    private Task<GatewayServer> StartGatewayAsync() => GatewayServer.StartAsync(settings =>
-    {
-        foreach (var (key, value) in ClusterSettings())
-        {
-            settings[key] = value;
-        }
-
-        settings["Gateway:CoHostSilo"] = "false";
-    });
 
     public async ValueTask DisposeAsync()
     {
@@ -64,11 +32,7 @@ public sealed class TwoGatewayTests : IAsyncLifetime
             await _first.DisposeAsync();
         }
 
-        if (_silo is not null)
-        {
-            await _silo.StopAsync();
-            _silo.Dispose();
-        }
+        await _silo.DisposeAsync();
     }
 
     [Fact]
