@@ -8,7 +8,9 @@ namespace DmVoice.Gateway.Realtime;
 /// <summary>
 /// One Orleans stream subscription per connected user per gateway, shared by all of that user's
 /// connections here and dropped with the last one. Each event goes to every connection of the
-/// user. After the gateway regains the cluster, every subscription is made again.
+/// user, addressed by connection id: SignalR's default lifetime manager finds a connection id with
+/// one lookup but a user id by scanning every connection of the gateway (docs/BENCHMARKS.md).
+/// After the gateway regains the cluster, every subscription is made again.
 /// </summary>
 public sealed partial class UserEventFanout(
     IClusterClient cluster,
@@ -23,6 +25,9 @@ public sealed partial class UserEventFanout(
     {
         public readonly SemaphoreSlim Gate = new(1, 1);
         public int Connections;
+
+        /// <summary>The user's connection ids here; replaced (never mutated) under the gate, read by deliveries.</summary>
+        public volatile string[] ConnectionIds = [];
         public bool Closed;
         public StreamSubscriptionHandle<VoiceEvent>? Handle;
     }
@@ -30,7 +35,7 @@ public sealed partial class UserEventFanout(
     /// <summary>Whether this gateway listens to the user's events (has at least one of their connections).</summary>
     public bool IsListening(string userId) => _users.ContainsKey(userId);
 
-    public async Task AddConnectionAsync(string userId, CancellationToken cancellationToken)
+    public async Task AddConnectionAsync(string userId, string connectionId, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -45,11 +50,12 @@ public sealed partial class UserEventFanout(
 
                 if (subscription.Handle is null)
                 {
-                    subscription.Handle = await SubscribeAsync(userId);
+                    subscription.Handle = await SubscribeAsync(userId, subscription);
                     metrics.StreamSubscribed(+1);
                 }
 
                 subscription.Connections++;
+                subscription.ConnectionIds = [.. subscription.ConnectionIds, connectionId];
                 metrics.ConnectionOpened();
                 return;
             }
@@ -60,7 +66,7 @@ public sealed partial class UserEventFanout(
         }
     }
 
-    public async Task RemoveConnectionAsync(string userId)
+    public async Task RemoveConnectionAsync(string userId, string connectionId)
     {
         if (!_users.TryGetValue(userId, out var subscription))
         {
@@ -71,6 +77,7 @@ public sealed partial class UserEventFanout(
         try
         {
             metrics.ConnectionClosed();
+            subscription.ConnectionIds = Array.FindAll(subscription.ConnectionIds, id => id != connectionId);
             if (--subscription.Connections > 0)
             {
                 return;
@@ -87,15 +94,17 @@ public sealed partial class UserEventFanout(
         }
     }
 
-    private Task<StreamSubscriptionHandle<VoiceEvent>> SubscribeAsync(string userId)
+    private Task<StreamSubscriptionHandle<VoiceEvent>> SubscribeAsync(string userId, UserSubscription subscription)
     {
         var stream = cluster.GetStreamProvider(VoiceStreams.ProviderName).GetStream<VoiceEvent>(VoiceStreams.ForUser(userId));
-        var client = hub.Clients.User(userId);
         return stream.SubscribeAsync(async (voiceEvent, _) =>
         {
             try
             {
-                await client.Deliver(voiceEvent);
+                var connectionIds = subscription.ConnectionIds;
+                await (connectionIds.Length == 1
+                    ? hub.Clients.Client(connectionIds[0]).Deliver(voiceEvent)
+                    : Task.WhenAll(connectionIds.Select(id => hub.Clients.Client(id).Deliver(voiceEvent))));
                 metrics.EventDelivered(voiceEvent.EventName);
             }
             catch (Exception ex)
@@ -137,7 +146,7 @@ public sealed partial class UserEventFanout(
                 }
 
                 await UnsubscribeQuietlyAsync(userId, subscription.Handle);
-                subscription.Handle = await SubscribeAsync(userId);
+                subscription.Handle = await SubscribeAsync(userId, subscription);
                 count++;
             }
             finally

@@ -26,7 +26,7 @@ public sealed class VoiceHub(UserEventFanout fanout, IGrainFactory grains, Gatew
     public override async Task OnConnectedAsync()
     {
         var userId = Context.User!.UserId();
-        await fanout.AddConnectionAsync(userId, Context.ConnectionAborted);
+        await fanout.AddConnectionAsync(userId, Context.ConnectionId, Context.ConnectionAborted);
         try
         {
             await grains.GetGrain<IUserVoiceGrain>(userId).ConnectionOpened(instance.ConnectionKey(Context.ConnectionId));
@@ -34,7 +34,7 @@ public sealed class VoiceHub(UserEventFanout fanout, IGrainFactory grains, Gatew
         catch
         {
             // A failed connect never reaches OnDisconnectedAsync: give the subscription back here.
-            await fanout.RemoveConnectionAsync(userId);
+            await fanout.RemoveConnectionAsync(userId, Context.ConnectionId);
             throw;
         }
 
@@ -50,7 +50,7 @@ public sealed class VoiceHub(UserEventFanout fanout, IGrainFactory grains, Gatew
         }
         finally
         {
-            await fanout.RemoveConnectionAsync(userId);
+            await fanout.RemoveConnectionAsync(userId, Context.ConnectionId);
         }
 
         await base.OnDisconnectedAsync(exception);

@@ -1,0 +1,333 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+
+namespace DmVoice.Benchmarks.Load;
+
+/// <summary>
+/// The client side, identical for every system: users with tokens and SignalR connections, DMs of 2
+/// and 3 members, and call cycles (first join → ring at the others → second join → state updates →
+/// leaves → call ended). Each step sends one REST request, then waits until every other member's
+/// connection got the matching event (name + DM id + acting user): that wait is the end-to-end latency.
+/// </summary>
+public sealed class LoadGenerator : IAsyncDisposable
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private static readonly byte[] EmptyObject = "{}"u8.ToArray();
+
+    private readonly Uri _baseAddress;
+    private readonly BenchmarkOptions _options;
+    private readonly HttpClient _http;
+    private readonly string _runTag = Guid.NewGuid().ToString("N")[..6];
+    private readonly List<CallSlot> _slots = [];
+    private readonly List<SimUser> _users = [];
+    private readonly int _calls;
+
+    public LoadGenerator(Uri baseAddress, BenchmarkOptions options, int? calls = null)
+    {
+        _baseAddress = baseAddress;
+        _options = options;
+        _calls = calls ?? options.Calls;
+        _http = new HttpClient(new SocketsHttpHandler
+        {
+            MaxConnectionsPerServer = 256,
+            PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
+            UseProxy = false,
+        })
+        { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public int UserCount => _users.Count;
+
+    public int CallCount => _slots.Count;
+
+    public long UnmatchedEvents => _users.Sum(u => u.Unmatched);
+
+    /// <summary>One DM whose call is driven by one loop; its members are in no other DM, so calls never collide.</summary>
+    private sealed class CallSlot(string dmGroupId, SimUser[] members)
+    {
+        public string DmGroupId { get; } = dmGroupId;
+
+        public SimUser[] Members { get; } = members;
+
+        public string JoinPath => $"/dm-groups/{DmGroupId}/voice-presence/join";
+
+        public string StatePath => $"/dm-groups/{DmGroupId}/voice-presence/state";
+
+        public string LeavePath => $"/dm-groups/{DmGroupId}/voice-presence/leave";
+
+        public SimUser[] Others(SimUser user) => Members.Where(m => m != user).ToArray();
+    }
+
+    /// <summary>Tokens, DMs (2 members, or 3 for the group share), then a connection per user.</summary>
+    public async Task SetUpAsync(Action<string, int, int> progress, CancellationToken cancellationToken)
+    {
+        var groupsSoFar = 0;
+        var layouts = new List<SimUser[]>();
+        for (var i = 0; i < _calls; i++)
+        {
+            var isGroup = (int)Math.Floor((i + 1) * _options.GroupShare) > groupsSoFar;
+            groupsSoFar += isGroup ? 1 : 0;
+            var members = Enumerable.Range(0, isGroup ? 3 : 2).Select(m => new SimUser($"bench-{_runTag}-{i}-{m}")).ToArray();
+            layouts.Add(members);
+            _users.AddRange(members);
+        }
+
+        var done = 0;
+        await Parallel.ForEachAsync(_users, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (user, ct) =>
+        {
+            using var response = await _http.PostAsJsonAsync("/dev/token", new { userId = user.Id, displayName = user.Id }, ct);
+            response.EnsureSuccessStatusCode();
+            var body = await response.Content.ReadFromJsonAsync<JsonElement>(ct);
+            user.Token = body.GetProperty("token").GetString()!;
+            progress("tokens", Interlocked.Increment(ref done), _users.Count);
+        });
+
+        done = 0;
+        var slots = new CallSlot[layouts.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, layouts.Count), new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (i, ct) =>
+        {
+            var members = layouts[i];
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/dm-groups")
+            {
+                Content = JsonContent.Create(new { memberIds = members.Skip(1).Select(m => m.Id).ToArray() }),
+            };
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", members[0].Token);
+            using var response = await _http.SendAsync(request, ct);
+            response.EnsureSuccessStatusCode();
+            var group = await response.Content.ReadFromJsonAsync<JsonElement>(Json, ct);
+            slots[i] = new CallSlot(group.GetProperty("id").GetString()!, members);
+            progress("DM groups", Interlocked.Increment(ref done), layouts.Count);
+        });
+        _slots.AddRange(slots);
+
+        done = 0;
+        await Parallel.ForEachAsync(_users, new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = cancellationToken }, async (user, ct) =>
+        {
+            await user.ConnectAsync(_baseAddress, ct);
+            progress("SignalR connections", Interlocked.Increment(ref done), _users.Count);
+        });
+    }
+
+    /// <summary>Every call gets its first two members joined (events awaited): the "active calls" state memory is measured in.</summary>
+    public Task JoinAllAsync(Recorder recorder) =>
+        Task.WhenAll(_slots.Select(async slot =>
+        {
+            var ok = await JoinAsync(slot, slot.Members[0], VoiceEventNames.CallStarted, recorder) &&
+                     await JoinAsync(slot, slot.Members[1], VoiceEventNames.UserJoined, recorder);
+            if (!ok)
+            {
+                await LeaveQuietlyAsync(slot);
+            }
+        }));
+
+    public Task LeaveAllAsync(Recorder recorder) =>
+        Task.WhenAll(_slots.Select(async slot =>
+        {
+            var ok = await LeaveAsync(slot, slot.Members[1], last: false, recorder) &&
+                     await LeaveAsync(slot, slot.Members[0], last: true, recorder);
+            if (!ok)
+            {
+                await LeaveQuietlyAsync(slot);
+            }
+        }));
+
+    /// <summary>
+    /// Runs call cycles on the first <paramref name="calls"/> DMs until <paramref name="duration"/>
+    /// has passed; each loop finishes its current cycle, so every call ends empty.
+    /// </summary>
+    public async Task RunAsync(int calls, TimeSpan duration, int thinkMs, Recorder recorder, Action<double> tick)
+    {
+        using var stop = new CancellationTokenSource();
+        using var process = Process.GetCurrentProcess();
+        var cpuBefore = process.TotalProcessorTime;
+        var started = Stopwatch.GetTimestamp();
+        recorder.Recording = true;
+        var loops = _slots.Take(calls).Select(slot => Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                await CycleAsync(slot, thinkMs, recorder);
+            }
+        })).ToArray();
+
+        while (true)
+        {
+            var elapsed = Stopwatch.GetElapsedTime(started);
+            if (elapsed >= duration)
+            {
+                break;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(1000, (duration - elapsed).TotalMilliseconds)));
+            tick(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        }
+
+        recorder.Recording = false;
+        process.Refresh();
+        recorder.CpuPercent = (process.TotalProcessorTime - cpuBefore).TotalSeconds * 100 / Stopwatch.GetElapsedTime(started).TotalSeconds / Environment.ProcessorCount;
+        await stop.CancelAsync();
+        await Task.WhenAll(loops);
+    }
+
+    private async Task CycleAsync(CallSlot slot, int thinkMs, Recorder recorder)
+    {
+        var (a, b) = (slot.Members[0], slot.Members[1]);
+        var ok = await JoinAsync(slot, a, VoiceEventNames.CallStarted, recorder);
+        ok = ok && await Think(thinkMs) && await JoinAsync(slot, b, VoiceEventNames.UserJoined, recorder);
+        for (var i = 0; ok && i < _options.Updates; i++)
+        {
+            var user = i % 2 == 0 ? a : b;
+            var muted = (i / 2) % 2 == 0;
+            ok = await Think(thinkMs) && await StepAsync(
+                slot, user, HttpMethod.Put, slot.StatePath, Encoding.UTF8.GetBytes(muted ? "{\"isMuted\":true}" : "{\"isMuted\":false}"), "state",
+                [(VoiceEventNames.UserUpdated, user.Id)], recorder);
+        }
+
+        ok = ok && await Think(thinkMs) && await LeaveAsync(slot, b, last: false, recorder);
+        ok = ok && await Think(thinkMs) && await LeaveAsync(slot, a, last: true, recorder);
+        if (ok)
+        {
+            recorder.Cycle();
+            await Think(thinkMs);
+        }
+        else
+        {
+            await LeaveQuietlyAsync(slot);
+            await Task.Delay(100);
+        }
+    }
+
+    private static async Task<bool> Think(int ms)
+    {
+        if (ms > 0)
+        {
+            await Task.Delay(ms);
+        }
+
+        return true;
+    }
+
+    private Task<bool> JoinAsync(CallSlot slot, SimUser user, string expectedEvent, Recorder recorder) =>
+        StepAsync(slot, user, HttpMethod.Post, slot.JoinPath, EmptyObject, "join", [(expectedEvent, user.Id)], recorder);
+
+    private Task<bool> LeaveAsync(CallSlot slot, SimUser user, bool last, Recorder recorder) =>
+        StepAsync(
+            slot, user, HttpMethod.Delete, slot.LeavePath, null, "leave",
+            last ? [(VoiceEventNames.UserLeft, user.Id), (VoiceEventNames.CallEnded, string.Empty)] : [(VoiceEventNames.UserLeft, user.Id)],
+            recorder);
+
+    /// <summary>One REST request by <paramref name="actor"/>; then waits for the expected events at every other member.</summary>
+    private async Task<bool> StepAsync(
+        CallSlot slot, SimUser actor, HttpMethod method, string path, byte[]? body, string op, (string Event, string Subject)[] expected, Recorder recorder)
+    {
+        var observers = slot.Others(actor);
+        var keys = new List<(SimUser Observer, string Key)>(observers.Length * expected.Length);
+        var expectations = new List<SimUser.Expectation>(keys.Capacity);
+        foreach (var observer in observers)
+        {
+            foreach (var (eventName, subject) in expected)
+            {
+                var key = SimUser.Key(eventName, slot.DmGroupId, subject);
+                keys.Add((observer, key));
+                expectations.Add(observer.Expect(key, eventName, recorder));
+            }
+        }
+
+        using var request = new HttpRequestMessage(method, path);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", actor.Token);
+        if (body is not null)
+        {
+            request.Content = new ByteArrayContent(body);
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        }
+
+        var sentAt = Stopwatch.GetTimestamp();
+        foreach (var expectation in expectations)
+        {
+            expectation.SentAt = sentAt;
+        }
+
+        try
+        {
+            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead);
+            var done = Stopwatch.GetTimestamp();
+            if (!response.IsSuccessStatusCode)
+            {
+                recorder.Error($"rest {op} {(int)response.StatusCode}");
+                Forget(keys);
+                return false;
+            }
+
+            recorder.Latency("rest:" + op, sentAt, done);
+            recorder.Latency("rest:all", sentAt, done);
+            recorder.Op();
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+        {
+            recorder.Error($"rest {op} {ex.GetType().Name}");
+            Forget(keys);
+            return false;
+        }
+
+        try
+        {
+            await Task.WhenAll(expectations.Select(e => e.Done.Task)).WaitAsync(TimeSpan.FromSeconds(_options.EventTimeoutSeconds));
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            foreach (var expectation in expectations.Where(e => !e.Done.Task.IsCompleted))
+            {
+                recorder.Error("event timeout " + expectation.EventName);
+            }
+
+            Forget(keys);
+            return false;
+        }
+    }
+
+    private static void Forget(List<(SimUser Observer, string Key)> keys)
+    {
+        foreach (var (observer, key) in keys)
+        {
+            observer.Forget(key);
+        }
+    }
+
+    /// <summary>After a failed step: make sure nobody of the DM stays in its call (errors ignored).</summary>
+    private async Task LeaveQuietlyAsync(CallSlot slot)
+    {
+        foreach (var user in slot.Members)
+        {
+            try
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Delete, slot.LeavePath);
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", user.Token);
+                using var response = await _http.SendAsync(request);
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            {
+                // Best effort.
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Parallel.ForEachAsync(_users, new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (user, _) => await user.DisposeAsync());
+        _users.Clear();
+        _slots.Clear();
+        _http.Dispose();
+    }
+
+    public static string Describe(BenchmarkOptions o) => string.Create(
+        CultureInfo.InvariantCulture,
+        $"{o.Calls} concurrent calls ({o.GroupShare:P0} in 3-member group DMs), cycle = join, join, {o.Updates} state updates, leave, leave");
+
+    public static bool IsLoopback(Uri uri) => IPAddress.TryParse(uri.Host, out var ip) && IPAddress.IsLoopback(ip);
+}

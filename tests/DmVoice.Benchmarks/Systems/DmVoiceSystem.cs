@@ -1,0 +1,137 @@
+using System.Globalization;
+using DmVoice.Gateway;
+using DmVoice.Grains.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace DmVoice.Benchmarks.Systems;
+
+/// <summary>
+/// The real DmVoice: <see cref="GatewayApp.Build"/> co-hosting its silo (embedded default), or in
+/// Redis mode a silo host plus the gateway as a plain cluster client, both on a private redis-server.
+/// </summary>
+public sealed class DmVoiceSystem : ISystemUnderTest
+{
+    private readonly WebApplication _gateway;
+    private readonly IHost? _silo;
+    private readonly RedisProcess? _redis;
+
+    private DmVoiceSystem(string name, string description, WebApplication gateway, IHost? silo, RedisProcess? redis)
+    {
+        Name = name;
+        Description = description;
+        _gateway = gateway;
+        _silo = silo;
+        _redis = redis;
+        BaseAddress = Loopback.Address(gateway);
+    }
+
+    public string Name { get; }
+
+    public string Description { get; }
+
+    public Uri BaseAddress { get; }
+
+    /// <summary>The settings every DmVoice run gets before <c>--set</c> / variant overrides.</summary>
+    public static Dictionary<string, string> BaseSettings() => new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["Cluster:SiloPort"] = Loopback.FreeTcpPort().ToString(CultureInfo.InvariantCulture),
+        ["Cluster:GatewayPort"] = Loopback.FreeTcpPort().ToString(CultureInfo.InvariantCulture),
+        ["Cluster:ClusterId"] = "bench-" + Guid.NewGuid().ToString("N")[..8],
+        ["Auth:SigningKey"] = Loopback.SigningKey,
+        ["Auth:EnableDevTokens"] = "true",
+        // Benchmark users make far more requests than a person would.
+        ["Gateway:RequestsPerMinute"] = "100000000",
+        // "Call ended" follows the last leave at once, so a call cycle ends with a measurable event.
+        ["Calls:EmptyCallGrace"] = "00:00:00",
+        ["Logging:LogLevel:Default"] = "Warning",
+        ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+        ["Logging:LogLevel:Orleans"] = "Warning",
+    };
+
+    public static async Task<DmVoiceSystem> StartAsync(string name, IReadOnlyDictionary<string, string> overrides, string? redisServer)
+    {
+        var settings = BaseSettings();
+        RedisProcess? redis = null;
+        if (redisServer is not null)
+        {
+            redis = await RedisProcess.StartAsync(redisServer);
+            settings["Cluster:Mode"] = DmVoiceClusterOptions.RedisClustering;
+            settings["ConnectionStrings:Redis"] = redis.ConnectionString;
+            settings["Gateway:CoHostSilo"] = "false";
+        }
+
+        foreach (var (key, value) in overrides)
+        {
+            settings[key] = value;
+        }
+
+        var args = new List<string> { "--urls", "http://127.0.0.1:0", "--environment", "Benchmark" };
+        args.AddRange(settings.Select(kv => $"--{kv.Key}={kv.Value}"));
+
+        IHost? silo = null;
+        try
+        {
+            if (redis is not null)
+            {
+                var siloBuilder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+                {
+                    Args = [.. args.Skip(2)],
+                    ContentRootPath = AppContext.BaseDirectory,
+                });
+                siloBuilder.Logging.ClearProviders().AddSimpleConsole(o => o.SingleLine = true);
+                siloBuilder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
+                siloBuilder.UseOrleans(s => s.UseDmVoiceCluster(siloBuilder.Configuration));
+                silo = siloBuilder.Build();
+                await silo.StartAsync();
+            }
+
+            var gateway = GatewayApp.Build([.. args], builder =>
+                builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10)));
+            await gateway.StartAsync();
+            var description = redis is null
+                ? "DmVoice gateway co-hosting its silo (localhost clustering, in-memory storage, memory streams)"
+                : "DmVoice in Redis mode: silo host + gateway as cluster client, private redis-server";
+            if (overrides.Count > 0)
+            {
+                description += "; overrides: " + string.Join(", ", overrides.Select(kv => $"{kv.Key}={kv.Value}"));
+            }
+
+            return new DmVoiceSystem(name, description, gateway, silo, redis);
+        }
+        catch
+        {
+            if (silo is not null)
+            {
+                await silo.StopAsync();
+                silo.Dispose();
+            }
+
+            if (redis is not null)
+            {
+                await redis.DisposeAsync();
+            }
+
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _gateway.StopAsync();
+        await _gateway.DisposeAsync();
+        if (_silo is not null)
+        {
+            await _silo.StopAsync();
+            _silo.Dispose();
+        }
+
+        if (_redis is not null)
+        {
+            await _redis.DisposeAsync();
+        }
+    }
+}

@@ -1,0 +1,38 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace DmVoice.Benchmarks.Systems;
+
+/// <summary>
+/// A running server with DmVoice's client contract: POST /dev/token, POST /dm-groups, the
+/// voice-presence join / state / leave endpoints and the /hubs/voice SignalR hub with its "sync"
+/// method and event names. The load generator cannot tell the systems apart.
+/// </summary>
+public interface ISystemUnderTest : IAsyncDisposable
+{
+    string Name { get; }
+
+    string Description { get; }
+
+    Uri BaseAddress { get; }
+}
+
+internal static class Loopback
+{
+    /// <summary>Shared by every system, so clients are identical (same HS256 key, issuer and audience).</summary>
+    public const string SigningKey = "dmvoice-benchmark-signing-key-0123456789-abcdef";
+
+    public static int FreeTcpPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public static Uri Address(WebApplication app) =>
+        new(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+}
