@@ -29,6 +29,13 @@ public sealed class DmVoiceClusterOptions
     /// </summary>
     public TimeSpan StreamPollingPeriod { get; set; } = TimeSpan.FromMilliseconds(10);
 
+    /// <summary>
+    /// How long delivered events stay in the stream cache. Nobody rewinds DmVoice's streams, so
+    /// Orleans' default (5 minutes) only makes the cache, and the heap the GC walks, grow with
+    /// traffic; a consumer that falls further behind than this re-fetches state anyway.
+    /// </summary>
+    public TimeSpan StreamCacheRetention { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Memory-stream queues; events of one user always go through the same queue, in order.</summary>
     public int StreamQueueCount { get; set; } = 8;
 

@@ -63,6 +63,11 @@ public static class DmVoiceHostingExtensions
         {
             streams.ConfigurePartitioning(cluster.StreamQueueCount);
             streams.ConfigurePullingAgent(agent => agent.Configure(o => o.GetQueueMsgsTimerPeriod = cluster.StreamPollingPeriod));
+            streams.ConfigureCacheEviction(eviction => eviction.Configure(o =>
+            {
+                o.DataMinTimeInCache = cluster.StreamCacheRetention;
+                o.DataMaxAgeInCache = cluster.StreamCacheRetention * 4;
+            }));
         });
 
         var services = silo.Services;
