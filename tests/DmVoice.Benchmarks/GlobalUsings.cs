@@ -1,1 +1,2 @@
 global using DmVoice.Abstractions;
+global using DmVoice.TestSupport.Redis;

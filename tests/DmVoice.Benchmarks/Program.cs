@@ -31,7 +31,7 @@ Console.WriteLine($"DmVoice benchmark: {command}");
 Console.WriteLine($"machine: {machine.Cores} cores, {machine.MemoryBytes / (1024 * 1024)} MiB, {machine.Runtime}, SDK {machine.DotnetSdk}, load average {machine.LoadAverageAtStart}");
 Console.WriteLine($"workload: {LoadGenerator.Describe(options)}; load {options.DurationSeconds} s, light load {options.LightCalls} calls × {options.LightDurationSeconds} s with {options.ThinkMs} ms think time");
 
-var redisServer = RedisProcess.Find();
+var redisServer = RedisServer.FindProgram();
 var notes = new List<string>();
 var results = new List<SystemResult>();
 var runs = new List<(string Name, Func<Task<ISystemUnderTest>>? Start, string? Skip)>();

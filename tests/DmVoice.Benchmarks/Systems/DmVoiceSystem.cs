@@ -17,9 +17,9 @@ public sealed class DmVoiceSystem : ISystemUnderTest
 {
     private readonly WebApplication _gateway;
     private readonly IHost? _silo;
-    private readonly RedisProcess? _redis;
+    private readonly RedisServer? _redis;
 
-    private DmVoiceSystem(string name, string description, WebApplication gateway, IHost? silo, RedisProcess? redis)
+    private DmVoiceSystem(string name, string description, WebApplication gateway, IHost? silo, RedisServer? redis)
     {
         Name = name;
         Description = description;
@@ -55,10 +55,10 @@ public sealed class DmVoiceSystem : ISystemUnderTest
     public static async Task<DmVoiceSystem> StartAsync(string name, IReadOnlyDictionary<string, string> overrides, string? redisServer)
     {
         var settings = BaseSettings();
-        RedisProcess? redis = null;
+        RedisServer? redis = null;
         if (redisServer is not null)
         {
-            redis = await RedisProcess.StartAsync(redisServer);
+            redis = await RedisServer.StartAsync(redisServer);
             settings["Cluster:Mode"] = DmVoiceClusterOptions.RedisClustering;
             settings["ConnectionStrings:Redis"] = redis.ConnectionString;
             settings["Gateway:CoHostSilo"] = "false";

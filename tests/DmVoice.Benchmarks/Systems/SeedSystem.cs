@@ -27,9 +27,9 @@ public sealed class SeedSystem : ISystemUnderTest
 
     private readonly WebApplication _app;
     private readonly ConnectionMultiplexer _redis;
-    private readonly RedisProcess _redisProcess;
+    private readonly RedisServer _redisProcess;
 
-    private SeedSystem(WebApplication app, ConnectionMultiplexer redis, RedisProcess redisProcess)
+    private SeedSystem(WebApplication app, ConnectionMultiplexer redis, RedisServer redisProcess)
     {
         _app = app;
         _redis = redis;
@@ -51,7 +51,7 @@ public sealed class SeedSystem : ISystemUnderTest
 
     public static async Task<SeedSystem> StartAsync(string redisServer)
     {
-        var redisProcess = await RedisProcess.StartAsync(redisServer);
+        var redisProcess = await RedisServer.StartAsync(redisServer);
         var redis = await ConnectionMultiplexer.ConnectAsync(redisProcess.ConnectionString);
         var builder = BaselineServer.CreateBuilder();
         builder.Services.AddSingleton<IConnectionMultiplexer>(redis);

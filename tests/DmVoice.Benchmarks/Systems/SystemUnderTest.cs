@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -26,12 +24,7 @@ internal static class Loopback
     /// <summary>Shared by every system, so clients are identical (same HS256 key, issuer and audience).</summary>
     public const string SigningKey = "dmvoice-benchmark-signing-key-0123456789-abcdef";
 
-    public static int FreeTcpPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    public static int FreeTcpPort() => TestSupport.TestEnvironment.FreeTcpPort();
 
     public static Uri Address(WebApplication app) =>
         new(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());

@@ -5,7 +5,7 @@ namespace DmVoice.TestSupport.Redis;
 
 /// <summary>
 /// A private redis-server on a free loopback port, without persistence to disk, removed on dispose.
-/// Skips the calling test where redis-server is missing, and fails it when CI=true.
+/// Used by the tests and by the benchmark.
 /// </summary>
 public sealed class RedisServer : IAsyncDisposable
 {
@@ -21,9 +21,16 @@ public sealed class RedisServer : IAsyncDisposable
 
     public string ConnectionString => $"127.0.0.1:{Port}";
 
-    public static async Task<RedisServer> StartAsync(CancellationToken cancellationToken = default)
+    /// <summary>For tests: skips the test (fails it in CI) when redis-server is not installed.</summary>
+    public static Task<RedisServer> StartAsync(CancellationToken cancellationToken = default) =>
+        StartAsync(TestEnvironment.RequireProgram("redis-server"), cancellationToken);
+
+    /// <summary>redis-server on PATH, or null when it is not installed.</summary>
+    public static string? FindProgram() => TestEnvironment.FindOnPath("redis-server");
+
+    /// <summary>Starts the given redis-server program and waits until it answers PING.</summary>
+    public static async Task<RedisServer> StartAsync(string program, CancellationToken cancellationToken = default)
     {
-        var program = TestEnvironment.RequireProgram("redis-server");
         var port = TestEnvironment.FreeTcpPort();
         var process = Process.Start(new ProcessStartInfo(program)
         {
