@@ -4,8 +4,8 @@ using DmVoice.TestSupport.Orleans;
 namespace DmVoice.Tests.Grains;
 
 /// <summary>Call records, the DM's history (paging, retention) and each user's missed calls.</summary>
-[Collection(GrainClusterCollection.Name)]
-public sealed class CallHistoryTests(GrainClusterFixture fx)
+/// <summary>Run against in-memory storage and against Redis storage (the classes at the end).</summary>
+public abstract class CallHistoryTests(GrainClusterFixture fx)
 {
     private const int HistoryLimit = 5; // Calls:HistoryLimit in the fixture
 
@@ -186,3 +186,9 @@ public sealed class CallHistoryTests(GrainClusterFixture fx)
         Assert.Empty(await fx.Client.GetGrain<IUserDirectoryGrain>(a).GetMissedCalls(null, 10));
     }
 }
+
+[Collection(GrainClusterCollection.Name)]
+public sealed class CallHistoryTestsInMemory(GrainClusterFixture fx) : CallHistoryTests(fx);
+
+[Collection(RedisGrainClusterCollection.Name)]
+public sealed class CallHistoryTestsOnRedis(RedisGrainClusterFixture fx) : CallHistoryTests(fx);

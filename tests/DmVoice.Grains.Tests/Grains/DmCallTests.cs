@@ -3,8 +3,8 @@ using DmVoice.TestSupport.Orleans;
 
 namespace DmVoice.Tests.Grains;
 
-[Collection(GrainClusterCollection.Name)]
-public sealed class DmCallTests(GrainClusterFixture fx)
+/// <summary>Run against in-memory storage and against Redis storage (the classes at the end).</summary>
+public abstract class DmCallTests(GrainClusterFixture fx)
 {
     [Fact]
     public async Task The_first_joiner_starts_the_call_and_every_member_hears_it_on_their_stream()
@@ -186,3 +186,9 @@ public sealed class DmCallTests(GrainClusterFixture fx)
         Assert.Equal(Enumerable.Range((int)versions[0], versions.Length).Select(v => (long)v), versions);
     }
 }
+
+[Collection(GrainClusterCollection.Name)]
+public sealed class DmCallTestsInMemory(GrainClusterFixture fx) : DmCallTests(fx);
+
+[Collection(RedisGrainClusterCollection.Name)]
+public sealed class DmCallTestsOnRedis(RedisGrainClusterFixture fx) : DmCallTests(fx);

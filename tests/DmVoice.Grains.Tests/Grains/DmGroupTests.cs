@@ -3,8 +3,8 @@ using DmVoice.TestSupport.Orleans;
 
 namespace DmVoice.Tests.Grains;
 
-[Collection(GrainClusterCollection.Name)]
-public sealed class DmGroupTests(GrainClusterFixture fx)
+/// <summary>Run against in-memory storage and against Redis storage (the classes at the end).</summary>
+public abstract class DmGroupTests(GrainClusterFixture fx)
 {
     [Fact]
     public async Task A_one_to_one_dm_is_unique_per_pair_from_either_side()
@@ -112,3 +112,9 @@ public sealed class DmGroupTests(GrainClusterFixture fx)
         Assert.Equal(ErrorCodes.ValidationFailed, longName.Code);
     }
 }
+
+[Collection(GrainClusterCollection.Name)]
+public sealed class DmGroupTestsInMemory(GrainClusterFixture fx) : DmGroupTests(fx);
+
+[Collection(RedisGrainClusterCollection.Name)]
+public sealed class DmGroupTestsOnRedis(RedisGrainClusterFixture fx) : DmGroupTests(fx);

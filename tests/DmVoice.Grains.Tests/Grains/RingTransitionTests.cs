@@ -9,8 +9,8 @@ namespace DmVoice.Tests.Grains;
 /// about B's ring, who is still ringing afterwards, B's outcome in the call record, and whether it
 /// is a missed call for B.
 /// </summary>
-[Collection(GrainClusterCollection.Name)]
-public sealed class RingTransitionTests(GrainClusterFixture fx)
+/// <summary>Run against in-memory storage and against Redis storage (the classes at the end).</summary>
+public abstract class RingTransitionTests(GrainClusterFixture fx)
 {
     private static readonly TimeSpan RingTimeout = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan EmptyCallGrace = TimeSpan.FromSeconds(10);
@@ -237,3 +237,9 @@ public sealed class RingTransitionTests(GrainClusterFixture fx)
         }
     }
 }
+
+[Collection(GrainClusterCollection.Name)]
+public sealed class RingTransitionTestsInMemory(GrainClusterFixture fx) : RingTransitionTests(fx);
+
+[Collection(RedisGrainClusterCollection.Name)]
+public sealed class RingTransitionTestsOnRedis(RedisGrainClusterFixture fx) : RingTransitionTests(fx);

@@ -4,8 +4,8 @@ using DmVoice.TestSupport.Orleans;
 namespace DmVoice.Tests.Grains;
 
 /// <summary>How rings end 1:1 calls, re-ringing and its limits, and one RingStopped per ring per user.</summary>
-[Collection(GrainClusterCollection.Name)]
-public sealed class RingingTests(GrainClusterFixture fx)
+/// <summary>Run against in-memory storage and against Redis storage (the classes at the end).</summary>
+public abstract class RingingTests(GrainClusterFixture fx)
 {
     private static readonly TimeSpan RingTimeout = TimeSpan.FromSeconds(30);
 
@@ -290,3 +290,9 @@ public sealed class RingingTests(GrainClusterFixture fx)
         Assert.Equal(call.CallId, (await call_.GetPresence(a)).CallId);
     }
 }
+
+[Collection(GrainClusterCollection.Name)]
+public sealed class RingingTestsInMemory(GrainClusterFixture fx) : RingingTests(fx);
+
+[Collection(RedisGrainClusterCollection.Name)]
+public sealed class RingingTestsOnRedis(RedisGrainClusterFixture fx) : RingingTests(fx);

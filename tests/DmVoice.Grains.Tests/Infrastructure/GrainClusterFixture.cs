@@ -1,4 +1,5 @@
 using DmVoice.TestSupport.Orleans;
+using DmVoice.TestSupport.Redis;
 using DmVoice.Grains.Hosting;
 using DmVoice.Grains.Infrastructure;
 using Microsoft.Extensions.Configuration;
@@ -6,20 +7,29 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Orleans.Hosting;
 using Orleans.TestingHost;
+using StackExchange.Redis;
 
 namespace DmVoice.Tests.Infrastructure;
 
 /// <summary>
-/// A real two-silo Orleans cluster in this process with in-memory storage. Call deadlines run on a
-/// fake clock the tests advance; Orleans' own clock stays real.
+/// A real two-silo Orleans cluster in this process, with in-memory storage here and Redis storage
+/// in <see cref="RedisGrainClusterFixture"/>. Call deadlines run on a fake clock the tests
+/// advance; Orleans' own clock stays real.
 /// </summary>
-public sealed class GrainClusterFixture : IAsyncLifetime
+public class GrainClusterFixture : IAsyncLifetime
 {
     public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 1, 1, 12, 0, 0, TimeSpan.Zero));
 
     public InProcessTestCluster Cluster { get; private set; } = null!;
 
-    public IClusterClient Client => Cluster.Client;
+    public IClusterClient Client
+    {
+        get
+        {
+            EnsureAvailable();
+            return Cluster.Client;
+        }
+    }
 
     public static IConfiguration Configuration { get; } = new ConfigurationBuilder()
         .AddInMemoryCollection(new Dictionary<string, string?>
@@ -31,13 +41,23 @@ public sealed class GrainClusterFixture : IAsyncLifetime
         })
         .Build();
 
+    /// <summary>Why the cluster could not start here (a missing program), or null when it runs.</summary>
+    protected string? UnavailableReason { get; set; }
+
     public async ValueTask InitializeAsync()
     {
+        await PrepareAsync();
+        if (UnavailableReason is not null)
+        {
+            return;
+        }
+
         var builder = new InProcessTestClusterBuilder(2);
         builder.Options.ConfigureFileLogging = false;
         builder.ConfigureSilo((_, silo) =>
         {
-            silo.AddDmVoiceInMemoryStorage().AddDmVoiceGrains(Configuration);
+            ConfigureStorage(silo);
+            silo.AddDmVoiceGrains(Configuration);
             silo.Services.AddSingleton(new CallClock(Time));
         });
         builder.ConfigureClient(client => client.AddMemoryStreams(VoiceStreams.ProviderName));
@@ -45,7 +65,20 @@ public sealed class GrainClusterFixture : IAsyncLifetime
         await Cluster.DeployAsync();
     }
 
-    public async ValueTask DisposeAsync() => await Cluster.DisposeAsync();
+    /// <summary>Skips the calling test (fails it in CI) when this cluster could not start.</summary>
+    public void EnsureAvailable() => TestEnvironment.Require(UnavailableReason is null, UnavailableReason ?? string.Empty);
+
+    protected virtual ValueTask PrepareAsync() => ValueTask.CompletedTask;
+
+    protected virtual void ConfigureStorage(ISiloBuilder silo) => silo.AddDmVoiceInMemoryStorage();
+
+    public virtual async ValueTask DisposeAsync()
+    {
+        if (Cluster is not null)
+        {
+            await Cluster.DisposeAsync();
+        }
+    }
 
     public IDmGroupGrain Group(string id) => Client.GetGrain<IDmGroupGrain>(id);
 
@@ -73,4 +106,48 @@ public sealed class GrainClusterFixture : IAsyncLifetime
 public sealed class GrainClusterCollection : ICollectionFixture<GrainClusterFixture>
 {
     public const string Name = "grain cluster";
+}
+
+/// <summary>
+/// The same two-silo cluster with every grain state and stream subscription in a private
+/// redis-server (Redis grain storage, ETag-checked), and durable deadlines as in Redis mode.
+/// </summary>
+public sealed class RedisGrainClusterFixture : GrainClusterFixture
+{
+    private RedisServer? _redis;
+
+    protected override async ValueTask PrepareAsync()
+    {
+        if (RedisServer.FindProgram() is not { } program)
+        {
+            UnavailableReason = "'redis-server' was not found on PATH";
+            return;
+        }
+
+        _redis = await RedisServer.StartAsync(program);
+    }
+
+    protected override void ConfigureStorage(ISiloBuilder silo)
+    {
+        var redis = _redis!.ConnectionString;
+        silo.AddRedisGrainStorage(StorageNames.Default, o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis));
+        silo.AddRedisGrainStorage(VoiceStreams.PubSubStore, o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis));
+        silo.UseInMemoryReminderService();
+        silo.Services.PostConfigure<CallOptions>(o => o.DurableDeadlines = true);
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (_redis is not null)
+        {
+            await _redis.DisposeAsync();
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class RedisGrainClusterCollection : ICollectionFixture<RedisGrainClusterFixture>
+{
+    public const string Name = "grain cluster on redis";
 }
