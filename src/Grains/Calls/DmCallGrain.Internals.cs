@@ -290,7 +290,7 @@ public sealed partial class DmCallGrain
 
         foreach (var record in records)
         {
-            foreach (var outcome in record.Outcomes.Where(o => RingOutcomes.IsMissed(o.Outcome)))
+            foreach (var outcome in record.Outcomes.Where(o => RingOutcomes.IsMissed(o.Outcome) && S.Members.Contains(o.UserId)))
             {
                 await GrainFactory.GetGrain<IUserDirectoryGrain>(outcome.UserId).AddMissedCall(record);
             }

@@ -91,6 +91,27 @@ public abstract class CallHistoryTests(GrainClusterFixture fx)
     }
 
     [Fact]
+    public async Task A_member_removed_from_the_dm_gets_no_missed_call_for_it()
+    {
+        var (a, b, c) = (TestIds.User("a"), TestIds.User("b"), TestIds.User("c"));
+        var dm = await fx.CreateDmAsync(a, b, c);
+        await using var aEvents = await EventRecorder.SubscribeAsync(fx.Client, a);
+        var call = await fx.JoinAsync(a, dm.Id);
+        fx.Advance(TimeSpan.FromSeconds(30));
+        await aEvents.WaitForAsync<RingStoppedEvent>(ev => ev.UserId == c && ev.Outcome == RingOutcomes.Missed);
+
+        await fx.Group(dm.Id).RemoveMember(a, c);
+        await fx.User(a).LeaveDmCall(dm.Id);
+        fx.Advance(TimeSpan.FromSeconds(10));
+
+        var record = (await aEvents.WaitForAsync<CallEndedEvent>(ev => ev.CallId == call.CallId)).Record;
+        Assert.Equal(RingOutcomes.Missed, record.OutcomeOf(c));
+        await Eventually.GetAsync(
+            () => fx.Client.GetGrain<IUserDirectoryGrain>(b).GetMissedCalls(null, 10), m => m.Count == 1, "b's missed call");
+        Assert.Empty(await fx.Client.GetGrain<IUserDirectoryGrain>(c).GetMissedCalls(null, 10));
+    }
+
+    [Fact]
     public async Task History_is_newest_first_pages_with_before_honours_the_limit_and_keeps_only_the_newest_five()
     {
         var (a, b) = (TestIds.User("a"), TestIds.User("b"));
