@@ -42,7 +42,9 @@ public sealed class OperationsTests(GatewayFixture fixture) : IClassFixture<Gate
                 Assert.StartsWith("text/plain", response.Content.Headers.ContentType?.MediaType, StringComparison.Ordinal);
                 return await response.Content.ReadAsStringAsync();
             },
-            t => t.Contains("dmvoice_calls_started", StringComparison.Ordinal) && t.Contains("dmvoice_gateway_connections", StringComparison.Ordinal)
+            // The exporter caches a scrape briefly, so an earlier scrape (before this device connected) may come back first.
+            t => t.Contains("dmvoice_calls_started", StringComparison.Ordinal)
+                && System.Text.RegularExpressions.Regex.IsMatch(t, @"(?m)^dmvoice_gateway_connections(\{[^}]*\})? [1-9]")
                 && t.Contains("dmvoice_gateway_events_delivered", StringComparison.Ordinal),
             "the DmVoice metrics in /metrics");
 
