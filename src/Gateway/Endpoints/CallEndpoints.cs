@@ -23,41 +23,38 @@ internal static class CallEndpoints
         return api;
     }
 
-    private static IDmCallGrain Call(IGrainFactory grains, string dmGroupId) =>
-        grains.GetGrain<IDmCallGrain>(Validate.Id(dmGroupId, "dmGroupId"));
-
     private static async Task<object> RingAsync(
         string dmGroupId,
         [FromBody(EmptyBodyBehavior = EmptyBodyBehavior.Allow)] RingRequest? request,
         HttpContext http,
         IGrainFactory grains)
     {
-        var ringing = await Call(grains, dmGroupId).Ring(http.User.UserId(), request?.RecipientIds);
+        var ringing = await grains.DmCall(dmGroupId).Ring(http.User.UserId(), request?.RecipientIds);
         return new { dmGroupId, ringing };
     }
 
     private static async Task<IResult> DeclineAsync(string dmGroupId, HttpContext http, IGrainFactory grains)
     {
-        await Call(grains, dmGroupId).Decline(http.User.UserId());
+        await grains.DmCall(dmGroupId).Decline(http.User.UserId());
         return Results.NoContent();
     }
 
     private static async Task<IResult> DismissAsync(string dmGroupId, HttpContext http, IGrainFactory grains)
     {
-        await Call(grains, dmGroupId).Dismiss(http.User.UserId());
+        await grains.DmCall(dmGroupId).Dismiss(http.User.UserId());
         return Results.NoContent();
     }
 
     private static async Task<IResult> StopRingingAsync(string dmGroupId, StopRingingRequest request, HttpContext http, IGrainFactory grains)
     {
-        await Call(grains, dmGroupId).StopRinging(http.User.UserId(), request.RecipientIds ?? []);
+        await grains.DmCall(dmGroupId).StopRinging(http.User.UserId(), request.RecipientIds ?? []);
         return Results.NoContent();
     }
 
     private static async Task<CallHistoryPage> HistoryAsync(string dmGroupId, HttpContext http, IGrainFactory grains, int? limit, DateTimeOffset? before)
     {
         var size = PageSize(limit);
-        var calls = await Call(grains, dmGroupId).GetHistory(http.User.UserId(), size, before);
+        var calls = await grains.DmCall(dmGroupId).GetHistory(http.User.UserId(), size, before);
         return new CallHistoryPage(calls, calls.Count == size ? calls[^1].StartedAt : null);
     }
 

@@ -20,11 +20,8 @@ internal static class VoicePresenceEndpoints
         return api;
     }
 
-    private static IDmCallGrain Call(IGrainFactory grains, string dmGroupId) =>
-        grains.GetGrain<IDmCallGrain>(Validate.Id(dmGroupId, "dmGroupId"));
-
     private static Task<CallPresence> GetAsync(string dmGroupId, HttpContext http, IGrainFactory grains) =>
-        Call(grains, dmGroupId).GetPresence(http.User.UserId());
+        grains.DmCall(dmGroupId).GetPresence(http.User.UserId());
 
     private static Task<JoinResult> JoinAsync(
         string dmGroupId,
@@ -39,20 +36,7 @@ internal static class VoicePresenceEndpoints
 
     private static async Task<IResult> LeaveAsync(string dmGroupId, HttpContext http, IGrainFactory grains)
     {
-        var userId = http.User.UserId();
-        var id = Validate.Id(dmGroupId, "dmGroupId");
-        try
-        {
-            await grains.GetGrain<IUserVoiceGrain>(userId).LeaveDmCall(id);
-        }
-        catch (DmVoiceException ex) when (ex.Code == ErrorCodes.NotInCall)
-        {
-            // The user's grain cannot tell a member outside the call from a non-member: the DM can,
-            // so non-members get dm_not_found here as on every other DM endpoint.
-            await Call(grains, id).GetPresence(userId);
-            throw;
-        }
-
+        await grains.GetGrain<IUserVoiceGrain>(http.User.UserId()).LeaveDmCall(Validate.Id(dmGroupId, "dmGroupId"));
         return Results.NoContent();
     }
 
@@ -64,7 +48,7 @@ internal static class VoicePresenceEndpoints
             throw DmVoiceException.Validation("Give at least one of isMuted, isDeafened, isVideoEnabled, isScreenSharing.");
         }
 
-        return Call(grains, dmGroupId).UpdateState(http.User.UserId(), patch);
+        return grains.DmCall(dmGroupId).UpdateState(http.User.UserId(), patch);
     }
 
     private static Task<MyVoiceOverview> GetMyVoiceAsync(HttpContext http, VoiceOverviewQuery overview) =>

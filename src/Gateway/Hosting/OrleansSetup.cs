@@ -11,7 +11,7 @@ internal static class OrleansSetup
     /// </summary>
     public static WebApplicationBuilder AddDmVoiceOrleans(this WebApplicationBuilder builder)
     {
-        var cluster = builder.Configuration.GetSection(DmVoiceClusterOptions.SectionName).Get<DmVoiceClusterOptions>() ?? new();
+        var cluster = DmVoiceClusterOptions.From(builder.Configuration);
         var gateway = builder.Configuration.GetSection(GatewayOptions.SectionName).Get<GatewayOptions>() ?? new();
         if (!cluster.UsesRedis && gateway.CoHostSilo)
         {

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Configuration;
+
 namespace DmVoice.Grains.Hosting;
 
 /// <summary>
@@ -38,6 +40,10 @@ public sealed class DmVoiceClusterOptions
 
     /// <summary>Memory-stream queues; events of one user always go through the same queue, in order.</summary>
     public int StreamQueueCount { get; set; } = 8;
+
+    /// <summary>The "Cluster" section, or the defaults (the embedded mode) when it is absent.</summary>
+    public static DmVoiceClusterOptions From(IConfiguration configuration) =>
+        configuration.GetSection(SectionName).Get<DmVoiceClusterOptions>() ?? new();
 
     public bool UsesRedis => string.Equals(Mode, RedisClustering, StringComparison.OrdinalIgnoreCase);
 }

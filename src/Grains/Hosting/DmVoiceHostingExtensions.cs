@@ -20,7 +20,7 @@ public static class DmVoiceHostingExtensions
     /// </summary>
     public static ISiloBuilder UseDmVoiceCluster(this ISiloBuilder silo, IConfiguration configuration)
     {
-        var cluster = configuration.GetSection(DmVoiceClusterOptions.SectionName).Get<DmVoiceClusterOptions>() ?? new();
+        var cluster = DmVoiceClusterOptions.From(configuration);
         silo.Configure<ClusterOptions>(o =>
         {
             o.ClusterId = cluster.ClusterId;
@@ -58,7 +58,7 @@ public static class DmVoiceHostingExtensions
     /// <summary>Grain services, options and the event streams, independent of clustering and storage.</summary>
     public static ISiloBuilder AddDmVoiceGrains(this ISiloBuilder silo, IConfiguration configuration)
     {
-        var cluster = configuration.GetSection(DmVoiceClusterOptions.SectionName).Get<DmVoiceClusterOptions>() ?? new();
+        var cluster = DmVoiceClusterOptions.From(configuration);
         silo.AddMemoryStreams(VoiceStreams.ProviderName, streams =>
         {
             streams.ConfigurePartitioning(cluster.StreamQueueCount);
@@ -91,7 +91,7 @@ public static class DmVoiceHostingExtensions
     /// <summary>How an Orleans client (the gateway, tools) finds the silos and their streams.</summary>
     public static IClientBuilder UseDmVoiceCluster(this IClientBuilder client, IConfiguration configuration)
     {
-        var cluster = configuration.GetSection(DmVoiceClusterOptions.SectionName).Get<DmVoiceClusterOptions>() ?? new();
+        var cluster = DmVoiceClusterOptions.From(configuration);
         client.Configure<ClusterOptions>(o =>
         {
             o.ClusterId = cluster.ClusterId;

@@ -78,7 +78,8 @@ public sealed class UserVoiceGrain(
     public async Task LeaveDmCall(string dmGroupId)
     {
         Validate.Id(dmGroupId, "dmGroupId");
-        var left = await GrainFactory.GetGrain<IDmCallGrain>(dmGroupId).Leave(UserId, LeaveReasons.Left);
+        var call = GrainFactory.GetGrain<IDmCallGrain>(dmGroupId);
+        var left = await call.Leave(UserId, LeaveReasons.Left);
         if (state.State.Active == CallContext.Dm(dmGroupId))
         {
             state.State.Active = null;
@@ -89,6 +90,9 @@ public sealed class UserVoiceGrain(
 
         if (!left)
         {
+            // A member outside the call is not_in_call; for anyone else the DM must look missing,
+            // and the call grain's membership check says so (it throws dm_not_found).
+            await call.GetPresence(UserId);
             throw new DmVoiceException(ErrorCodes.NotInCall, "You are not in this DM's call.");
         }
     }
