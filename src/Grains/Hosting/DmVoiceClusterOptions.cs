@@ -41,9 +41,45 @@ public sealed class DmVoiceClusterOptions
     /// <summary>Memory-stream queues; events of one user always go through the same queue, in order.</summary>
     public int StreamQueueCount { get; set; } = 8;
 
+    /// <summary>
+    /// How events reach gateways: <see cref="DirectDelivery"/> (the default) pushes each event once per
+    /// gateway through grain observers; <see cref="StreamsDelivery"/> publishes it on each recipient's
+    /// Orleans stream. Every silo and gateway of a cluster must use the same mode.
+    /// </summary>
+    public string EventDelivery { get; set; } = DirectDelivery;
+
+    public const string DirectDelivery = "Direct";
+    public const string StreamsDelivery = "Streams";
+
+    public bool UsesStreams => string.Equals(EventDelivery, StreamsDelivery, StringComparison.OrdinalIgnoreCase);
+
     /// <summary>The "Cluster" section, or the defaults (the embedded mode) when it is absent.</summary>
-    public static DmVoiceClusterOptions From(IConfiguration configuration) =>
-        configuration.GetSection(SectionName).Get<DmVoiceClusterOptions>() ?? new();
+    public static DmVoiceClusterOptions From(IConfiguration configuration)
+    {
+        var options = configuration.GetSection(SectionName).Get<DmVoiceClusterOptions>() ?? new();
+        options.Validate();
+        return options;
+    }
 
     public bool UsesRedis => string.Equals(Mode, RedisClustering, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Refuses settings that would start a process unable to join or serve the cluster.</summary>
+    public void Validate()
+    {
+        var failures = new List<string>();
+        if (!UsesRedis && !string.Equals(Mode, LocalhostClustering, StringComparison.OrdinalIgnoreCase))
+        {
+            failures.Add($"Cluster:Mode must be '{LocalhostClustering}' or '{RedisClustering}', not '{Mode}'.");
+        }
+
+        if (!UsesStreams && !string.Equals(EventDelivery, DirectDelivery, StringComparison.OrdinalIgnoreCase))
+        {
+            failures.Add($"Cluster:EventDelivery must be '{DirectDelivery}' or '{StreamsDelivery}', not '{EventDelivery}'.");
+        }
+
+        if (failures.Count > 0)
+        {
+            throw new Microsoft.Extensions.Options.OptionsValidationException(SectionName, typeof(DmVoiceClusterOptions), failures);
+        }
+    }
 }

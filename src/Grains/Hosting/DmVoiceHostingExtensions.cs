@@ -55,27 +55,32 @@ public static class DmVoiceHostingExtensions
         return silo;
     }
 
-    /// <summary>Grain services, options and the event streams, independent of clustering and storage.</summary>
+    /// <summary>Grain services, options and event delivery, independent of clustering and storage.</summary>
     public static ISiloBuilder AddDmVoiceGrains(this ISiloBuilder silo, IConfiguration configuration)
     {
         var cluster = DmVoiceClusterOptions.From(configuration);
-        silo.AddMemoryStreams(VoiceStreams.ProviderName, streams =>
+        if (cluster.UsesStreams)
         {
-            streams.ConfigurePartitioning(cluster.StreamQueueCount);
-            streams.ConfigurePullingAgent(agent => agent.Configure(o => o.GetQueueMsgsTimerPeriod = cluster.StreamPollingPeriod));
-            streams.ConfigureCacheEviction(eviction => eviction.Configure(o =>
+            silo.AddMemoryStreams(VoiceStreams.ProviderName, streams =>
             {
-                o.DataMinTimeInCache = cluster.StreamCacheRetention;
-                o.DataMaxAgeInCache = cluster.StreamCacheRetention * 4;
-            }));
-        });
+                streams.ConfigurePartitioning(cluster.StreamQueueCount);
+                streams.ConfigurePullingAgent(agent => agent.Configure(o => o.GetQueueMsgsTimerPeriod = cluster.StreamPollingPeriod));
+                streams.ConfigureCacheEviction(eviction => eviction.Configure(o =>
+                {
+                    o.DataMinTimeInCache = cluster.StreamCacheRetention;
+                    o.DataMaxAgeInCache = cluster.StreamCacheRetention * 4;
+                }));
+            });
+        }
 
         var services = silo.Services;
+        services.TryAddSingleton(Options.Create(cluster));
         services.AddOptions<CallOptions>()
             .Bind(configuration.GetSection(CallOptions.SectionName))
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CallOptions>, CallOptionsValidator>());
         services.TryAddSingleton(CallClock.System);
+        services.TryAddSingleton(TimeProvider.System);
         if (LiveKitRegistration.IsConfigured(configuration))
         {
             // Queue + worker for RoomService commands, and the connection services the co-hosted gateway shares.
@@ -106,7 +111,12 @@ public static class DmVoiceHostingExtensions
             client.UseLocalhostClustering(cluster.GatewayPort, serviceId: cluster.ServiceId, clusterId: cluster.ClusterId);
         }
 
-        client.AddMemoryStreams(VoiceStreams.ProviderName, streams => streams.ConfigurePartitioning(cluster.StreamQueueCount));
+        if (cluster.UsesStreams)
+        {
+            client.AddMemoryStreams(VoiceStreams.ProviderName, streams => streams.ConfigurePartitioning(cluster.StreamQueueCount));
+        }
+
+        client.Services.TryAddSingleton(Options.Create(cluster));
         return client;
     }
 

@@ -24,6 +24,7 @@ public sealed class StandaloneSilo : IAsyncDisposable
         ["Cluster:ServiceId"] = _clusterId,
         ["Cluster:SiloPort"] = _siloPort.ToString(CultureInfo.InvariantCulture),
         ["Cluster:GatewayPort"] = _gatewayPort.ToString(CultureInfo.InvariantCulture),
+        ["Cluster:EventDelivery"] = TestDelivery.Mode,
     };
 
     public async Task StartAsync()

@@ -57,6 +57,9 @@ public sealed class RedisModeCluster : IAsyncDisposable
             ["Cluster:SiloPort"] = siloPort.ToString(),
             ["Cluster:GatewayPort"] = gatewayPort.ToString(),
             ["ConnectionStrings:Redis"] = Redis.ConnectionString,
+
+            // As in GrainClusterFixture: participants here join without a device.
+            ["Calls:DisconnectGrace"] = GrainClusterFixture.DisconnectGrace.ToString(),
         })
         .Build();
 
