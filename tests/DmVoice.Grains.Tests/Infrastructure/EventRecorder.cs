@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using DmVoice.Grains.Events;
 using DmVoice.Grains.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -8,45 +7,44 @@ using Orleans.Streams;
 namespace DmVoice.Tests.Infrastructure;
 
 /// <summary>
-/// One device of a user, held by a gateway of its own, as a real gateway would hold it: it takes a
-/// lease, registers the device with the user's grain, and records the events that reach it, pushed
-/// to it as the gateway's observer (direct delivery) or through the user's stream (streams), in the
-/// cluster's delivery mode. While it is open the user has a live device.
+/// One device of a user on a <see cref="TestGateway"/>, registered with the user's grain as a real
+/// gateway registers a connection, recording the events that reach it: pushed to its gateway (direct
+/// delivery) or through the user's stream (streams), in the cluster's delivery mode. While it is
+/// open the user has a live device.
 /// </summary>
-public sealed class EventRecorder : IGatewayObserver, IAsyncDisposable
+public sealed class EventRecorder : IAsyncDisposable
 {
     private readonly ConcurrentQueue<VoiceEvent> _events = new();
-    private readonly IClusterClient _client;
-    private readonly string _gatewayId = "test-gw-" + Guid.NewGuid().ToString("N")[..12];
-    private IGatewayObserver? _observer;
+    private readonly TestGateway _gateway;
+    private readonly bool _ownsGateway;
     private StreamSubscriptionHandle<VoiceEvent>? _subscription;
 
-    private readonly DeliveryOrdering _ordering;
-
-    private EventRecorder(IClusterClient client, string userId)
+    private EventRecorder(TestGateway gateway, bool ownsGateway, string userId)
     {
-        _client = client;
+        _gateway = gateway;
+        _ownsGateway = ownsGateway;
         UserId = userId;
-        _ordering = new DeliveryOrdering(
-            delivery =>
-            {
-                if (delivery.UserIds.Contains(UserId))
-                {
-                    _events.Enqueue(delivery.Event);
-                }
-            },
-            TimeProvider.System);
     }
 
     public string UserId { get; }
 
+    public TestGateway Gateway => _gateway;
+
     public IReadOnlyList<VoiceEvent> Events => _events.ToArray();
 
-    private string ConnectionKey => _gatewayId + ":device";
+    private string ConnectionKey => $"{_gateway.Id}:{UserId}";
 
-    public static async Task<EventRecorder> SubscribeAsync(IClusterClient client, string userId)
+    /// <param name="lease">The lease of the device's own gateway (see <see cref="TestGateway.StartAsync"/>).</param>
+    public static async Task<EventRecorder> SubscribeAsync(IClusterClient client, string userId, TimeSpan? lease = null) =>
+        await ConnectAsync(await TestGateway.StartAsync(client, lease), ownsGateway: true, userId);
+
+    /// <summary>A device of <paramref name="userId"/> on an existing gateway, beside other users' devices.</summary>
+    public static Task<EventRecorder> ConnectAsync(TestGateway gateway, string userId) => ConnectAsync(gateway, ownsGateway: false, userId);
+
+    private static async Task<EventRecorder> ConnectAsync(TestGateway gateway, bool ownsGateway, string userId)
     {
-        var recorder = new EventRecorder(client, userId);
+        var client = gateway.Client;
+        var recorder = new EventRecorder(gateway, ownsGateway, userId);
         var streams = client.ServiceProvider.GetService<IOptions<DmVoiceClusterOptions>>()?.Value.UsesStreams == true;
         if (streams)
         {
@@ -57,22 +55,16 @@ public sealed class EventRecorder : IGatewayObserver, IAsyncDisposable
                 return Task.CompletedTask;
             });
         }
+        else
+        {
+            gateway.Attach(recorder);
+        }
 
-        recorder._observer = client.CreateObjectReference<IGatewayObserver>(recorder);
-        await client.GetGrain<IGatewayLeaseGrain>(recorder._gatewayId).Renew(TimeSpan.FromMinutes(10), continuing: false);
-        await client.GetGrain<IUserVoiceGrain>(userId).ConnectionOpened(recorder.ConnectionKey, new GatewayRoute(recorder._gatewayId, recorder._observer));
+        await client.GetGrain<IUserVoiceGrain>(userId).ConnectionOpened(recorder.ConnectionKey, gateway.Route);
         return recorder;
     }
 
-    Task IGatewayObserver.Deliver(EventDelivery delivery)
-    {
-        if (_subscription is null)
-        {
-            _ordering.Receive(delivery);
-        }
-
-        return Task.CompletedTask;
-    }
+    internal void Record(VoiceEvent voiceEvent) => _events.Enqueue(voiceEvent);
 
     public async Task<T> WaitForAsync<T>(Func<T, bool>? match = null, TimeSpan? timeout = null)
         where T : VoiceEvent
@@ -95,7 +87,7 @@ public sealed class EventRecorder : IGatewayObserver, IAsyncDisposable
     {
         try
         {
-            await _client.GetGrain<IUserVoiceGrain>(UserId).ConnectionClosed(ConnectionKey);
+            await _gateway.Client.GetGrain<IUserVoiceGrain>(UserId).ConnectionClosed(ConnectionKey);
             if (_subscription is not null)
             {
                 await _subscription.UnsubscribeAsync();
@@ -103,10 +95,9 @@ public sealed class EventRecorder : IGatewayObserver, IAsyncDisposable
         }
         finally
         {
-            _ordering.Dispose();
-            if (_observer is not null)
+            if (_ownsGateway)
             {
-                _client.DeleteObjectReference<IGatewayObserver>(_observer);
+                _gateway.Dispose();
             }
         }
     }
