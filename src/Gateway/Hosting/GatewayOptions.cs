@@ -16,4 +16,10 @@ public sealed class GatewayOptions
 
     /// <summary>Requests per user (or per address when anonymous) per minute.</summary>
     public int RequestsPerMinute { get; set; } = 600;
+
+    /// <summary>
+    /// The built web client to serve at <c>/</c>. Unset: <c>clients/web/dist</c> of the source tree
+    /// the gateway runs from, when it has been built.
+    /// </summary>
+    public string? WebClientPath { get; set; }
 }
