@@ -7,8 +7,9 @@ import { button, h, renderInto } from './dom';
 export function bannersView(session: Session): { element: HTMLElement; render: () => void } {
   const connection = h('p', { class: 'banner', role: 'status' });
   const media = h('p', { class: 'banner', role: 'status' });
-  const notices = h('ul', { class: 'notices', 'aria-label': 'Notices' });
-  const element = h('div', { class: 'banners' }, connection, media, notices);
+  // A live region that exists before its first notice, so screen readers announce each one.
+  const notices = h('ul', { class: 'notices' });
+  const element = h('div', { class: 'banners' }, connection, media, h('section', { 'aria-label': 'Notices', 'aria-live': 'polite' }, notices));
 
   const render = () => {
     const status = session.connection;
@@ -40,7 +41,7 @@ export function bannersView(session: Session): { element: HTMLElement; render: (
       ...session.notices.map((notice) =>
         h(
           'li',
-          { class: `notice ${notice.kind}`, role: notice.kind === 'error' ? 'alert' : 'status' },
+          { class: `notice ${notice.kind}` },
           h('span', {}, notice.text),
           button('×', () => session.dismissNotice(notice.id), { key: `notice:${notice.id}`, ariaLabel: 'Close this notice', className: 'small' }),
         ),

@@ -24,7 +24,12 @@ export function incomingCallView(session: Session): { element: HTMLElement; rend
     }
 
     for (const ring of rings) {
-      if (open.has(ring.ringId)) continue;
+      const shown = open.get(ring.ringId);
+      if (shown) {
+        describe(session, shown, ring.presence);
+        continue;
+      }
+
       if (open.size === 0) focusBefore = document.activeElement;
       const dialog = ringDialog(session, ring.presence, ring.ringId, ring.expiresAt);
       open.set(ring.ringId, dialog);
@@ -43,14 +48,9 @@ export function incomingCallView(session: Session): { element: HTMLElement; rend
 
 function ringDialog(session: Session, presence: CallPresence, ringId: string, expiresAt: string): HTMLElement {
   const dmGroupId = presence.dmGroupId;
-  const dm = session.dm(dmGroupId);
-  const caller = presence.participants.find((p) => p.userId === presence.startedBy) ?? presence.participants[0];
-  const callerName = caller?.displayName ?? presence.startedBy ?? 'Someone';
-  const where = dm?.isGroup ? ` in ${dmTitle(dm, session.me.userId)}` : '';
   const titleId = `ring-title-${ringId}`;
   const describedId = `ring-desc-${ringId}`;
-
-  return h(
+  const dialog = h(
     'div',
     {
       class: 'incoming',
@@ -58,16 +58,15 @@ function ringDialog(session: Session, presence: CallPresence, ringId: string, ex
       'aria-modal': 'false',
       'aria-labelledby': titleId,
       'aria-describedby': describedId,
-      'data-dm': dmGroupId,
       onkeydown: (event: Event) => {
         if ((event as KeyboardEvent).key === 'Escape') void session.dismiss(dmGroupId);
       },
     },
-    h('h2', { id: titleId }, `${callerName} is calling`),
+    h('h2', { id: titleId, class: 'caller' }),
     h(
       'p',
       { id: describedId },
-      `Incoming call${where}. `,
+      h('span', { class: 'where' }),
       h('span', { class: 'countdown', 'data-expires-at': expiresAt }, `${secondsUntil(expiresAt)} s`),
       ' left to answer.',
     ),
@@ -79,4 +78,20 @@ function ringDialog(session: Session, presence: CallPresence, ringId: string, ex
       h('button', { type: 'button', title: 'Silence this call on all your devices (the caller is not told)', onclick: () => void session.dismiss(dmGroupId) }, 'Dismiss'),
     ),
   );
+  describe(session, dialog, presence);
+  return dialog;
+}
+
+/** Who is calling and where: the DM's name may arrive after the ring, so this runs on every render. */
+function describe(session: Session, dialog: HTMLElement, presence: CallPresence): void {
+  const dm = session.dm(presence.dmGroupId);
+  const caller = presence.participants.find((p) => p.userId === presence.startedBy) ?? presence.participants[0];
+  const title = `${caller?.displayName ?? presence.startedBy ?? 'Someone'} is calling`;
+  const where = dm?.isGroup ? `Incoming call in ${dmTitle(dm, session.me.userId)}. ` : 'Incoming call. ';
+  setText(dialog.querySelector('.caller'), title);
+  setText(dialog.querySelector('.where'), where);
+}
+
+function setText(element: Element | null, text: string): void {
+  if (element && element.textContent !== text) element.textContent = text;
 }
