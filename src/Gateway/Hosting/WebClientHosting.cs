@@ -17,7 +17,7 @@ internal static class WebClientHosting
         if (root is null)
         {
             app.Logger.LogInformation(
-                "No built web client (run 'npm ci && npm run build' in {Dist}/..); / is not served.", SourceTreeDist);
+                "No built web client in {Dist} (build it: npm ci --prefix clients/web && npm run build --prefix clients/web); / is not served.", SourceTreeDist);
             return app;
         }
 
