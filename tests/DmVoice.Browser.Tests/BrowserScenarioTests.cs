@@ -23,6 +23,9 @@ public sealed class BrowserScenarioTests(BrowserGateway gateway) : IClassFixture
     public Task A_member_removed_during_the_call_is_out() => RunAsync("removed-from-dm");
 
     [Fact]
+    public Task Dismissing_silences_only_me_and_the_others_stay_right_across_the_version_gap() => RunAsync("dismiss");
+
+    [Fact]
     public Task After_the_network_drops_and_returns_the_screen_is_right_again() => RunAsync("network-drop");
 
     private async Task RunAsync(string scenario)

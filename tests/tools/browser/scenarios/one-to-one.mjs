@@ -22,8 +22,8 @@ export default async function oneToOne({ step, user, signIn, screenshot }) {
   if (focused !== 'Accept') throw new Error(`the notification should take focus on Accept, focus is on "${focused}"`);
   await screenshot(bob, 'incoming-call');
 
-  step('Bob accepts; both see two people in the call');
-  await bob.accept();
+  step('Bob accepts with the keyboard; both see two people in the call');
+  await bob.page.keyboard.press('Enter');
   await see(ring, "Bob's notification to go", 'hidden');
   for (const person of [alice, bob]) await seeCount(person.participants(), 2, `two people in ${person.name}'s call`);
 
