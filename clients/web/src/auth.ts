@@ -8,14 +8,15 @@ const storageKey = 'dmvoice.signIn';
 
 /**
  * Whether the gateway serves POST /dev/token. Asking with an empty user id is harmless: a gateway
- * with dev tokens refuses the input (422), one without answers 404.
+ * with dev tokens refuses the input (422), one without answers 404. Throws when nothing answers.
  */
 export async function devTokensAvailable(): Promise<boolean> {
   try {
     await devToken('', undefined);
     return true;
   } catch (error) {
-    return !(error instanceof ApiError && (error.code === 'not_found' || error.code === 'network_error'));
+    if (error instanceof ApiError && error.code === 'network_error') throw error;
+    return !(error instanceof ApiError && error.code === 'not_found');
   }
 }
 

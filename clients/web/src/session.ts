@@ -105,7 +105,13 @@ export class Session {
     this.changed();
     if (dmGroupId) {
       void this.attempt('Loading the DM', async () => {
-        await Promise.all([this.refreshPresence(dmGroupId), this.refreshHistory(dmGroupId)]);
+        try {
+          await Promise.all([this.refreshPresence(dmGroupId), this.refreshHistory(dmGroupId)]);
+        } catch (error) {
+          // Removed while no call was live (nothing told us): the DM is gone for us.
+          if (error instanceof ApiError && error.code === 'dm_not_found') this.forgetDm(dmGroupId);
+          throw error;
+        }
       });
     }
   }

@@ -54,10 +54,17 @@ export function signInView(signedIn: (me: Me) => void, message?: string): HTMLEl
   );
 
   const view = h('main', { class: 'sign-in', 'aria-labelledby': 'sign-in-title' }, h('h1', { id: 'sign-in-title' }, 'DmVoice'), error, devForm, tokenForm);
-  void devTokensAvailable().then((available) => {
-    devForm.hidden = !available;
-    if (available) userId.focus();
-    else token.focus();
-  });
+  devTokensAvailable().then(
+    (available) => {
+      devForm.hidden = !available;
+      (available ? userId : token).focus();
+    },
+    (e: unknown) => {
+      // Nothing answered: offer both ways in, and say why signing in may fail.
+      devForm.hidden = false;
+      error.textContent = `The server did not answer: ${describeError(e)}`;
+      error.hidden = false;
+    },
+  );
   return view;
 }
