@@ -9,10 +9,10 @@ namespace DmVoice.Browser.Tests;
 
 /// <summary>
 /// The real gateway (co-hosting its silo, real clocks) on a free loopback port, serving the built
-/// web client, with short rings. Started by the first scenario that runs, shared by the rest: each
-/// scenario signs in users of its own.
+/// web client, with short rings. Started by the first scenario that needs it, shared by the rest:
+/// each scenario signs in users of its own.
 /// </summary>
-public sealed class BrowserGateway : IAsyncDisposable
+public sealed class BrowserGateway(IReadOnlyList<string>? extraSettings = null) : IAsyncDisposable
 {
     /// <summary>The shortest ring the gateway accepts; the ring-timeout scenario waits it out.</summary>
     public static readonly TimeSpan RingTimeout = TimeSpan.FromSeconds(5);
@@ -45,6 +45,7 @@ public sealed class BrowserGateway : IAsyncDisposable
                 "--Calls:DisconnectGrace=00:00:30",
                 $"--Gateway:WebClientPath={webClientPath}",
                 "--Logging:LogLevel:Default=Warning",
+                .. extraSettings ?? [],
             ];
             _app = GatewayApp.Build(args);
             await _app.StartAsync();
@@ -67,5 +68,25 @@ public sealed class BrowserGateway : IAsyncDisposable
         }
 
         _gate.Dispose();
+    }
+}
+
+/// <summary>The gateways the scenarios run against: the plain one, and one whose LiveKit server is unreachable.</summary>
+public sealed class BrowserGateways : IAsyncDisposable
+{
+    public BrowserGateway Plain { get; } = new();
+
+    /// <summary>LiveKit configured at a loopback port where nothing listens: tokens are issued, media cannot connect.</summary>
+    public BrowserGateway WithUnreachableLiveKit { get; } = new(
+    [
+        $"--LiveKit:Url=ws://127.0.0.1:{TestEnvironment.FreeTcpPort()}",
+        "--LiveKit:ApiKey=APIbrowserTests",
+        "--LiveKit:ApiSecret=browser-tests-livekit-secret-0123456789",
+    ]);
+
+    public async ValueTask DisposeAsync()
+    {
+        await Plain.DisposeAsync();
+        await WithUnreachableLiveKit.DisposeAsync();
     }
 }

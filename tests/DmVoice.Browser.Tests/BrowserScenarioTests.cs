@@ -5,7 +5,7 @@ namespace DmVoice.Browser.Tests;
 /// tests/tools/browser/scenarios. Each scenario signs in two or three people in separate browser
 /// contexts and checks what they see; its screenshots land in artifacts/browser.
 /// </summary>
-public sealed class BrowserScenarioTests(BrowserGateway gateway) : IClassFixture<BrowserGateway>
+public sealed class BrowserScenarioTests(BrowserGateways gateways) : IClassFixture<BrowserGateways>
 {
     [Fact]
     public Task One_to_one_call_from_ring_to_history() => RunAsync("one-to-one");
@@ -28,10 +28,13 @@ public sealed class BrowserScenarioTests(BrowserGateway gateway) : IClassFixture
     [Fact]
     public Task After_the_network_drops_and_returns_the_screen_is_right_again() => RunAsync("network-drop");
 
-    private async Task RunAsync(string scenario)
+    [Fact]
+    public Task With_LiveKit_configured_a_call_connects_media_with_a_dm_token() => RunAsync("media", gateways.WithUnreachableLiveKit);
+
+    private async Task RunAsync(string scenario, BrowserGateway? gateway = null)
     {
         var node = ScenarioRunner.RequireTools();
-        var address = await gateway.StartAsync(ScenarioRunner.WebClientDist);
+        var address = await (gateway ?? gateways.Plain).StartAsync(ScenarioRunner.WebClientDist);
         await ScenarioRunner.RunAsync(node, scenario, address);
     }
 }
