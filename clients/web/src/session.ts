@@ -105,13 +105,8 @@ export class Session {
     this.changed();
     if (dmGroupId) {
       void this.attempt('Loading the DM', async () => {
-        try {
-          await Promise.all([this.refreshPresence(dmGroupId), this.refreshHistory(dmGroupId)]);
-        } catch (error) {
-          // Removed while no call was live (nothing told us): the DM is gone for us.
-          if (error instanceof ApiError && error.code === 'dm_not_found') this.forgetDm(dmGroupId);
-          throw error;
-        }
+        await this.refreshPresence(dmGroupId);
+        if (this.dm(dmGroupId)) await this.refreshHistory(dmGroupId);
       });
     }
   }
@@ -314,7 +309,20 @@ export class Session {
   // ---- state helpers --------------------------------------------------------------------------
 
   private async refreshPresence(dmGroupId: string): Promise<void> {
-    const presence = await this.api.getPresence(dmGroupId);
+    let presence: CallPresence;
+    try {
+      presence = await this.api.getPresence(dmGroupId);
+    } catch (error) {
+      // Removed from the DM (nothing tells a member who was not in its call): it is gone for us.
+      if (error instanceof ApiError && error.code === 'dm_not_found' && this.dm(dmGroupId)) {
+        this.forgetDm(dmGroupId);
+        this.notify('info', 'A DM you were in is no longer available to you.');
+        return;
+      }
+
+      throw error;
+    }
+
     if (presence.version < (this.versions.get(dmGroupId) ?? -1)) return; // An event got here first.
     this.store(presence);
     if (!isLive(presence) && this.activeCallDmId === dmGroupId) this.leftCall(dmGroupId);
