@@ -1,7 +1,7 @@
 // @ts-check
 // Waiting for what a person would see, with a failure that says what was expected.
 
-/** How long anything may take to show; rings time out after 5 s in these scenarios. */
+/** How long anything may take to show; rings time out after 8 s in these scenarios. */
 export const patience = Number(process.env.SCENARIO_PATIENCE_MS ?? 15000);
 
 /**

@@ -16,7 +16,7 @@ export default async function oneToOne({ step, user, signIn, screenshot }) {
   step("Bob's notification: caller, countdown, Accept / Decline / Dismiss");
   const ring = bob.incomingCall();
   await see(ring.getByRole('heading', { name: 'Alice is calling' }), "Bob's incoming call from Alice");
-  await see(ring.getByText(/^[1-5] s$/), 'a countdown of at most 5 s');
+  await see(ring.getByText(/^[1-8] s$/), 'a countdown of at most 8 s (the test gateway rings for 8 s)');
   for (const action of ['Accept', 'Decline', 'Dismiss']) await see(ring.getByRole('button', { name: action }), `an ${action} button`);
   const focused = await bob.page.evaluate(() => document.activeElement?.textContent);
   if (focused !== 'Accept') throw new Error(`the notification should take focus on Accept, focus is on "${focused}"`);

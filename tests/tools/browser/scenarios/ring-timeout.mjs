@@ -1,5 +1,5 @@
 // @ts-check
-// Nobody answers: the ring times out (5 s here), Bob's notification goes away by itself, Bob has a
+// Nobody answers: the ring times out (after 8 s here), Bob's notification goes away by itself, Bob has a
 // missed call, and Alice's 1:1 call ends as "No answer".
 import { see } from '../lib/see.mjs';
 
