@@ -87,6 +87,7 @@ public static class GatewayApp
                 await Problem.WriteAsync(http, code, detail);
             }
         });
+        app.UseWebClient(gateway);
         app.UseAuthentication();
         app.UseRateLimiter();
         app.Use(async (http, next) =>

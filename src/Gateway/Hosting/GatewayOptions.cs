@@ -18,6 +18,12 @@ public sealed class GatewayOptions
     public int RequestsPerMinute { get; set; } = 600;
 
     /// <summary>
+    /// The built web client to serve at <c>/</c>. Unset: <c>clients/web/dist</c> of the source tree
+    /// the gateway runs from, when it has been built.
+    /// </summary>
+    public string? WebClientPath { get; set; }
+
+    /// <summary>
     /// How long the cluster waits for this gateway's next lease renewal before it counts the gateway as
     /// gone and every device on it as closed (each user's disconnect grace then starts).
     /// </summary>
