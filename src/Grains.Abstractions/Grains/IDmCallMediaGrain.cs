@@ -29,6 +29,13 @@ public interface IDmCallMediaGrain : IGrainWithStringKey
     /// <summary>The sweep's reconciliation with a fresh ListParticipants, run as an ordinary grain turn.</summary>
     [Alias("ReconcileMedia")]
     Task ReconcileMedia(string callId, IReadOnlyList<MediaParticipant> inRoom);
+
+    /// <summary>
+    /// What came of sending the RoomService commands this DM owed LiveKit, applied (and stored) as an
+    /// ordinary grain turn. Called by the grain's own sender.
+    /// </summary>
+    [Alias("MediaCommandsSent")]
+    Task MediaCommandsSent(IReadOnlyList<MediaCommandAttempt> attempts);
 }
 
 /// <summary>The answer of <see cref="IDmCallMediaGrain.CheckMediaJoin"/>.</summary>
@@ -56,3 +63,24 @@ public sealed record MediaParticipant(
     [property: Id(0)] string Identity,
     [property: Id(1)] string? Name,
     [property: Id(2)] DateTimeOffset? JoinedAt);
+
+/// <summary>What came of sending one RoomService command a grain owed LiveKit.</summary>
+[GenerateSerializer, Immutable]
+[Alias("DmVoice.MediaCommandAttempt")]
+public sealed record MediaCommandAttempt(
+    [property: Id(0)] Guid Id,
+    [property: Id(1)] MediaCommandOutcome Outcome,
+    [property: Id(2)] string? Error);
+
+[GenerateSerializer]
+[Alias("DmVoice.MediaCommandOutcome")]
+public enum MediaCommandOutcome
+{
+    Done,
+
+    /// <summary>LiveKit unreachable or overloaded: worth trying again.</summary>
+    Retry,
+
+    /// <summary>LiveKit refused the request (bad credentials, a malformed call): trying again would not help.</summary>
+    Refused,
+}

@@ -1,3 +1,5 @@
+using DmVoice.Grains.Infrastructure;
+
 namespace DmVoice.Grains.Calls;
 
 /// <summary>
@@ -41,20 +43,43 @@ public sealed partial class DmCallGrain
         return next;
     }
 
-    /// <summary>Writes the state, then publishes events and notifications in order, then re-arms the deadline timer.</summary>
+    /// <summary>
+    /// Writes the state, then publishes events and notifications in order, then re-arms the deadline
+    /// timer. When a write fails, nothing that was queued goes out and the activation is dropped (see
+    /// <see cref="StateWrites"/>): no event for a change that was not stored, and no later turn
+    /// publishing an earlier turn's events.
+    /// </summary>
     private async Task CommitAsync()
     {
-        var recordsWritten = _pendingRecords.Count > 0;
-        var next = NextDeadline();
-        await UpdateReminderAsync(next is not null);
-        await _state.WriteStateAsync();
-        if (recordsWritten)
+        try
         {
-            await _history.WriteStateAsync();
+            var next = NextDeadline();
+            await UpdateReminderAsync(next is not null || State.MediaCommands.Count > 0);
+            if (_pendingRecords.Count > 0)
+            {
+                // History first: a record of a call whose end then fails to be stored is replaced by
+                // the record written when the call really ends (same call id), never duplicated.
+                await _history.WriteOrDropAsync(this);
+            }
+
+            await _state.WriteOrDropAsync(this);
+            _deadlineTimer.Schedule(next);
+        }
+        catch
+        {
+            DiscardPending();
+            throw;
         }
 
-        _deadlineTimer.Schedule(next);
         await FlushAsync();
+    }
+
+    private void DiscardPending()
+    {
+        _pendingEvents.Clear();
+        _pendingRemovals.Clear();
+        _pendingRecords.Clear();
+        _pendingDetachments.Clear();
     }
 
     private async Task FlushAsync()
@@ -100,11 +125,16 @@ public sealed partial class DmCallGrain
         {
             DetachNow(userId, callId);
         }
+
+        if (_mediaCommandsQueued)
+        {
+            ScheduleMediaCommands();
+        }
     }
 
-    private async Task UpdateReminderAsync(bool needed)
+    private async Task UpdateReminderAsync(bool needed, bool force = false)
     {
-        if (!_options.DurableDeadlines || needed == State.ReminderRegistered)
+        if (!_options.DurableDeadlines || (needed == State.ReminderRegistered && !force))
         {
             return;
         }

@@ -43,4 +43,13 @@ public sealed partial class DmCallGrain
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "DM {DmGroupId}: reconciling with the LiveKit room failed")]
     private partial void LogReconcileFailed(Exception exception, string dmGroupId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "DM {DmGroupId}: LiveKit command failed ({Error}); retrying with backoff")]
+    private partial void LogMediaCommandRetry(string dmGroupId, string? error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "DM {DmGroupId}: LiveKit command {Command} given up after {Attempts} attempts ({Error})")]
+    private partial void LogMediaCommandGivenUp(string dmGroupId, string command, int attempts, string? error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "DM {DmGroupId}: could not store what came of sending LiveKit commands; they are sent again later")]
+    private partial void LogMediaCommandsNotSettled(Exception exception, string dmGroupId);
 }

@@ -21,6 +21,8 @@ public sealed partial class DmCallGrain : IDmCallMediaGrain
     private string? _mediaCallId;
     private DateTimeOffset? _mediaCallStartedAt;
     private IGrainTimer? _mediaSweep;
+    private IGrainTimer? _mediaCommandTimer;
+    private bool _mediaCommandsQueued;
     private int _sweepFailures;
     private bool? _liveKitConfigured;
 
@@ -164,7 +166,6 @@ public sealed partial class DmCallGrain : IDmCallMediaGrain
 
         _joinedCallAt[userId] = now;
         _leftCallAt.Remove(userId);
-        _liveKit.CancelPending(DmGroupId, userId);
         EnsureMediaSweep();
     }
 
@@ -296,6 +297,92 @@ public sealed partial class DmCallGrain : IDmCallMediaGrain
         catch (DmVoiceException)
         {
             return null;
+        }
+    }
+
+    public async Task MediaCommandsSent(IReadOnlyList<MediaCommandAttempt> attempts)
+    {
+        var now = RealNow;
+        foreach (var attempt in attempts)
+        {
+            if (MediaCommands.Settle(State.MediaCommands, attempt, now, SyncOptions) is { } givenUp)
+            {
+                LogMediaCommandGivenUp(DmGroupId, givenUp.ToString(), givenUp.Attempts, attempt.Error);
+            }
+            else if (attempt.Outcome == MediaCommandOutcome.Retry)
+            {
+                LogMediaCommandRetry(DmGroupId, attempt.Error);
+            }
+        }
+
+        await CommitAsync();
+        ScheduleMediaCommands();
+    }
+
+    /// <summary>Owes LiveKit a RoomService call, stored with the change that needs it.</summary>
+    private void QueueMediaCommand(MediaCommandKind kind, string? userId)
+    {
+        if (LiveKitConfigured)
+        {
+            MediaCommands.Queue(State.MediaCommands, kind, userId, RealNow);
+            _mediaCommandsQueued = true;
+        }
+    }
+
+    private void CancelStaleMediaCommands(string userId)
+    {
+        if (State.MediaCommands.Count > 0)
+        {
+            MediaCommands.CancelStale(State.MediaCommands, userId);
+        }
+    }
+
+    /// <summary>
+    /// Arms the sender for the earliest owed command. It interleaves, so LiveKit's answer never holds
+    /// up the call; what came of it is applied as an ordinary turn (<see cref="MediaCommandsSent"/>).
+    /// </summary>
+    private void ScheduleMediaCommands()
+    {
+        _mediaCommandsQueued = false;
+        _mediaCommandTimer?.Dispose();
+        _mediaCommandTimer = null;
+        if (!LiveKitConfigured || MediaCommands.NextAttempt(State.MediaCommands) is not { } next)
+        {
+            return;
+        }
+
+        var due = next - RealNow;
+        _mediaCommandTimer = this.RegisterGrainTimer(
+            SendMediaCommandsAsync,
+            new GrainTimerCreationOptions
+            {
+                DueTime = due > TimeSpan.Zero ? due : TimeSpan.Zero,
+                Period = Timeout.InfiniteTimeSpan,
+                Interleave = true,
+                KeepAlive = true,
+            });
+    }
+
+    private async Task SendMediaCommandsAsync(CancellationToken ct)
+    {
+        var now = RealNow;
+        var due = State.MediaCommands.Where(c => c.NextAttemptAt <= now).ToArray();
+        if (due.Length == 0)
+        {
+            return;
+        }
+
+        var rooms = ServiceProvider.GetRequiredService<ILiveKitRoomService>();
+        var room = LiveKitRooms.ForDm(DmGroupId);
+        var attempts = await Task.WhenAll(due.Select(command => MediaCommands.SendAsync(rooms, room, command, ct)));
+        try
+        {
+            await this.AsReference<IDmCallMediaGrain>().MediaCommandsSent(attempts);
+        }
+        catch (Exception ex) when (!ct.IsCancellationRequested)
+        {
+            // Not stored: the commands are still owed and go out again after the next activation.
+            LogMediaCommandsNotSettled(ex, DmGroupId);
         }
     }
 }

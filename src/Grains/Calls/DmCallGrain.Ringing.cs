@@ -6,7 +6,7 @@ namespace DmVoice.Grains.Calls;
 /// </summary>
 public sealed partial class DmCallGrain
 {
-    private readonly Dictionary<string, Queue<DateTimeOffset>> _recentRings = new(StringComparer.Ordinal);
+    private static readonly TimeSpan RingRateWindow = TimeSpan.FromMinutes(1);
 
     public async Task<IReadOnlyList<RingingEntry>> Ring(string requesterId, IReadOnlyList<string>? recipientIds)
     {
@@ -32,6 +32,7 @@ public sealed partial class DmCallGrain
 
         // Asked again: whether each is busy now, and where their devices are.
         var statuses = await AttachMembersAsync(call.CallId, targets);
+        RecordRing(requesterId, now);
         var ringing = StartRings(call, statuses, now);
         if (ringing.Count > 0)
         {
@@ -199,29 +200,44 @@ public sealed partial class DmCallGrain
         }
     }
 
+    /// <summary>Refuses a re-ring beyond <see cref="CallOptions.RingsPerMinute"/> per member per DM.</summary>
     private void EnforceRingRate(string userId, DateTimeOffset now)
     {
-        if (!_recentRings.TryGetValue(userId, out var recent))
+        if (!State.RecentRings.TryGetValue(userId, out var recent))
         {
-            recent = new Queue<DateTimeOffset>();
-            _recentRings[userId] = recent;
+            return;
         }
 
-        var window = TimeSpan.FromMinutes(1);
-        while (recent.Count > 0 && recent.Peek() <= now - window)
-        {
-            recent.Dequeue();
-        }
-
+        recent.RemoveAll(at => at <= now - RingRateWindow);
         if (recent.Count >= _options.RingsPerMinute)
         {
-            var retryAfter = recent.Peek() + window - now;
+            var retryAfter = recent.Min() + RingRateWindow - now;
             throw new DmVoiceException(
                 ErrorCodes.RateLimited,
                 $"At most {_options.RingsPerMinute} rings a minute per DM.",
                 retryAfter < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : retryAfter);
         }
+    }
 
-        recent.Enqueue(now);
+    /// <summary>Counts a re-ring that is going ahead; stored with the ring itself.</summary>
+    private void RecordRing(string userId, DateTimeOffset now)
+    {
+        if (!State.RecentRings.TryGetValue(userId, out var recent))
+        {
+            recent = [];
+            State.RecentRings[userId] = recent;
+        }
+
+        recent.RemoveAll(at => at <= now - RingRateWindow);
+        recent.Add(now);
+
+        // Nobody else's old entries linger in the stored state.
+        foreach (var (member, times) in State.RecentRings.ToArray())
+        {
+            if (times.TrueForAll(at => at <= now - RingRateWindow))
+            {
+                State.RecentRings.Remove(member);
+            }
+        }
     }
 }

@@ -21,7 +21,6 @@ public sealed partial class DmCallGrain : Grain, IDmCallGrain, IRemindable
     private readonly CallClock _clock;
     private readonly CallOptions _options;
     private readonly DmVoiceClusterOptions _cluster;
-    private readonly ILiveKitCommands _liveKit;
     private readonly CallMetrics _metrics;
     private readonly ILogger<DmCallGrain> _logger;
     private readonly DeadlineTimer _deadlineTimer;
@@ -33,7 +32,6 @@ public sealed partial class DmCallGrain : Grain, IDmCallGrain, IRemindable
         CallClock clock,
         IOptions<CallOptions> options,
         IOptions<DmVoiceClusterOptions> cluster,
-        ILiveKitCommands liveKit,
         CallMetrics metrics,
         ILogger<DmCallGrain> logger)
     {
@@ -42,7 +40,6 @@ public sealed partial class DmCallGrain : Grain, IDmCallGrain, IRemindable
         _clock = clock;
         _options = options.Value;
         _cluster = cluster.Value;
-        _liveKit = liveKit;
         _metrics = metrics;
         _logger = logger;
         var self = this.AsReference<IDmCallGrain>();
@@ -60,9 +57,11 @@ public sealed partial class DmCallGrain : Grain, IDmCallGrain, IRemindable
     {
         _publisher = EventPublishers.For(this, _cluster);
 
-        // Deadlines are persisted: an activation after a restart picks them up where they were.
+        // Deadlines and owed LiveKit commands are persisted: an activation after a restart picks them
+        // up where they were.
         _deadlineTimer.Schedule(NextDeadline());
         EnsureMediaSweep();
+        ScheduleMediaCommands();
         if (State.Call is { } call)
         {
             // A live call whose activation is new knows nobody's routes yet: ask before any event.
@@ -82,6 +81,9 @@ public sealed partial class DmCallGrain : Grain, IDmCallGrain, IRemindable
         ArgumentNullException.ThrowIfNull(request);
         var displayName = Validate.OptionalName(request.DisplayName, "displayName") ?? userId;
         _publisher.SetRoutes(userId, routes ?? []);
+
+        // Removing this user's media, or deleting the room, would now undo the join.
+        CancelStaleMediaCommands(userId);
 
         if (State.Call is { } live && live.FindParticipant(userId) is { } existing)
         {
@@ -240,8 +242,20 @@ public sealed partial class DmCallGrain : Grain, IDmCallGrain, IRemindable
         await CommitAsync();
     }
 
-    public Task ReceiveReminder(string reminderName, TickStatus status) =>
-        reminderName == DeadlineReminder ? ProcessDeadlines() : Task.CompletedTask;
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName != DeadlineReminder)
+        {
+            return;
+        }
+
+        await ProcessDeadlines();
+        if (NextDeadline() is null && State.MediaCommands.Count == 0)
+        {
+            // A reminder left behind by a turn whose write failed: the stored state never knew of it.
+            await UpdateReminderAsync(needed: false, force: true);
+        }
+    }
 
     private void EnsureMember(string userId)
     {
@@ -264,7 +278,7 @@ public sealed partial class DmCallGrain : Grain, IDmCallGrain, IRemindable
         if (reason != LeaveReasons.Left)
         {
             // Whoever DmVoice takes out of a call must lose the media too; the client left on its own.
-            _liveKit.RemoveParticipant(DmGroupId, userId);
+            QueueMediaCommand(MediaCommandKind.RemoveParticipant, userId);
         }
     }
 
@@ -308,6 +322,7 @@ public sealed partial class DmCallGrain : Grain, IDmCallGrain, IRemindable
             call.EverJoined.ToArray(), outcomes);
 
         var records = _history.State.Records;
+        records.RemoveAll(r => r.CallId == record.CallId);
         records.Add(record);
         var excess = records.Count - _options.HistoryLimit;
         if (excess > 0)
@@ -327,7 +342,7 @@ public sealed partial class DmCallGrain : Grain, IDmCallGrain, IRemindable
             Record = record,
         });
         DetachMembersAfterCommit(call.CallId, State.Members);
-        _liveKit.DeleteRoom(DmGroupId);
+        QueueMediaCommand(MediaCommandKind.DeleteRoom, null);
         _metrics.CallEnded(reason, duration);
         LogCallEnded(DmGroupId, call.CallId, reason, record.DurationMs);
     }

@@ -13,6 +13,15 @@ public sealed class DmCallState
     [Id(3)] public long Version { get; set; }
     [Id(4)] public LiveCallState? Call { get; set; }
     [Id(5)] public bool ReminderRegistered { get; set; }
+
+    /// <summary>
+    /// When each member last rang others, within the rate window (call time). Stored, so the limit
+    /// holds across deactivations and restarts.
+    /// </summary>
+    [Id(6)] public Dictionary<string, List<DateTimeOffset>> RecentRings { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>RoomService calls this DM still owes LiveKit (removals, the room's deletion).</summary>
+    [Id(7)] public List<LiveKit.MediaCommand> MediaCommands { get; set; } = [];
 }
 
 [GenerateSerializer]

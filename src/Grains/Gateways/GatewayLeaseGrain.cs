@@ -95,7 +95,7 @@ public sealed partial class GatewayLeaseGrain : Grain, IGatewayLeaseGrain, IRemi
             State.Lapsed = false;
             State.Taken = true;
             State.Duration = duration;
-            await _state.WriteStateAsync();
+            await _state.WriteOrDropAsync(this);
         }
 
         if (lapsed)
@@ -125,7 +125,7 @@ public sealed partial class GatewayLeaseGrain : Grain, IGatewayLeaseGrain, IRemi
         if (State.Users.Add(userId))
         {
             await UpdateReminderAsync(needed: true);
-            await _state.WriteStateAsync();
+            await _state.WriteOrDropAsync(this);
         }
     }
 
@@ -134,7 +134,7 @@ public sealed partial class GatewayLeaseGrain : Grain, IGatewayLeaseGrain, IRemi
         if (State.Users.Remove(userId))
         {
             await UpdateReminderAsync(needed: State.Users.Count > 0);
-            await _state.WriteStateAsync();
+            await _state.WriteOrDropAsync(this);
         }
     }
 
@@ -172,7 +172,7 @@ public sealed partial class GatewayLeaseGrain : Grain, IGatewayLeaseGrain, IRemi
         State.Users.Clear();
         State.Lapsed = true;
         await UpdateReminderAsync(needed: false);
-        await _state.WriteStateAsync();
+        await _state.WriteOrDropAsync(this);
         _expiresAt = null;
         _timer?.Schedule(null);
         if (released)

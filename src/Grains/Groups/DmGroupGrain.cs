@@ -80,7 +80,7 @@ public sealed class DmGroupGrain(
             CreatedAt = clock.UtcNow,
             IsGroup = isGroup,
         };
-        await state.WriteStateAsync();
+        await state.WriteOrDropAsync(this);
         await PropagateMembershipAsync(added: members, removed: []);
         logger.LogInformation("DM {DmGroupId} created by {UserId} with {MemberCount} members", DmGroupId, creatorId, members.Count);
         return new DmGroupCreation(ToDto(), Created: true);
@@ -112,7 +112,7 @@ public sealed class DmGroupGrain(
         }
 
         state.State.Members.Add(userId);
-        await state.WriteStateAsync();
+        await state.WriteOrDropAsync(this);
         await PropagateMembershipAsync(added: [userId], removed: []);
         return ToDto();
     }
@@ -147,7 +147,7 @@ public sealed class DmGroupGrain(
             state.State.OwnerId = state.State.Members[0];
         }
 
-        await state.WriteStateAsync();
+        await state.WriteOrDropAsync(this);
         await PropagateMembershipAsync(added: [], removed: [userId]);
         return state.State.Exists ? ToDto() : null;
     }

@@ -87,7 +87,6 @@ public static class DmVoiceHostingExtensions
             services.AddDmVoiceLiveKitSilo(configuration);
         }
 
-        services.TryAddSingleton<ILiveKitCommands, NoLiveKitCommands>();
         services.AddMetrics();
         services.TryAddSingleton<CallMetrics>();
         return silo;

@@ -37,20 +37,12 @@ public static class LiveKitRegistration
         return services;
     }
 
-    /// <summary>The silo side: the command queue behind <see cref="ILiveKitCommands"/> and its worker. Idempotent.</summary>
-    public static IServiceCollection AddDmVoiceLiveKitSilo(this IServiceCollection services, IConfiguration configuration)
-    {
+    /// <summary>
+    /// The silo side. RoomService commands are owed by the grains that ask for them (kept in their
+    /// state and sent by them, see <see cref="MediaCommands"/>), so the silo adds only the client side.
+    /// </summary>
+    public static IServiceCollection AddDmVoiceLiveKitSilo(this IServiceCollection services, IConfiguration configuration) =>
         services.AddDmVoiceLiveKitClient(configuration);
-        if (services.Any(d => d.ServiceType == typeof(LiveKitCommandQueue)))
-        {
-            return services;
-        }
-
-        services.AddSingleton<LiveKitCommandQueue>();
-        services.AddSingleton<ILiveKitCommands>(sp => sp.GetRequiredService<LiveKitCommandQueue>());
-        services.AddHostedService<LiveKitCommandWorker>();
-        return services;
-    }
 }
 
 /// <summary>Registered only when LiveKit is configured; grains and endpoints look for it.</summary>

@@ -17,9 +17,6 @@ public sealed class LiveKitSyncOptions
     /// </summary>
     public TimeSpan AbsenceGrace { get; set; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>RoomService commands waiting to be sent; when full the oldest is dropped (logged).</summary>
-    public int CommandQueueCapacity { get; set; } = 10_000;
-
     /// <summary>First retry delay of a failed RoomService command; it doubles up to <see cref="CommandRetryMaxDelay"/>.</summary>
     public TimeSpan CommandRetryDelay { get; set; } = TimeSpan.FromMilliseconds(500);
 
@@ -40,7 +37,6 @@ public sealed class LiveKitSyncOptionsValidator : IValidateOptions<LiveKitSyncOp
         var failures = new List<string>();
         Check(options.SweepInterval >= TimeSpan.FromMilliseconds(50) && options.SweepInterval <= TimeSpan.FromHours(1), "LiveKit:SweepInterval must be 50 ms to 1 hour.");
         Check(options.AbsenceGrace >= TimeSpan.Zero && options.AbsenceGrace <= TimeSpan.FromHours(1), "LiveKit:AbsenceGrace must be 0 to 1 hour.");
-        Check(options.CommandQueueCapacity is >= 1 and <= 1_000_000, "LiveKit:CommandQueueCapacity must be 1-1000000.");
         Check(options.CommandRetryDelay > TimeSpan.Zero, "LiveKit:CommandRetryDelay must be positive.");
         Check(options.CommandRetryMaxDelay >= options.CommandRetryDelay, "LiveKit:CommandRetryMaxDelay must be at least CommandRetryDelay.");
         Check(options.CommandMaxAttempts is >= 1 and <= 1000, "LiveKit:CommandMaxAttempts must be 1-1000.");

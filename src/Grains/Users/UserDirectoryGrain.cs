@@ -22,7 +22,7 @@ public sealed class UserDirectoryGrain(
     {
         if (state.State.DmIds.Add(dmGroupId))
         {
-            await state.WriteStateAsync();
+            await state.WriteOrDropAsync(this);
         }
     }
 
@@ -30,7 +30,7 @@ public sealed class UserDirectoryGrain(
     {
         if (state.State.DmIds.Remove(dmGroupId))
         {
-            await state.WriteStateAsync();
+            await state.WriteOrDropAsync(this);
         }
     }
 
@@ -52,7 +52,7 @@ public sealed class UserDirectoryGrain(
             missed.RemoveRange(0, excess);
         }
 
-        await state.WriteStateAsync();
+        await state.WriteOrDropAsync(this);
     }
 
     public Task<IReadOnlyList<CallRecord>> GetMissedCalls(DateTimeOffset? since, int limit)

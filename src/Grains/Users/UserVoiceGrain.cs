@@ -160,7 +160,7 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
     private async Task SaveAsync()
     {
         _unsaved = false;
-        await _state.WriteStateAsync();
+        await _state.WriteOrDropAsync(this);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "User {UserId} moved from {PreviousKind}:{PreviousId} to DM {DmGroupId}")]
