@@ -102,6 +102,8 @@ public static class DmVoiceHostingExtensions
         services.TryAddSingleton<ILiveKitCommands, NoLiveKitCommands>();
         services.AddMetrics();
         services.TryAddSingleton<CallMetrics>();
+        services.TryAddSingleton<GrainCallMetrics>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IIncomingGrainCallFilter, GrainCallMetrics>(sp => sp.GetRequiredService<GrainCallMetrics>()));
         return silo;
     }
 
