@@ -19,6 +19,9 @@ public sealed class RedisServer : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>For signals (e.g. SIGSTOP to make Redis stop answering without closing its port).</summary>
+    public int ProcessId => _process.Id;
+
     public string ConnectionString => $"127.0.0.1:{Port}";
 
     /// <summary>For tests: skips the test (fails it in CI) when redis-server is not installed.</summary>
