@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using DmVoice.Grains.Hosting;
 using DmVoice.TestSupport.Processes;
 
 namespace DmVoice.Gateway.Tests.Cluster;
@@ -19,7 +20,7 @@ public sealed class SiloProcessTests
         var gateway = cluster.AddGateway("gateway", cluster.Hosts.Host(3));
         await cluster.StartAllAsync();
 
-        foreach (var path in new[] { "/health/live", "/health/ready" })
+        foreach (var path in new[] { SiloManagementOptions.LivePath, SiloManagementOptions.ReadyPath })
         {
             using var probe = await silo.GetAsync(path);
             Assert.Equal(HttpStatusCode.OK, probe.StatusCode);
@@ -36,7 +37,7 @@ public sealed class SiloProcessTests
         var metrics = await Eventually.GetAsync(
             async () =>
             {
-                using var response = await silo.GetAsync("/metrics");
+                using var response = await silo.GetAsync(SiloManagementOptions.MetricsPath);
                 Assert.Equal(HttpStatusCode.OK, response.StatusCode);
                 Assert.Equal("text/plain", response.Content.Headers.ContentType?.MediaType);
                 return await response.Content.ReadAsStringAsync();
@@ -59,13 +60,13 @@ public sealed class SiloProcessTests
         Assert.Contains("dotnet_gc_collections_total", metrics, StringComparison.Ordinal);
 
         // The dashboard (Silo:Dashboard=true): its page, and its data from the cluster.
-        using var page = await silo.GetAsync("/dashboard/");
+        using var page = await silo.GetAsync(SiloManagementOptions.DashboardPath + "/");
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
         var stats = await Eventually.GetAsync(
             async () =>
             {
-                using var response = await silo.GetAsync("/dashboard/DashboardCounters");
+                using var response = await silo.GetAsync(SiloManagementOptions.DashboardPath + "/DashboardCounters");
                 return response.StatusCode == HttpStatusCode.OK ? await response.Content.ReadAsStringAsync() : null;
             },
             text => text is not null,
@@ -91,7 +92,7 @@ public sealed class SiloProcessTests
         {
             await silo.StartAsync(waitUntilReady: false);
             await silo.WaitUntilLiveAsync();
-            using var notReady = await silo.GetAsync("/health/ready");
+            using var notReady = await silo.GetAsync(SiloManagementOptions.ReadyPath);
             Assert.Equal(HttpStatusCode.ServiceUnavailable, notReady.StatusCode);
             Assert.Equal("Unhealthy", await notReady.Content.ReadAsStringAsync());
         }
