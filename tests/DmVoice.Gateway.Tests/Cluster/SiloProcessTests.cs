@@ -148,8 +148,7 @@ public sealed class SiloProcessTests
         var host = cluster.Hosts.Host(2);
         var silo = cluster.AddSilo("silo", host, cluster.SiloPorts(host), settings);
         await silo.StartAsync(waitUntilReady: false);
-        await Eventually.TrueAsync(() => !silo.IsRunning, $"{silo.Name} to exit", TimeSpan.FromSeconds(60));
-        Assert.NotEqual(0, silo.ExitCode);
+        Assert.NotEqual(0, await silo.WaitForExitAsync());
         return silo.Output();
     }
 }

@@ -181,16 +181,39 @@ public sealed class DmVoiceProcess : IAsyncDisposable
         {
             Record($"### {DateTime.UtcNow:HH:mm:ss.fff} SIGTERM");
             Signals.Send(process.Id, Signals.Terminate);
-            using var wait = new CancellationTokenSource(timeout ?? DefaultStopTimeout);
-            try
-            {
-                await process.WaitForExitAsync(wait.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                KillNow();
-                throw new TimeoutException($"{Name} did not exit within {timeout ?? DefaultStopTimeout} of SIGTERM and was killed.{Describe()}");
-            }
+        }
+
+        using var wait = new CancellationTokenSource(timeout ?? DefaultStopTimeout);
+        try
+        {
+            await process.WaitForExitAsync(wait.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            KillNow();
+            throw new TimeoutException($"{Name} did not exit within {timeout ?? DefaultStopTimeout} of SIGTERM and was killed.{Describe()}");
+        }
+
+        Running.TryRemove(this, out _);
+        return process.ExitCode;
+    }
+
+    /// <summary>
+    /// Waits until the process has exited on its own (e.g. refused its settings) and all of its output
+    /// is in <see cref="Output"/>; returns the exit code. Throws if it still runs after <paramref name="timeout"/>.
+    /// </summary>
+    public async Task<int> WaitForExitAsync(TimeSpan? timeout = null)
+    {
+        var process = RequireStarted();
+        using var wait = new CancellationTokenSource(timeout ?? DefaultStartTimeout);
+        try
+        {
+            // Unlike HasExited, this also waits for the last of the redirected output.
+            await process.WaitForExitAsync(wait.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"{Name} was expected to exit but still runs after {timeout ?? DefaultStartTimeout}.{Describe()}");
         }
 
         Running.TryRemove(this, out _);
@@ -284,6 +307,7 @@ public sealed class DmVoiceProcess : IAsyncDisposable
         {
             if (process.HasExited)
             {
+                await process.WaitForExitAsync(); // the last output lines, which usually say why
                 throw new InvalidOperationException($"{Name} exited with code {process.ExitCode} before {path} answered {(int)expected}.{Describe()}");
             }
 
