@@ -31,9 +31,9 @@ public sealed class ProcessHarnessTests
         await silo.StartAsync();
         var firstProcess = silo.ProcessId;
 
-        silo.Pause();
+        await silo.PauseAsync();
         await Assert.ThrowsAnyAsync<TaskCanceledException>(() => silo.GetAsync(SiloManagementOptions.LivePath));
-        silo.Resume();
+        await silo.ResumeAsync();
         using (var live = await silo.GetAsync(SiloManagementOptions.LivePath))
         {
             Assert.Equal(HttpStatusCode.OK, live.StatusCode);

@@ -87,7 +87,7 @@ public sealed class SiloProcessTests
         // Redis accepts the connection but, frozen, never answers; give the silo longer than StackExchange.Redis' 5 s to wait.
         var silo = cluster.AddSilo("silo", host, cluster.SiloPorts(host), s => s["ConnectionStrings:Redis"] = redis.ConnectionString + ",connectTimeout=60000");
 
-        Signals.Send(redis.ProcessId, Signals.Stop);
+        await redis.PauseAsync();
         try
         {
             await silo.StartAsync(waitUntilReady: false);
@@ -98,7 +98,7 @@ public sealed class SiloProcessTests
         }
         finally
         {
-            Signals.Send(redis.ProcessId, Signals.Continue);
+            await redis.ResumeAsync();
         }
 
         await silo.WaitUntilReadyAsync();

@@ -229,18 +229,25 @@ public sealed class DmVoiceProcess : IAsyncDisposable
         await process.WaitForExitAsync();
     }
 
-    /// <summary>SIGSTOP: frozen but not gone, its sockets open (a long GC pause, a stalled VM).</summary>
-    public void Pause()
+    /// <summary>
+    /// SIGSTOP: frozen but not gone, its sockets open (a long GC pause, a stalled VM). Returns once the
+    /// system reports the process stopped.
+    /// </summary>
+    public async Task PauseAsync()
     {
+        var process = RequireStarted();
         Record($"### {DateTime.UtcNow:HH:mm:ss.fff} SIGSTOP");
-        Signals.Send(RequireStarted().Id, Signals.Stop);
+        Signals.Send(process.Id, Signals.Stop);
+        await Eventually.TrueAsync(() => Signals.IsStopped(process.Id), $"{Name} to stop after SIGSTOP");
     }
 
-    /// <summary>SIGCONT after <see cref="Pause"/>.</summary>
-    public void Resume()
+    /// <summary>SIGCONT after <see cref="PauseAsync"/>; returns once the process runs again.</summary>
+    public async Task ResumeAsync()
     {
+        var process = RequireStarted();
         Record($"### {DateTime.UtcNow:HH:mm:ss.fff} SIGCONT");
-        Signals.Send(RequireStarted().Id, Signals.Continue);
+        Signals.Send(process.Id, Signals.Continue);
+        await Eventually.TrueAsync(() => !Signals.IsStopped(process.Id), $"{Name} to run again after SIGCONT");
     }
 
     /// <summary>Graceful stop, then a start with the same settings (a rolling restart's step).</summary>

@@ -27,6 +27,24 @@ public static partial class Signals
         }
     }
 
+    /// <summary>
+    /// Whether the process is stopped by a signal: state 'T' in /proc/&lt;pid&gt;/stat. A signal is
+    /// delivered after kill(2) returns, so callers wait for this rather than assume it.
+    /// </summary>
+    public static bool IsStopped(int processId)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{processId}/stat");
+            // "pid (command) state …": the command may hold spaces and parentheses, so read after the last ')'.
+            return stat[(stat.LastIndexOf(')') + 2)..].StartsWith('T');
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int SendSignal(int pid, int sig);
 }
