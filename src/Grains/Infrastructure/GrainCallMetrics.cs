@@ -20,10 +20,13 @@ public sealed class GrainCallMetrics : IIncomingGrainCallFilter, IDisposable
     public GrainCallMetrics(IMeterFactory meterFactory)
     {
         _meter = meterFactory.Create(MeterName);
-        _duration = _meter.CreateHistogram<double>(
+        _duration = _meter.CreateHistogram(
             "dmvoice.grain.call.duration",
             unit: "s",
-            description: "Time a silo spends on a DmVoice grain call, by grain interface, method and outcome (ok, refused, error)");
+            description: "Time a silo spends on a DmVoice grain call, by grain interface, method and outcome (ok, refused, error)",
+            tags: null,
+            // Grain calls take microseconds to a few seconds; exporters' default buckets start at 5 (meant for ms).
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] });
     }
 
     public async Task Invoke(IIncomingGrainCallContext context)
