@@ -33,6 +33,7 @@ public sealed class DmVoiceProcess : IAsyncDisposable
     private readonly Queue<string> _tail = new();
     private readonly StreamWriter _log;
     private Process? _process;
+    private Process? _watchdog;
     private int _starts;
 
     static DmVoiceProcess()
@@ -154,6 +155,8 @@ public sealed class DmVoiceProcess : IAsyncDisposable
         process.BeginErrorReadLine();
         _process = process;
         Running[this] = 0;
+        StopWatchdog();
+        _watchdog = StartWatchdog(process.Id);
 
         if (waitUntilReady)
         {
@@ -289,6 +292,7 @@ public sealed class DmVoiceProcess : IAsyncDisposable
             process.Dispose();
         }
 
+        StopWatchdog();
         Running.TryRemove(this, out _);
         lock (_outputLock)
         {
@@ -344,6 +348,47 @@ public sealed class DmVoiceProcess : IAsyncDisposable
 
     private string Describe() =>
         $"\n--- last lines of {Name}'s output (all of it: {LogPath}) ---\n{OutputTail()}\n--- end of {Name}'s output ---";
+
+    /// <summary>
+    /// A shell loop that kills the app if this test process dies without cleaning up (a crash, a
+    /// SIGKILL from a runner's time limit), which no .NET handler survives. It ends by itself when the
+    /// app ends, so it never signals a process id that has been reused.
+    /// </summary>
+    private static Process? StartWatchdog(int app)
+    {
+        var self = System.Environment.ProcessId;
+        var script = $"while kill -0 {self} 2>/dev/null && kill -0 {app} 2>/dev/null; do sleep 1; done; kill -0 {self} 2>/dev/null || kill -KILL {app} 2>/dev/null";
+        try
+        {
+            var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
+            start.ArgumentList.Add("-c");
+            start.ArgumentList.Add(script);
+            return Process.Start(start);
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            // No shell: clean-up then relies on dispose and on the end of the test process.
+            return null;
+        }
+    }
+
+    private void StopWatchdog()
+    {
+        try
+        {
+            if (_watchdog is { HasExited: false } watchdog)
+            {
+                watchdog.Kill();
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // It ended meanwhile.
+        }
+
+        _watchdog?.Dispose();
+        _watchdog = null;
+    }
 
     private Process RequireStarted() => _process ?? throw new InvalidOperationException($"{Name} was never started.");
 
