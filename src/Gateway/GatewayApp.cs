@@ -60,7 +60,7 @@ public static class GatewayApp
             .AddCheck<GatewayLeaseHealthCheck>("lease", tags: ["ready"]);
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddAspNetCoreInstrumentation()
-            .AddMeter(GatewayMetrics.MeterName, CallMetrics.MeterName, "Microsoft.AspNetCore.Http.Connections")
+            .AddMeter(GatewayMetrics.MeterName, CallMetrics.MeterName, GrainCallMetrics.MeterName, "Microsoft.Orleans", "Microsoft.AspNetCore.Http.Connections")
             .AddPrometheusExporter());
         builder.Services.AddOpenApi();
 

@@ -1,3 +1,4 @@
+using System.Net;
 using DmVoice.Grains.Infrastructure;
 using DmVoice.Grains.LiveKit;
 using Microsoft.Extensions.Configuration;
@@ -21,6 +22,13 @@ public static class DmVoiceHostingExtensions
     public static ISiloBuilder UseDmVoiceCluster(this ISiloBuilder silo, IConfiguration configuration)
     {
         var cluster = DmVoiceClusterOptions.From(configuration);
+
+        // Checked here, not only on start: Orleans turns these settings into its own options while the
+        // host is being built, and a wrong address should be reported as such, not as a socket error.
+        cluster.ThrowIfInvalid();
+        silo.Services.AddOptions<DmVoiceClusterOptions>().Bind(configuration.GetSection(DmVoiceClusterOptions.SectionName)).ValidateOnStart();
+        silo.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DmVoiceClusterOptions>, DmVoiceClusterOptionsValidator>());
+        silo.Services.Configure<ClusterMembershipOptions>(configuration.GetSection(DmVoiceClusterOptions.MembershipSectionName));
         silo.Configure<ClusterOptions>(o =>
         {
             o.ClusterId = cluster.ClusterId;
@@ -31,7 +39,16 @@ public static class DmVoiceHostingExtensions
         {
             var redis = RedisConnectionString(configuration);
             silo.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis));
-            silo.ConfigureEndpoints(System.Net.IPAddress.Loopback, cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: false);
+            var addressing = SiloAddressing.Resolve(cluster, Environment.GetEnvironmentVariable, SiloAddressing.HostAddresses);
+            silo.Services.AddSingleton(addressing);
+            silo.Configure<EndpointOptions>(o =>
+            {
+                o.AdvertisedIPAddress = addressing.Advertised;
+                o.SiloPort = cluster.SiloPort;
+                o.GatewayPort = cluster.GatewayPort;
+                o.SiloListeningEndpoint = new IPEndPoint(addressing.Listen, cluster.SiloPort);
+                o.GatewayListeningEndpoint = new IPEndPoint(addressing.Listen, cluster.GatewayPort);
+            });
             silo.AddRedisGrainStorage(StorageNames.Default, o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis));
             silo.AddRedisGrainStorage(VoiceStreams.PubSubStore, o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis));
             silo.UseRedisReminderService(o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis));
@@ -89,6 +106,8 @@ public static class DmVoiceHostingExtensions
 
         services.AddMetrics();
         services.TryAddSingleton<CallMetrics>();
+        services.TryAddSingleton<GrainCallMetrics>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IIncomingGrainCallFilter, GrainCallMetrics>(sp => sp.GetRequiredService<GrainCallMetrics>()));
         return silo;
     }
 
@@ -96,6 +115,11 @@ public static class DmVoiceHostingExtensions
     public static IClientBuilder UseDmVoiceCluster(this IClientBuilder client, IConfiguration configuration)
     {
         var cluster = DmVoiceClusterOptions.From(configuration);
+        if (!cluster.UsesRedis && !string.Equals(cluster.Mode, DmVoiceClusterOptions.LocalhostClustering, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidOperationException($"Cluster:Mode '{cluster.Mode}' is not known; use 'Localhost' or 'Redis'.");
+        }
+
         client.Configure<ClusterOptions>(o =>
         {
             o.ClusterId = cluster.ClusterId;
