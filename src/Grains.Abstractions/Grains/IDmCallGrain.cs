@@ -62,6 +62,10 @@ public interface IDmCallGrain : IGrainWithStringKey
     [Alias("RoutesChanged")]
     Task<string?> RoutesChanged(string userId, GatewayRoute[] routes);
 
+    /// <summary>Whether the user holds a seat in the live call under this join session. Read-only.</summary>
+    [Alias("HoldsSeat")]
+    Task<bool> HoldsSeat(string userId, long session);
+
     /// <summary>Runs whatever deadline (ring timeout, empty-call grace) is due. Called by the grain's own timer.</summary>
     [Alias("ProcessDeadlines")]
     Task ProcessDeadlines();

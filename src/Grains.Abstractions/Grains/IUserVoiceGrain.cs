@@ -68,6 +68,14 @@ public interface IUserVoiceGrain : IGrainWithStringKey
     [Alias("GatewayLost")]
     Task GatewayLost(string gatewayId);
 
+    /// <summary>
+    /// Confirms with the call it names that the user's active call still holds their seat, and forgets
+    /// it when not (a removal notice lost with a silo). Called by the grain itself after activation.
+    /// </summary>
+    [OneWay]
+    [Alias("ConfirmActiveCall")]
+    Task ConfirmActiveCall();
+
     /// <summary>Runs the disconnect grace when due, and saves deferred changes. Called by the grain itself.</summary>
     [Alias("ProcessDeadlines")]
     Task ProcessDeadlines();
@@ -80,9 +88,12 @@ public sealed record LiveCallRef(
     [property: Id(0)] CallContext Call,
     [property: Id(1)] string CallId);
 
-/// <summary>What a call grain learns about a member when its call goes live.</summary>
+/// <summary>What a call grain learns about a member when its call goes live, or checks later.</summary>
+/// <param name="ActiveCall">The call the user is in, or is joining right now.</param>
+/// <param name="Session">The user grain's join counter for that call.</param>
 [GenerateSerializer, Immutable]
 [Alias("DmVoice.MemberStatus")]
 public sealed record MemberStatus(
     [property: Id(0)] CallContext? ActiveCall,
-    [property: Id(1)] GatewayRoute[] Routes);
+    [property: Id(1)] GatewayRoute[] Routes,
+    [property: Id(2)] long Session = 0);

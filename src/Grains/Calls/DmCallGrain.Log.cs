@@ -52,4 +52,7 @@ public sealed partial class DmCallGrain
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "DM {DmGroupId}: could not store what came of sending LiveKit commands; they are sent again later")]
     private partial void LogMediaCommandsNotSettled(Exception exception, string dmGroupId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "DM {DmGroupId}: {UserId}'s user grain places them elsewhere; removing them from the call")]
+    private partial void LogGhostParticipant(string dmGroupId, string userId);
 }

@@ -365,10 +365,12 @@ public sealed partial class DmCallGrain : IDmCallMediaGrain
 
     private async Task SendMediaCommandsAsync(CancellationToken ct)
     {
-        var now = RealNow;
+        // Timers may fire a little early; what is due within that slack goes now.
+        var now = RealNow + TimeSpan.FromMilliseconds(20);
         var due = State.MediaCommands.Where(c => c.NextAttemptAt <= now).ToArray();
         if (due.Length == 0)
         {
+            ScheduleMediaCommands();
             return;
         }
 

@@ -10,7 +10,8 @@ public sealed partial class DmCallGrain
 {
     // Members whose user grain could not be reached when the call needed their routes; retried.
     private readonly HashSet<string> _detachedMembers = new(StringComparer.Ordinal);
-    private IGrainTimer? _reattachTimer;
+    private IGrainTimer? _memberCheck;
+    private TimeSpan _memberCheckPeriod;
 
     public async Task SyncMembers(IReadOnlyList<string> memberIds, bool isGroup)
     {
@@ -85,53 +86,110 @@ public sealed partial class DmCallGrain
         return statuses;
     }
 
+    public Task<bool> HoldsSeat(string userId, long session) =>
+        Task.FromResult(State.Call?.FindParticipant(userId) is { } participant && participant.Session == session);
+
     /// <summary>
-    /// A new activation of a live call (after a restart or a move) asks every member again. Members
-    /// that cannot be reached now are retried on a timer instead of failing the activation.
+    /// A new activation of a live call (after a restart or a move) asks every member again, before it
+    /// publishes anything. Members that cannot be reached now are retried by the member check.
     /// </summary>
     private async Task ReattachMembersAsync(LiveCallState call)
     {
+        await AskMembersAsync(call);
+        EnsureMemberCheck();
+    }
+
+    /// <summary>
+    /// Asks every member where they are (registering the live call with them again, which also repairs
+    /// their index of live calls) and refreshes their routes. Members that cannot be reached are left
+    /// out of the answer and marked for another try.
+    /// </summary>
+    private async Task<Dictionary<string, MemberStatus>> AskMembersAsync(LiveCallState call)
+    {
         var live = new LiveCallRef(Here, call.CallId);
-        await Task.WhenAll(State.Members.ToArray().Select(async userId =>
+        var members = State.Members.ToArray();
+        var answers = await Task.WhenAll(members.Select(async userId =>
         {
             try
             {
-                var status = await GrainFactory.GetGrain<IUserVoiceGrain>(userId).AddLiveCall(live);
-                _publisher.SetRoutes(userId, status.Routes);
+                return await GrainFactory.GetGrain<IUserVoiceGrain>(userId).AddLiveCall(live);
             }
             catch (Exception ex)
             {
                 LogMemberUnreachable(ex, DmGroupId, userId);
-                _detachedMembers.Add(userId);
+                return null;
             }
         }));
 
-        EnsureReattachTimer();
+        var statuses = new Dictionary<string, MemberStatus>(StringComparer.Ordinal);
+        for (var i = 0; i < members.Length; i++)
+        {
+            if (answers[i] is { } status)
+            {
+                statuses[members[i]] = status;
+                _publisher.SetRoutes(members[i], status.Routes);
+                _detachedMembers.Remove(members[i]);
+            }
+            else
+            {
+                _detachedMembers.Add(members[i]);
+            }
+        }
+
+        return statuses;
     }
 
-    private void EnsureReattachTimer()
+    /// <summary>
+    /// While a call is live it checks its members now and then: routes and registrations that went
+    /// missing are repaired, and a participant whose user grain says they are elsewhere (a join whose
+    /// user side was never stored, a move whose leave was lost) is removed. Soon after a member could not
+    /// be reached, otherwise every <see cref="Hosting.CallOptions.MemberCheckInterval"/>.
+    /// </summary>
+    private void EnsureMemberCheck()
     {
-        if (_detachedMembers.Count == 0 || _reattachTimer is not null)
+        var period = _detachedMembers.Count > 0 ? TimeSpan.FromSeconds(2) : _options.MemberCheckInterval;
+        if (State.Call is null || (_memberCheck is not null && _memberCheckPeriod == period))
         {
             return;
         }
 
-        _reattachTimer = this.RegisterGrainTimer(
-            async _ =>
-            {
-                if (State.Call is { } call && _detachedMembers.Count > 0)
-                {
-                    await ReattachMembersAsync(call);
-                }
+        _memberCheck?.Dispose();
+        _memberCheckPeriod = period;
+        _memberCheck = this.RegisterGrainTimer(
+            _ => CheckMembersAsync(),
+            new GrainTimerCreationOptions { DueTime = period, Period = period });
+    }
 
-                if (_detachedMembers.Count == 0 || State.Call is null)
-                {
-                    _detachedMembers.Clear();
-                    _reattachTimer?.Dispose();
-                    _reattachTimer = null;
-                }
-            },
-            new GrainTimerCreationOptions { DueTime = TimeSpan.FromSeconds(2), Period = TimeSpan.FromSeconds(5) });
+    private async Task CheckMembersAsync()
+    {
+        if (State.Call is not { } call)
+        {
+            _memberCheck?.Dispose();
+            _memberCheck = null;
+            _detachedMembers.Clear();
+            return;
+        }
+
+        var statuses = await AskMembersAsync(call);
+        var here = Here;
+        var ghosts = call.Participants
+            .Where(p => statuses.TryGetValue(p.Voice.UserId, out var status) && status.ActiveCall != here)
+            .ToArray();
+        foreach (var ghost in ghosts)
+        {
+            var elsewhere = statuses[ghost.Voice.UserId].ActiveCall is not null;
+            LogGhostParticipant(DmGroupId, ghost.Voice.UserId);
+            RemoveParticipant(call, ghost, elsewhere ? LeaveReasons.Moved : LeaveReasons.Disconnected);
+            OnLeftForMedia(ghost.Voice.UserId);
+        }
+
+        if (ghosts.Length > 0)
+        {
+            AfterParticipantsChanged(call);
+            await CommitAsync();
+        }
+
+        EnsureMemberCheck();
     }
 
     /// <summary>After the commit, these members stop seeing the call: they are deregistered and their routes forgotten.</summary>

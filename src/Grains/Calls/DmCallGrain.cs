@@ -142,6 +142,7 @@ public sealed partial class DmCallGrain : Grain, IDmCallGrain, IRemindable
 
         await CommitAsync();
         OnJoinedForMedia(userId);
+        EnsureMemberCheck();
         return new JoinResult(DmGroupId, call.CallId, started, participant, State.Version);
     }
 

@@ -13,16 +13,29 @@ public sealed class DmGroupState
     [Id(3)] public List<string> Members { get; set; } = [];
     [Id(4)] public DateTimeOffset CreatedAt { get; set; }
     [Id(5)] public bool IsGroup { get; set; }
+
+    /// <summary>The call grain has not yet been told the current members.</summary>
+    [Id(6)] public bool CallSyncPending { get; set; }
+
+    /// <summary>Users whose directory must still learn that they joined this DM.</summary>
+    [Id(7)] public List<string> DirectoryAdds { get; set; } = [];
+
+    /// <summary>Users whose directory must still learn that they left this DM.</summary>
+    [Id(8)] public List<string> DirectoryRemoves { get; set; } = [];
+
+    [Id(9)] public bool ReminderRegistered { get; set; }
 }
 
 /// <summary>
 /// Owns who is in a DM. Every change is pushed to the DM's call grain and to each member's
-/// directory, so those never have to call back here.
+/// directory, so those never have to call back here; what could not be pushed yet is stored with the
+/// change and retried until it is done (<c>DmGroupGrain.Propagation.cs</c>).
 /// </summary>
-public sealed class DmGroupGrain(
+public sealed partial class DmGroupGrain(
     [PersistentState("group", StorageNames.Default)] IPersistentState<DmGroupState> state,
     Infrastructure.CallClock clock,
-    ILogger<DmGroupGrain> logger) : Grain, IDmGroupGrain
+    Microsoft.Extensions.Options.IOptions<CallOptions> options,
+    ILogger<DmGroupGrain> logger) : Grain, IDmGroupGrain, IRemindable
 {
     private string DmGroupId => this.GetPrimaryKeyString();
 
@@ -80,8 +93,9 @@ public sealed class DmGroupGrain(
             CreatedAt = clock.UtcNow,
             IsGroup = isGroup,
         };
+        QueuePropagation(added: members, removed: []);
         await state.WriteOrDropAsync(this);
-        await PropagateMembershipAsync(added: members, removed: []);
+        await PropagateAsync();
         logger.LogInformation("DM {DmGroupId} created by {UserId} with {MemberCount} members", DmGroupId, creatorId, members.Count);
         return new DmGroupCreation(ToDto(), Created: true);
     }
@@ -112,8 +126,9 @@ public sealed class DmGroupGrain(
         }
 
         state.State.Members.Add(userId);
+        QueuePropagation(added: [userId], removed: []);
         await state.WriteOrDropAsync(this);
-        await PropagateMembershipAsync(added: [userId], removed: []);
+        await PropagateAsync();
         return ToDto();
     }
 
@@ -147,20 +162,10 @@ public sealed class DmGroupGrain(
             state.State.OwnerId = state.State.Members[0];
         }
 
+        QueuePropagation(added: [], removed: [userId]);
         await state.WriteOrDropAsync(this);
-        await PropagateMembershipAsync(added: [], removed: [userId]);
+        await PropagateAsync();
         return state.State.Exists ? ToDto() : null;
-    }
-
-    private async Task PropagateMembershipAsync(IReadOnlyList<string> added, IReadOnlyList<string> removed)
-    {
-        await GrainFactory.GetGrain<IDmCallGrain>(DmGroupId)
-            .SyncMembers(state.State.Exists ? state.State.Members : [], state.State.IsGroup);
-
-        var directoryUpdates = added
-            .Select(id => GrainFactory.GetGrain<IUserDirectoryGrain>(id).AddDm(DmGroupId))
-            .Concat(removed.Select(id => GrainFactory.GetGrain<IUserDirectoryGrain>(id).RemoveDm(DmGroupId)));
-        await Task.WhenAll(directoryUpdates);
     }
 
     private void EnsureMember(string requesterId)

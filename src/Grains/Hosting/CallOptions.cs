@@ -26,6 +26,12 @@ public sealed class CallOptions
     public TimeSpan DisconnectGrace { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
+    /// How often a live call checks its members with their user grains (routes, the live-call index,
+    /// participants their user grain places elsewhere). Real time.
+    /// </summary>
+    public TimeSpan MemberCheckInterval { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
     /// Whether deadlines are also backed by Orleans reminders, so a silo restart cannot lose them.
     /// On by default with durable storage; pointless (and a cost on every call) with in-memory storage.
     /// </summary>
@@ -42,6 +48,7 @@ public sealed class CallOptionsValidator : IValidateOptions<CallOptions>
         Check(options.EmptyCallGrace >= TimeSpan.Zero && options.EmptyCallGrace <= TimeSpan.FromMinutes(10), "Calls:EmptyCallGrace must be 0-600 seconds.");
         Check(options.DisconnectGrace >= TimeSpan.Zero && options.DisconnectGrace <= TimeSpan.FromMinutes(10), "Calls:DisconnectGrace must be 0-600 seconds.");
         Check(options.RingsPerMinute is >= 1 and <= 100, "Calls:RingsPerMinute must be 1-100.");
+        Check(options.MemberCheckInterval >= TimeSpan.FromSeconds(1) && options.MemberCheckInterval <= TimeSpan.FromHours(1), "Calls:MemberCheckInterval must be 1 second to 1 hour.");
         Check(options.HistoryLimit is >= 1 and <= 10_000, "Calls:HistoryLimit must be 1-10000.");
         Check(options.MissedCallLimit is >= 1 and <= 10_000, "Calls:MissedCallLimit must be 1-10000.");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

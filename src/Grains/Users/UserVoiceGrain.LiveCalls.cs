@@ -20,7 +20,7 @@ public sealed partial class UserVoiceGrain
             SaveSoon();
         }
 
-        return Task.FromResult(new MemberStatus(State.Active, Routes()));
+        return Task.FromResult(new MemberStatus(CurrentCall, Routes(), CurrentSession));
     }
 
     public async Task RemoveLiveCall(LiveCallRef call)

@@ -21,6 +21,10 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
     private readonly ILogger<UserVoiceGrain> _logger;
     private DeadlineTimer? _deadlineTimer;
 
+    // The join in flight, if any: reported as the user's call while it runs, so a call grain checking
+    // its participants (or ringing this user) sees where the user is going, not where they were.
+    private (CallContext Call, long Session)? _joining;
+
     public UserVoiceGrain(
         [PersistentState("voice", StorageNames.Default)] IPersistentState<UserVoiceState> state,
         CallClock clock,
@@ -39,11 +43,22 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
 
     private UserVoiceState State => _state.State;
 
+    private CallContext? CurrentCall => _joining?.Call ?? State.Active;
+
+    private long CurrentSession => _joining?.Session ?? State.Session;
+
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         var self = this.AsReference<IUserVoiceGrain>();
         _deadlineTimer = new DeadlineTimer(_clock.TimeProvider, () => self.ProcessDeadlines());
         _deadlineTimer.Schedule(State.DisconnectDeadline);
+        if (State.Active is not null)
+        {
+            // A removal notice may have been lost with the activation that ended; check in a turn of
+            // its own (a call grain may be waiting on this grain right now).
+            self.ConfirmActiveCall().Ignore();
+        }
+
         return Task.CompletedTask;
     }
 
@@ -62,7 +77,17 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
 
         // Join first: a join that is refused (not a member, bad input) must not cost the current call.
         var session = State.Session + 1;
-        var result = await GrainFactory.GetGrain<IDmCallGrain>(dmGroupId).Join(UserId, request, session, Routes());
+        var call = GrainFactory.GetGrain<IDmCallGrain>(dmGroupId);
+        JoinResult result;
+        _joining = (target, session);
+        try
+        {
+            result = await call.Join(UserId, request, session, Routes());
+        }
+        finally
+        {
+            _joining = null;
+        }
 
         State.Session = session;
         State.Active = target;
@@ -74,12 +99,33 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
             State.DisconnectDeadline ??= _clock.UtcNow + _options.DisconnectGrace;
         }
 
-        await SaveAsync();
+        try
+        {
+            await SaveAsync();
+        }
+        catch
+        {
+            // The call took the user but this grain could not store it: undo the join, so the failed
+            // request leaves no seat behind. Should that fail too, the call finds out on its own (it
+            // checks its participants with their user grains).
+            await LeaveQuietlyAsync(call, LeaveReasons.Left);
+            throw;
+        }
+
         _deadlineTimer?.Schedule(State.DisconnectDeadline);
 
         if (previous is not null && previous != target)
         {
-            await LeaveAsync(previous, LeaveReasons.Moved);
+            try
+            {
+                await LeaveAsync(previous, LeaveReasons.Moved);
+            }
+            catch (Exception ex)
+            {
+                // The join stands; the old call drops the user when it next checks its participants.
+                LogMoveLeaveFailed(ex, UserId, previous.Kind, previous.Id);
+            }
+
             LogMoved(UserId, previous.Kind, previous.Id, dmGroupId);
         }
 
@@ -108,7 +154,30 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
         }
     }
 
-    public Task<CallContext?> GetActiveCall() => Task.FromResult(State.Active);
+    public Task<CallContext?> GetActiveCall() => Task.FromResult(CurrentCall);
+
+    public async Task ConfirmActiveCall()
+    {
+        if (State.Active is not { Kind: CallKinds.Dm } active || _joining is not null)
+        {
+            return;
+        }
+
+        var session = State.Session;
+        if (await GrainFactory.GetGrain<IDmCallGrain>(active.Id).HoldsSeat(UserId, session))
+        {
+            return;
+        }
+
+        if (State.Active == active && State.Session == session)
+        {
+            LogStaleActiveCall(UserId, active.Kind, active.Id);
+            State.Active = null;
+            State.DisconnectDeadline = null;
+            await SaveAsync();
+            _deadlineTimer?.Schedule(null);
+        }
+    }
 
     public async Task OnRemovedFromCall(CallContext call, long session)
     {
@@ -148,6 +217,18 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
         }
     }
 
+    private async Task LeaveQuietlyAsync(IDmCallGrain call, string reason)
+    {
+        try
+        {
+            await call.Leave(UserId, reason);
+        }
+        catch (Exception ex)
+        {
+            LogUndoJoinFailed(ex, UserId);
+        }
+    }
+
     private async Task LeaveAsync(CallContext call, string reason)
     {
         if (call.Kind == CallKinds.Dm)
@@ -165,6 +246,15 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
 
     [LoggerMessage(Level = LogLevel.Information, Message = "User {UserId} moved from {PreviousKind}:{PreviousId} to DM {DmGroupId}")]
     private partial void LogMoved(string userId, string previousKind, string previousId, string dmGroupId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "User {UserId}: leaving {Kind}:{Id} after moving failed; the call will drop the user when it checks")]
+    private partial void LogMoveLeaveFailed(Exception exception, string userId, string kind, string id);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "User {UserId}: undoing a join whose state could not be stored failed; the call will drop the user when it checks")]
+    private partial void LogUndoJoinFailed(Exception exception, string userId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "User {UserId}: {Kind}:{Id} no longer holds the user's seat; forgetting it")]
+    private partial void LogStaleActiveCall(string userId, string kind, string id);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "User {UserId} left {Kind}:{Id}: no device connected within the grace")]
     private partial void LogGraceExpired(string userId, string kind, string id);
