@@ -44,6 +44,9 @@ public sealed class ServerCounters : IDisposable
         RequestDuration, "orleans-storage-write-latency", "orleans-storage-read-latency",
     };
 
+    /// <summary>Four of these fire on every grain call; nothing reported uses them, so they are not listened to.</summary>
+    private const string SkippedPrefix = "orleans-directory-lookups";
+
     private readonly MeterListener _listener = new();
     private readonly HashSet<object> _scopes;
     private readonly ConcurrentDictionary<string, Series> _series = new(StringComparer.Ordinal);
@@ -62,7 +65,8 @@ public sealed class ServerCounters : IDisposable
         _listener.InstrumentPublished = (instrument, listener) =>
         {
             if (Array.IndexOf(MeterNames, instrument.Meter.Name) >= 0 &&
-                (instrument.Meter.Scope is null || _scopes.Contains(instrument.Meter.Scope)))
+                (instrument.Meter.Scope is null || _scopes.Contains(instrument.Meter.Scope)) &&
+                !instrument.Name.StartsWith(SkippedPrefix, StringComparison.Ordinal))
             {
                 _instruments[instrument.Name] = KindOf(instrument);
                 listener.EnableMeasurementEvents(instrument);
