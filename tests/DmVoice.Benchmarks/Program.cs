@@ -157,6 +157,15 @@ foreach (var system in ran.Where(r => TargetNames.IsDmVoice(r.Name)))
 }
 
 var targets = Targets.Check(results);
+var cpu = ran.Where(r => r.Load is not null).Select(r => r.Load!.CpuPercent).ToList();
+var loads = ran.Select(r => r.LoadAverage1m).OfType<double>().ToList();
+if (cpu.Count > 1 && loads.Count > 1 && loads.Max() - loads.Min() > machine.Cores)
+{
+    // Throughput ratios assume every column had the same machine; here they did not.
+    notes.Add(string.Create(
+        CultureInfo.InvariantCulture,
+        $"The machine's load changed during the run (load average {loads.Min():0.#} to {loads.Max():0.#} when the columns started; this process got {cpu.Min():0}–{cpu.Max():0} % of the CPU under load): other work competed with the later or earlier columns, so compare their ratios with care."));
+}
 if (results.Count > 0)
 {
     notes.Add("Client (load generator) and servers share one process and its cores; memory figures are differences between snapshots and include the client side of each connection, which is the same for every system.");
@@ -213,7 +222,8 @@ static string Quote(string arg) => arg.Contains(' ', StringComparison.Ordinal) |
 
 static async Task<SystemResult> RunSystemAsync(string name, Func<Task<ISystemUnderTest>> start, BenchmarkOptions options)
 {
-    Console.WriteLine($"\n== {name}: starting");
+    var loadAverage = Machine.LoadAverage();
+    Console.WriteLine($"\n== {name}: starting (load average {loadAverage})");
     await MemorySnapshot.TakeAsync();
     var clock = Stopwatch.StartNew();
     var system = await start();
@@ -284,7 +294,7 @@ static async Task<SystemResult> RunSystemAsync(string name, Func<Task<ISystemUnd
 
         var memory = MemoryResult.From(baseline, connected, active, load.UserCount, load.CallCount);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{name}] done: load {loadResult.OpsPerSecond:0} ops/s, event p50 {loadResult["event:all"]?.P50:0.00} ms p99 {loadResult["event:all"]?.P99:0.00} ms; light event p50 {lightResult["event:all"]?.P50:0.00} ms p99 {lightResult["event:all"]?.P99:0.00} ms; errors {loadResult.Errors + lightResult.Errors}"));
-        return new SystemResult(name, system.Description, Math.Round(startup, 2), load.UserCount, load.CallCount, loadResult, lightResult, memory, lease, windows, load.UnmatchedEvents, null, null);
+        return new SystemResult(name, system.Description, Math.Round(startup, 2), load.UserCount, load.CallCount, loadResult, lightResult, memory, lease, windows, load.UnmatchedEvents, null, null, loadAverage);
     }
     finally
     {

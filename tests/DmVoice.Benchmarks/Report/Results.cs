@@ -36,10 +36,14 @@ public sealed record SystemResult(
     Dictionary<string, CounterWindow>? Counters,
     long UnmatchedEvents,
     string? Skipped,
-    string? Failure)
+    string? Failure,
+    string? LoadAverageAtStart = null)
 {
     public static SystemResult NotRun(string name, string? skipped, string? failure) =>
         new(name, name, 0, 0, 0, null, null, null, null, null, 0, skipped, failure);
+
+    /// <summary>The one-minute load average when this system started.</summary>
+    public double? LoadAverage1m => LoadAverageAtStart?.Split(' ') is [var first, ..] && double.TryParse(first, CultureInfo.InvariantCulture, out var v) ? v : null;
 }
 
 public sealed record PhaseResult(
@@ -246,6 +250,7 @@ public static class Figures
         new("memory: managed heap per active call", "KB", s => s.Memory?.ManagedBytesPerCall / 1024),
         new("memory: working set per active call", "KB", s => s.Memory?.WorkingSetBytesPerCall / 1024),
         new("startup", "s", s => s.StartupSeconds),
+        new("machine load average (1 min) when the system started", "load", s => s.LoadAverage1m),
     ];
 
     /// <summary>Where the time goes: client-side splits and server meters, per phase (per op = per REST operation the client completed).</summary>
@@ -283,7 +288,7 @@ public static class Figures
     public static RatioSet Ratio(SystemResult system, SystemResult baseline) => new(
         system.Name,
         baseline.Name,
-        All.Where(f => f.Unit is not ("count" or "%")).ToDictionary(
+        All.Where(f => f.Unit is not ("count" or "%" or "load")).ToDictionary(
             f => f.Name,
             f => f.Get(system) is { } a && f.Get(baseline) is { } b && b != 0 ? Math.Round(a / b, 3) : (double?)null,
             StringComparer.Ordinal));
@@ -567,6 +572,10 @@ public static class Markdown
 
 public static class Machine
 {
+    /// <summary>The load averages (1, 5, 15 minutes) now, or "n/a".</summary>
+    public static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
+
     public static MachineInfo Describe() => new(
         Environment.ProcessorCount,
         ReadField("/proc/cpuinfo", "model name") ?? RuntimeInformation.ProcessArchitecture.ToString(),
@@ -574,7 +583,7 @@ public static class Machine
         RuntimeInformation.OSDescription,
         RuntimeInformation.FrameworkDescription,
         DotnetSdk(),
-        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a",
+        LoadAverage(),
         System.Runtime.GCSettings.IsServerGC);
 
     private static string? ReadField(string file, string field)
