@@ -457,7 +457,7 @@ public static class Markdown
             ("of which: joining, per participant", "KB", g => Format(g.JoinManagedBytesPerParticipant / 1024)),
             ("working set per participant", "KB", g => Format(g.WorkingSetBytesPerParticipant / 1024)),
             ("managed heap: baseline → after DMs → after joins", "MiB", g => $"{g.Baseline.ManagedBytes / 1048576.0:0.0} → {g.AfterDms.ManagedBytes / 1048576.0:0.0} → {g.AfterJoins.ManagedBytes / 1048576.0:0.0}"),
-            ("grain activations: start → after DMs → after joins", "count", g => $"{Format(g.ActivationsAtStart)} → {Format(g.ActivationsAfterDms)} → {Format(g.ActivationsAfterJoins)}"),
+            ("grain activations: start → after DMs → after joins", "count", g => $"{Count(g.ActivationsAtStart)} → {Count(g.ActivationsAfterDms)} → {Count(g.ActivationsAfterJoins)}"),
             ("activations added, by grain type", "count", g => g.ActivationsAddedByGrainType.Count == 0 ? "n/a" : string.Join("; ", g.ActivationsAddedByGrainType.Where(kv => kv.Value != 0).OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Key}: {kv.Value:N0}"))),
             ("storage writes while building", "count", g => g.StorageWrites.ToString("N0", CultureInfo.InvariantCulture)),
             ("DMs created / participants joined", "s", g => $"{g.DmSeconds:0.0} / {g.JoinSeconds:0.0} ({g.Participants / Math.Max(0.001, g.JoinSeconds):N0} joins/s)"),
@@ -558,6 +558,8 @@ public static class Markdown
 
         return sb.ToString();
     }
+
+    private static string Count(double? value) => value is { } v ? v.ToString("N0", CultureInfo.InvariantCulture) : "n/a";
 
     private static string Ratio(double? value) => value is { } v ? v.ToString("0.00", CultureInfo.InvariantCulture) + "×" : "n/a";
 
