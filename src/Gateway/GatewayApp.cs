@@ -13,7 +13,6 @@ using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http.Json;
-using Microsoft.AspNetCore.SignalR;
 using Microsoft.IdentityModel.Tokens;
 using OpenTelemetry.Metrics;
 using Scalar.AspNetCore;
@@ -37,7 +36,7 @@ public static class GatewayApp
         var auth = builder.Configuration.GetSection(AuthOptions.SectionName).Get<AuthOptions>() ?? new();
         auth.Validate(builder.Environment.IsProduction());
 
-        builder.Services.Configure<GatewayOptions>(builder.Configuration.GetSection(GatewayOptions.SectionName));
+        builder.Services.AddOptions<GatewayOptions>().Bind(builder.Configuration.GetSection(GatewayOptions.SectionName)).ValidateOnStart();
         builder.Services.Configure<AuthOptions>(builder.Configuration.GetSection(AuthOptions.SectionName));
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = gateway.MaxRequestBodyBytes);
         builder.AddDmVoiceOrleans();
@@ -51,27 +50,17 @@ public static class GatewayApp
         AddAuthentication(builder.Services, auth);
         AddRateLimiting(builder.Services, gateway);
 
-        builder.Services.AddSingleton<GatewayInstance>();
         builder.Services.AddSingleton<GatewayMetrics>();
         builder.Services.AddSingleton<DevTokenIssuer>();
-        builder.Services.AddSingleton<UserEventFanout>();
-        builder.Services.AddSingleton<VoiceOverviewQuery>();
         builder.Services.AddDmVoiceLiveKit(builder.Configuration);
-        // The cluster client collects its observers while it is being constructed, and the fan-out
-        // needs the client: resolving the fan-out there deadlocks the start of a gateway that is a
-        // plain cluster client (Gateway:CoHostSilo=false, Redis mode). Resolve it on first notice.
-        builder.Services.AddSingleton<IClusterConnectionStatusObserver>(sp => new DeferredConnectionObserver(sp));
-        builder.Services.AddSingleton<IUserIdProvider, SubjectUserIdProvider>();
-        builder.Services.AddSignalR(o =>
-        {
-            o.MaximumReceiveMessageSize = gateway.MaxRequestBodyBytes;
-            o.EnableDetailedErrors = builder.Environment.IsDevelopment();
-        });
+        builder.AddDmVoiceRealtime(gateway);
 
-        builder.Services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster", tags: ["ready"]);
+        builder.Services.AddHealthChecks()
+            .AddCheck<ClusterHealthCheck>("cluster", tags: ["ready"])
+            .AddCheck<GatewayLeaseHealthCheck>("lease", tags: ["ready"]);
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddAspNetCoreInstrumentation()
-            .AddMeter(GatewayMetrics.MeterName, CallMetrics.MeterName, "Microsoft.AspNetCore.Http.Connections")
+            .AddMeter(GatewayMetrics.MeterName, CallMetrics.MeterName, GrainCallMetrics.MeterName, "Microsoft.Orleans", "Microsoft.AspNetCore.Http.Connections")
             .AddPrometheusExporter());
         builder.Services.AddOpenApi();
 
@@ -98,6 +87,7 @@ public static class GatewayApp
                 await Problem.WriteAsync(http, code, detail);
             }
         });
+        app.UseWebClient(gateway);
         app.UseAuthentication();
         app.UseRateLimiter();
         app.Use(async (http, next) =>
@@ -207,16 +197,5 @@ public static class GatewayApp
                 await Problem.WriteAsync(context.HttpContext, ErrorCodes.RateLimited, "Too many requests; slow down.", retryAfter);
             };
         });
-    }
-
-    /// <summary>Forwards cluster connection notices to <see cref="UserEventFanout"/>, resolved only when one arrives.</summary>
-    private sealed class DeferredConnectionObserver(IServiceProvider services) : IClusterConnectionStatusObserver
-    {
-        private UserEventFanout Fanout => services.GetRequiredService<UserEventFanout>();
-
-        public void NotifyClusterConnectionLost() => Fanout.NotifyClusterConnectionLost();
-
-        public void NotifyGatewayCountChanged(int currentNumberOfGateways, int previousNumberOfGateways, bool connectionRecovered) =>
-            Fanout.NotifyGatewayCountChanged(currentNumberOfGateways, previousNumberOfGateways, connectionRecovered);
     }
 }

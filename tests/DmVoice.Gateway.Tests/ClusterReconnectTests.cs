@@ -3,8 +3,9 @@ using System.Net;
 namespace DmVoice.Gateway.Tests;
 
 /// <summary>
-/// A gateway that loses its cluster and gets it back re-subscribes its users' event streams:
-/// a device that stayed connected hears calls made after the silo came back.
+/// A cluster that restarts with empty in-memory state has forgotten the gateway's lease and its
+/// devices. The gateway learns so at its next renewal and closes its connections with a reason; a
+/// client that reconnects (as real apps do) syncs and hears calls made after the silo came back.
 /// </summary>
 public sealed class ClusterReconnectTests : IAsyncLifetime
 {
@@ -28,7 +29,7 @@ public sealed class ClusterReconnectTests : IAsyncLifetime
     {
         await using var a = await VoiceUser.CreateAsync(_gateway, "alice");
         await using var b = await VoiceUser.CreateAsync(_gateway, "bob");
-        var bPhone = await b.ConnectAsync();
+        var bPhone = await b.ConnectAsync(reconnect: true);
 
         // The silo restarts with empty in-memory state, stream subscriptions included.
         await _silo.StopAsync();
@@ -39,6 +40,10 @@ public sealed class ClusterReconnectTests : IAsyncLifetime
             status => status == HttpStatusCode.OK,
             "the gateway to reach the restarted silo",
             TimeSpan.FromSeconds(60));
+
+        // The gateway notices that the cluster forgot it and has its devices reconnect and re-sync.
+        await Eventually.TrueAsync(() => bPhone.Reconnects >= 1, "b's phone to reconnect after the cluster forgot the gateway", TimeSpan.FromSeconds(30));
+        Assert.Contains(bPhone.CloseErrors, e => e.Contains(ConnectionCloseReasons.GatewayLeaseLapsed, StringComparison.Ordinal));
 
         var dm = await Eventually.GetAsync(
             async () =>
@@ -59,5 +64,6 @@ public sealed class ClusterReconnectTests : IAsyncLifetime
 
         var started = await bPhone.WaitForAsync(VoiceEventNames.CallStarted, e => e.Str("dmGroupId") == dm.Id, TimeSpan.FromSeconds(30));
         Assert.Equal(a.UserId, started.GetProperty("user").Str("userId"));
+
     }
 }

@@ -16,4 +16,59 @@ public sealed class GatewayOptions
 
     /// <summary>Requests per user (or per address when anonymous) per minute.</summary>
     public int RequestsPerMinute { get; set; } = 600;
+
+    /// <summary>
+    /// The built web client to serve at <c>/</c>. Unset: <c>clients/web/dist</c> of the source tree
+    /// the gateway runs from, when it has been built.
+    /// </summary>
+    public string? WebClientPath { get; set; }
+
+    /// <summary>
+    /// How long the cluster waits for this gateway's next lease renewal before it counts the gateway as
+    /// gone and every device on it as closed (each user's disconnect grace then starts).
+    /// </summary>
+    public TimeSpan LeaseTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often the lease is renewed; at most half of <see cref="LeaseTimeout"/>.</summary>
+    public TimeSpan LeaseRenewInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Events a connection may fall behind before it is closed (<c>event_backlog</c>) so its client re-syncs.</summary>
+    public int ConnectionQueueLimit { get; set; } = 256;
+}
+
+/// <summary>Refuses to start with gateway settings outside their documented ranges.</summary>
+public sealed class GatewayOptionsValidator : Microsoft.Extensions.Options.IValidateOptions<GatewayOptions>
+{
+    public Microsoft.Extensions.Options.ValidateOptionsResult Validate(string? name, GatewayOptions options)
+    {
+        var failures = new List<string>();
+        if (options.MaxRequestBodyBytes is < 1024 or > 1024 * 1024)
+        {
+            failures.Add("Gateway:MaxRequestBodyBytes must be 1024-1048576.");
+        }
+
+        if (options.RequestsPerMinute < 1)
+        {
+            failures.Add("Gateway:RequestsPerMinute must be at least 1.");
+        }
+
+        if (options.LeaseTimeout < TimeSpan.FromSeconds(3) || options.LeaseTimeout > TimeSpan.FromMinutes(10))
+        {
+            failures.Add("Gateway:LeaseTimeout must be 3-600 seconds.");
+        }
+
+        if (options.LeaseRenewInterval < TimeSpan.FromMilliseconds(500) || options.LeaseRenewInterval * 2 > options.LeaseTimeout)
+        {
+            failures.Add("Gateway:LeaseRenewInterval must be at least 0.5 seconds and at most half of Gateway:LeaseTimeout.");
+        }
+
+        if (options.ConnectionQueueLimit is < 8 or > 100_000)
+        {
+            failures.Add("Gateway:ConnectionQueueLimit must be 8-100000.");
+        }
+
+        return failures.Count == 0
+            ? Microsoft.Extensions.Options.ValidateOptionsResult.Success
+            : Microsoft.Extensions.Options.ValidateOptionsResult.Fail(failures);
+    }
 }

@@ -2,16 +2,22 @@ using System.Diagnostics.Metrics;
 
 namespace DmVoice.Gateway.Observability;
 
-/// <summary>Gateway counters: connections, stream subscriptions and events pushed to devices.</summary>
+/// <summary>Gateway counters: connections, event deliveries, lease traffic and connections the gateway closed.</summary>
 public sealed class GatewayMetrics : IDisposable
 {
     public const string MeterName = "DmVoice.Gateway";
+
+    /// <summary>The counter the benchmark reads to measure lease traffic.</summary>
+    public const string PresenceMessagesInstrument = "dmvoice.gateway.presence.messages";
 
     private readonly Meter _meter;
     private readonly UpDownCounter<long> _connections;
     private readonly UpDownCounter<long> _subscriptions;
     private readonly Counter<long> _eventsDelivered;
     private readonly Counter<long> _webhooks;
+    private readonly Counter<long> _presenceMessages;
+    private readonly Counter<long> _closedByGateway;
+    private readonly Counter<long> _deliveries;
 
     public GatewayMetrics(IMeterFactory meterFactory)
     {
@@ -20,6 +26,12 @@ public sealed class GatewayMetrics : IDisposable
         _subscriptions = _meter.CreateUpDownCounter<long>("dmvoice.gateway.stream_subscriptions", description: "User event streams this gateway listens to");
         _eventsDelivered = _meter.CreateCounter<long>("dmvoice.gateway.events_delivered", description: "Events pushed to a user's connections, by event");
         _webhooks = _meter.CreateCounter<long>("dmvoice.gateway.livekit_webhooks", description: "LiveKit webhooks, by event and result");
+        _presenceMessages = _meter.CreateCounter<long>(
+            PresenceMessagesInstrument, description: "Lease and device messages this gateway sent to the cluster, by kind");
+        _closedByGateway = _meter.CreateCounter<long>(
+            "dmvoice.gateway.connections_closed", description: "Connections the gateway closed itself, by reason (event_backlog: a client fell behind)");
+        _deliveries = _meter.CreateCounter<long>(
+            "dmvoice.gateway.deliveries_received", description: "Event messages grains pushed to this gateway (one per event per gateway)");
     }
 
     public void ConnectionOpened() => _connections.Add(1);
@@ -32,6 +44,19 @@ public sealed class GatewayMetrics : IDisposable
 
     public void WebhookReceived(string eventName, string result) =>
         _webhooks.Add(1, new KeyValuePair<string, object?>("event", eventName), new KeyValuePair<string, object?>("result", result));
+
+    public void PresenceMessage(string kind) => _presenceMessages.Add(1, new KeyValuePair<string, object?>("kind", kind));
+
+    public void ConnectionClosedByGateway(string reason) => _closedByGateway.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    public void DeliveryReceived() => _deliveries.Add(1);
+
+    /// <summary>Exports how often deliveries arrived out of order badly enough to be dropped or skipped.</summary>
+    public void ObserveOrdering(Grains.Events.DeliveryOrdering ordering)
+    {
+        _meter.CreateObservableCounter("dmvoice.gateway.deliveries_dropped", () => ordering.Dropped, description: "Deliveries dropped as repeated or late");
+        _meter.CreateObservableCounter("dmvoice.gateway.delivery_gaps_skipped", () => ordering.GapsSkipped, description: "Delivery gaps given up on (devices see a version gap and re-fetch)");
+    }
 
     public void Dispose() => _meter.Dispose();
 }

@@ -1,24 +1,31 @@
 using DmVoice.Gateway.Auth;
+using DmVoice.Gateway.Observability;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
 
 namespace DmVoice.Gateway.Realtime;
 
 /// <summary>
-/// The live channel to a user's devices. Connecting makes sure this gateway hears the user's
-/// event stream and tells the user's grain a device is online; events arrive through
-/// <see cref="UserEventFanout"/>.
+/// The live channel to a user's devices. Connecting registers the connection here (its outbox) and
+/// then with the user's grain, which makes every live call the user can see send to this gateway;
+/// events arrive through <see cref="GatewayEventReceiver"/> (or the user's stream) into the outbox.
 /// </summary>
 [Authorize]
-public sealed class VoiceHub(UserEventFanout fanout, IGrainFactory grains, GatewayInstance instance, VoiceOverviewQuery overview)
+public sealed class VoiceHub(
+    ConnectionRegistry connections,
+    GatewayLease lease,
+    IGrainFactory grains,
+    GatewayInstance instance,
+    GatewayMetrics metrics,
+    VoiceOverviewQuery overview)
     : Hub<IVoiceClient>
 {
     public const string Path = "/hubs/voice";
 
     /// <summary>
     /// The state to start from. SignalR runs invocations only after <see cref="OnConnectedAsync"/>
-    /// has finished, so this snapshot is taken after the event subscription exists: a client that
-    /// calls it right after connecting misses nothing (events with a higher version follow).
+    /// has finished, and by then every live call the user can see sends to this connection: a client
+    /// that calls it right after connecting misses nothing (events with a higher version follow).
     /// </summary>
     [HubMethodName("sync")]
     public Task<MyVoiceOverview> Sync() => overview.GetAsync(Context.User!.UserId());
@@ -26,15 +33,17 @@ public sealed class VoiceHub(UserEventFanout fanout, IGrainFactory grains, Gatew
     public override async Task OnConnectedAsync()
     {
         var userId = Context.User!.UserId();
-        await fanout.AddConnectionAsync(userId, Context.ConnectionId, Context.ConnectionAborted);
+        await lease.WaitUntilHeldAsync(Context.ConnectionAborted);
+        await connections.AddAsync(userId, VoiceHubLifetimeManager.ConnectionOf(Context), Context.ConnectionAborted);
         try
         {
-            await grains.GetGrain<IUserVoiceGrain>(userId).ConnectionOpened(instance.ConnectionKey(Context.ConnectionId));
+            await grains.GetGrain<IUserVoiceGrain>(userId).ConnectionOpened(instance.ConnectionKey(Context.ConnectionId), lease.Route);
+            metrics.PresenceMessage("connection_opened");
         }
         catch
         {
-            // A failed connect never reaches OnDisconnectedAsync: give the subscription back here.
-            await fanout.RemoveConnectionAsync(userId, Context.ConnectionId);
+            // A failed connect never reaches OnDisconnectedAsync: give the registration back here.
+            await connections.RemoveAsync(userId, Context.ConnectionId);
             throw;
         }
 
@@ -47,10 +56,11 @@ public sealed class VoiceHub(UserEventFanout fanout, IGrainFactory grains, Gatew
         try
         {
             await grains.GetGrain<IUserVoiceGrain>(userId).ConnectionClosed(instance.ConnectionKey(Context.ConnectionId));
+            metrics.PresenceMessage("connection_closed");
         }
         finally
         {
-            await fanout.RemoveConnectionAsync(userId, Context.ConnectionId);
+            await connections.RemoveAsync(userId, Context.ConnectionId);
         }
 
         await base.OnDisconnectedAsync(exception);

@@ -1,23 +1,36 @@
 namespace DmVoice.Gateway.Realtime;
 
-/// <summary>A user's active call and every live call in their DMs: what a (re)connecting client starts from.</summary>
+/// <summary>
+/// A user's active call and every live call they can see: what a (re)connecting client starts from.
+/// Reads the user's index of live calls, so it costs O(live calls), not O(DMs); an entry the call
+/// grain no longer confirms (the call ended, the user left the DM) is dropped from the index here.
+/// </summary>
 public sealed class VoiceOverviewQuery(IGrainFactory grains)
 {
     public async Task<MyVoiceOverview> GetAsync(string userId)
     {
-        var activeTask = grains.GetGrain<IUserVoiceGrain>(userId).GetActiveCall();
-        var dmIds = await grains.GetGrain<IUserDirectoryGrain>(userId).GetDmIds();
-        var presences = await Task.WhenAll(dmIds.Select(async id =>
+        var user = grains.GetGrain<IUserVoiceGrain>(userId);
+        var activeTask = user.GetActiveCall();
+        var liveCalls = await user.GetLiveCalls();
+        var presences = await Task.WhenAll(liveCalls.Select(async live =>
         {
+            CallPresence? presence = null;
             try
             {
-                return await grains.GetGrain<IDmCallGrain>(id).GetPresence(userId);
+                presence = live.Call.Kind == CallKinds.Dm ? await grains.GetGrain<IDmCallGrain>(live.Call.Id).GetPresence(userId) : null;
             }
             catch (DmVoiceException ex) when (ex.Code == ErrorCodes.DmNotFound)
             {
-                return null; // Left the DM between the two reads.
+                // Left the DM while its deregistration was on its way.
             }
+
+            if (presence?.CallId is null)
+            {
+                await user.RemoveLiveCall(live);
+            }
+
+            return presence?.CallId is null ? null : presence;
         }));
-        return new MyVoiceOverview(await activeTask, presences.OfType<CallPresence>().Where(p => p.CallId is not null).ToArray());
+        return new MyVoiceOverview(await activeTask, presences.OfType<CallPresence>().ToArray());
     }
 }

@@ -15,8 +15,9 @@ public interface IDmCallGrain : IGrainWithStringKey
 
     /// <summary>Adds the user to the call, starting it (and ringing the others) when nobody is in it.</summary>
     /// <param name="session">The user grain's join counter, echoed back when the user is removed.</param>
+    /// <param name="routes">The gateways the joiner's devices are on, so the call can reach them at once.</param>
     [Alias("Join")]
-    Task<JoinResult> Join(string userId, JoinRequest request, long session);
+    Task<JoinResult> Join(string userId, JoinRequest request, long session, GatewayRoute[] routes);
 
     /// <summary>Removes the user from the call. Returns false when the user was not in it.</summary>
     [Alias("Leave")]
@@ -51,6 +52,15 @@ public interface IDmCallGrain : IGrainWithStringKey
     /// <summary>Ends the live call at once (the media room is gone).</summary>
     [Alias("EndCall")]
     Task EndCall(string reason);
+
+    /// <summary>
+    /// The member's devices are now on these gateways (their user grain, the authority on routes,
+    /// says so). Awaited by the user grain, so a device that connected is reachable when it syncs.
+    /// Answers the id of the live call the member sees here, or null when there is none, so the
+    /// member's index of live calls can drop a stale entry.
+    /// </summary>
+    [Alias("RoutesChanged")]
+    Task<string?> RoutesChanged(string userId, GatewayRoute[] routes);
 
     /// <summary>Runs whatever deadline (ring timeout, empty-call grace) is due. Called by the grain's own timer.</summary>
     [Alias("ProcessDeadlines")]

@@ -1,8 +1,10 @@
 namespace DmVoice.Abstractions;
 
 /// <summary>
-/// A user's voice presence (key: user id): the one active call, and whether any device is
-/// connected. Joining another call leaves the first.
+/// A user's voice presence (key: user id): the one active call, the devices that are connected
+/// and on which gateways, and the live calls the user can see. Joining another call leaves the
+/// first. It is the authority on the user's routes: the live calls that send the user events hear
+/// from it whenever the user's set of gateways changes.
 /// </summary>
 [Alias("DmVoice.IUserVoiceGrain")]
 public interface IUserVoiceGrain : IGrainWithStringKey
@@ -20,6 +22,29 @@ public interface IUserVoiceGrain : IGrainWithStringKey
     Task<CallContext?> GetActiveCall();
 
     /// <summary>
+    /// A call this user can see went live (or the user was added to a DM with a live call). Answers
+    /// whether the user is busy elsewhere and where their devices are, and keeps the call posted on
+    /// route changes until <see cref="RemoveLiveCall"/>. Interleaving, so call grains can ask while
+    /// the user grain waits on a call grain.
+    /// </summary>
+    [AlwaysInterleave]
+    [Alias("AddLiveCall")]
+    Task<MemberStatus> AddLiveCall(LiveCallRef call);
+
+    /// <summary>
+    /// The call ended, or the user left its DM. Only removes that very call (a newer call of the same
+    /// DM stays). One-way: call grains never wait on this grain.
+    /// </summary>
+    [OneWay]
+    [Alias("RemoveLiveCall")]
+    Task RemoveLiveCall(LiveCallRef call);
+
+    /// <summary>The live calls this user can see: what a (re)connecting device starts from.</summary>
+    [AlwaysInterleave]
+    [Alias("GetLiveCalls")]
+    Task<IReadOnlyList<LiveCallRef>> GetLiveCalls();
+
+    /// <summary>
     /// Told by a call grain that the user is no longer in its call (removed, disconnected, call ended).
     /// One-way, so the call grain never waits on this grain.
     /// </summary>
@@ -27,15 +52,37 @@ public interface IUserVoiceGrain : IGrainWithStringKey
     [Alias("OnRemovedFromCall")]
     Task OnRemovedFromCall(CallContext call, long session);
 
-    /// <summary>A device connected (a SignalR connection on some gateway).</summary>
+    /// <summary>
+    /// A device connected on a gateway. When this returns, every live call the user can see sends
+    /// to that gateway too, so a snapshot taken afterwards misses no later event.
+    /// </summary>
     [Alias("ConnectionOpened")]
-    Task ConnectionOpened(string connectionId);
+    Task ConnectionOpened(string connectionKey, GatewayRoute gateway);
 
     /// <summary>A device disconnected; when none is left, the user leaves their call after a grace.</summary>
     [Alias("ConnectionClosed")]
-    Task ConnectionClosed(string connectionId);
+    Task ConnectionClosed(string connectionKey);
 
-    /// <summary>Runs the disconnect grace when due. Called by the grain's own timer.</summary>
+    /// <summary>A gateway's lease lapsed or was released: every device of the user there is closed.</summary>
+    [OneWay]
+    [Alias("GatewayLost")]
+    Task GatewayLost(string gatewayId);
+
+    /// <summary>Runs the disconnect grace when due, and saves deferred changes. Called by the grain itself.</summary>
     [Alias("ProcessDeadlines")]
     Task ProcessDeadlines();
 }
+
+/// <summary>One live call in a user's index of the live calls they can see.</summary>
+[GenerateSerializer, Immutable]
+[Alias("DmVoice.LiveCallRef")]
+public sealed record LiveCallRef(
+    [property: Id(0)] CallContext Call,
+    [property: Id(1)] string CallId);
+
+/// <summary>What a call grain learns about a member when its call goes live.</summary>
+[GenerateSerializer, Immutable]
+[Alias("DmVoice.MemberStatus")]
+public sealed record MemberStatus(
+    [property: Id(0)] CallContext? ActiveCall,
+    [property: Id(1)] GatewayRoute[] Routes);

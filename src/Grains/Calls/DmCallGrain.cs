@@ -1,41 +1,38 @@
+using DmVoice.Grains.Events;
 using DmVoice.Grains.Hosting;
 using DmVoice.Grains.Infrastructure;
 using DmVoice.Grains.LiveKit;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Orleans.Streams;
 
 namespace DmVoice.Grains.Calls;
 
 /// <summary>
-/// One DM's call: participants, voice state, rings, deadlines and history. Every change is
-/// persisted first and then published, in order, to each member's user stream.
+/// One DM's call: who is in it and with what voice state, the call's lifecycle and history. The other
+/// facets live beside this file: ringing (<c>.Ringing.cs</c>), membership and routes to members'
+/// gateways (<c>.Members.cs</c>), commit and publish (<c>.Commit.cs</c>), keeping LiveKit in step
+/// (<c>.Media.cs</c>) and logging (<c>.Log.cs</c>). Every change is persisted first and then
+/// published, in order, to the DM's members.
 /// </summary>
 public sealed partial class DmCallGrain : Grain, IDmCallGrain, IRemindable
 {
-    private const string DeadlineReminder = "call-deadlines";
-
     private readonly IPersistentState<DmCallState> _state;
     private readonly IPersistentState<CallHistoryState> _history;
     private readonly CallClock _clock;
     private readonly CallOptions _options;
+    private readonly DmVoiceClusterOptions _cluster;
     private readonly ILiveKitCommands _liveKit;
     private readonly CallMetrics _metrics;
     private readonly ILogger<DmCallGrain> _logger;
     private readonly DeadlineTimer _deadlineTimer;
-    private readonly Dictionary<string, IAsyncStream<VoiceEvent>> _streams = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, Queue<DateTimeOffset>> _recentRings = new(StringComparer.Ordinal);
-
-    // Work that follows a committed change, done after the state write succeeds.
-    private readonly List<(VoiceEvent Event, string[] Recipients)> _pendingEvents = [];
-    private readonly List<(string UserId, long Session)> _pendingRemovals = [];
-    private readonly List<CallRecord> _pendingRecords = [];
+    private IEventPublisher _publisher = null!;
 
     public DmCallGrain(
         [PersistentState("call", StorageNames.Default)] IPersistentState<DmCallState> state,
         [PersistentState("history", StorageNames.Default)] IPersistentState<CallHistoryState> history,
         CallClock clock,
         IOptions<CallOptions> options,
+        IOptions<DmVoiceClusterOptions> cluster,
         ILiveKitCommands liveKit,
         CallMetrics metrics,
         ILogger<DmCallGrain> logger)
@@ -44,23 +41,33 @@ public sealed partial class DmCallGrain : Grain, IDmCallGrain, IRemindable
         _history = history;
         _clock = clock;
         _options = options.Value;
+        _cluster = cluster.Value;
         _liveKit = liveKit;
         _metrics = metrics;
         _logger = logger;
         var self = this.AsReference<IDmCallGrain>();
-        _deadlineTimer = new DeadlineTimer(clock, () => self.ProcessDeadlines());
+        _deadlineTimer = new DeadlineTimer(clock.TimeProvider, () => self.ProcessDeadlines());
     }
 
     private string DmGroupId => this.GetPrimaryKeyString();
 
-    private DmCallState S => _state.State;
+    private DmCallState State => _state.State;
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    /// <summary>This call, as members' user grains know it.</summary>
+    private CallContext Here => CallContext.Dm(DmGroupId);
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        _publisher = EventPublishers.For(this, _cluster);
+
         // Deadlines are persisted: an activation after a restart picks them up where they were.
         _deadlineTimer.Schedule(NextDeadline());
         EnsureMediaSweep();
-        return Task.CompletedTask;
+        if (State.Call is { } call)
+        {
+            // A live call whose activation is new knows nobody's routes yet: ask before any event.
+            await ReattachMembersAsync(call);
+        }
     }
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -69,58 +76,30 @@ public sealed partial class DmCallGrain : Grain, IDmCallGrain, IRemindable
         return Task.CompletedTask;
     }
 
-    public async Task SyncMembers(IReadOnlyList<string> memberIds, bool isGroup)
-    {
-        var removed = S.Members.Except(memberIds, StringComparer.Ordinal).ToArray();
-        S.Known = memberIds.Count > 0;
-        S.Members = memberIds.ToList();
-        S.IsGroup = isGroup;
-
-        if (S.Call is { } call)
-        {
-            foreach (var userId in removed)
-            {
-                // The removed user hears about it too, on their own devices.
-                string[] audience = [.. S.Members, userId];
-                if (call.FindParticipant(userId) is { } participant)
-                {
-                    RemoveParticipant(call, participant, LeaveReasons.Removed, audience);
-                }
-
-                if (call.FindRing(userId) is { } ring)
-                {
-                    StopRing(call, ring, RingOutcomes.Removed, audience);
-                }
-            }
-
-            AfterParticipantsChanged(call);
-        }
-
-        await CommitAsync();
-    }
-
-    public async Task<JoinResult> Join(string userId, JoinRequest request, long session)
+    public async Task<JoinResult> Join(string userId, JoinRequest request, long session, GatewayRoute[] routes)
     {
         EnsureMember(userId);
         ArgumentNullException.ThrowIfNull(request);
         var displayName = Validate.OptionalName(request.DisplayName, "displayName") ?? userId;
-        var now = _clock.UtcNow;
+        _publisher.SetRoutes(userId, routes ?? []);
 
-        var call = S.Call;
-        var started = call is null;
-        if (call is null)
-        {
-            call = new LiveCallState { CallId = Guid.NewGuid().ToString("N"), StartedAt = now, StartedBy = userId };
-            S.Call = call;
-        }
-        else if (call.FindParticipant(userId) is { } existing)
+        if (State.Call is { } live && live.FindParticipant(userId) is { } existing)
         {
             // Joining again (another device, a retry) is not a change, but the newest session wins.
             existing.Session = session;
             await CommitAsync();
-            return new JoinResult(DmGroupId, call.CallId, false, existing.Voice, S.Version);
+            return new JoinResult(DmGroupId, live.CallId, false, existing.Voice, State.Version);
         }
 
+        var started = State.Call is null;
+        IReadOnlyDictionary<string, MemberStatus>? recipients = null;
+        var call = State.Call!;
+        if (started)
+        {
+            (call, recipients) = await StartCallAsync(userId);
+        }
+
+        var now = _clock.UtcNow;
         var participant = new VoiceParticipant(userId, displayName, request.IsMuted, false, request.IsVideoEnabled, false, now);
         call.Participants.Add(new ParticipantState { Voice = participant, Session = session });
         if (!call.EverJoined.Contains(userId))
@@ -134,7 +113,7 @@ public sealed partial class DmCallGrain : Grain, IDmCallGrain, IRemindable
         if (started)
         {
             call.Outcomes[userId] = MemberOutcomes.Started;
-            var ringing = await StartRingsAsync(call, S.Members.Where(m => m != userId), now);
+            var ringing = StartRings(call, recipients!, now);
             Emit(v => new CallStartedEvent { DmGroupId = DmGroupId, CallId = call.CallId, Version = v, User = participant, Ringing = ringing });
             _metrics.CallStarted();
             LogCallStarted(DmGroupId, call.CallId, userId, ringing.Count);
@@ -161,12 +140,12 @@ public sealed partial class DmCallGrain : Grain, IDmCallGrain, IRemindable
 
         await CommitAsync();
         OnJoinedForMedia(userId);
-        return new JoinResult(DmGroupId, call.CallId, started, participant, S.Version);
+        return new JoinResult(DmGroupId, call.CallId, started, participant, State.Version);
     }
 
     public async Task<bool> Leave(string userId, string reason)
     {
-        if (S.Call is not { } call || call.FindParticipant(userId) is not { } participant)
+        if (State.Call is not { } call || call.FindParticipant(userId) is not { } participant)
         {
             return false;
         }
@@ -182,7 +161,7 @@ public sealed partial class DmCallGrain : Grain, IDmCallGrain, IRemindable
     {
         EnsureMember(userId);
         ArgumentNullException.ThrowIfNull(patch);
-        var call = S.Call;
+        var call = State.Call;
         var participant = call?.FindParticipant(userId) ?? throw NotInCall();
         var updated = participant.Voice.With(patch);
         if (updated == participant.Voice)
@@ -209,89 +188,6 @@ public sealed partial class DmCallGrain : Grain, IDmCallGrain, IRemindable
         return BuildPresence(requesterId);
     }
 
-    public async Task<IReadOnlyList<RingingEntry>> Ring(string requesterId, IReadOnlyList<string>? recipientIds)
-    {
-        EnsureMember(requesterId);
-        var call = S.Call ?? throw new DmVoiceException(ErrorCodes.NoActiveCall, "This DM has no live call to ring for.");
-        if (call.FindParticipant(requesterId) is null)
-        {
-            throw NotInCall();
-        }
-
-        ValidateRecipients(recipientIds);
-        var now = _clock.UtcNow;
-        EnforceRingRate(requesterId, now);
-
-        var targets = (recipientIds ?? S.Members)
-            .Where(m => m != requesterId && call.FindParticipant(m) is null && call.FindRing(m) is null)
-            .Distinct(StringComparer.Ordinal)
-            .ToArray();
-        if (targets.Length == 0)
-        {
-            return [];
-        }
-
-        var ringing = await StartRingsAsync(call, targets, now);
-        if (ringing.Count > 0)
-        {
-            Emit(v => new RingStartedEvent { DmGroupId = DmGroupId, CallId = call.CallId, Version = v, Ringing = ringing });
-        }
-
-        await CommitAsync();
-        return ringing;
-    }
-
-    public async Task Decline(string userId)
-    {
-        var (call, ring) = RequireRing(userId);
-        StopRing(call, ring, RingOutcomes.Declined);
-        EndOneToOneIfUnanswered(call, CallEndReasons.Declined);
-        await CommitAsync();
-    }
-
-    public async Task Dismiss(string userId)
-    {
-        var (call, ring) = RequireRing(userId);
-        if (ring.Dismissed)
-        {
-            return;
-        }
-
-        // Silence every device of the recipient only; the caller is not told and still sees it ring.
-        ring.Dismissed = true;
-        call.Outcomes[userId] = RingOutcomes.Dismissed;
-        Emit(
-            v => new RingStoppedEvent { DmGroupId = DmGroupId, CallId = call.CallId, Version = v, UserId = userId, RingId = ring.Entry.RingId, Outcome = RingOutcomes.Dismissed },
-            [userId]);
-        _metrics.RingStopped(RingOutcomes.Dismissed);
-        await CommitAsync();
-    }
-
-    public async Task StopRinging(string requesterId, IReadOnlyList<string> recipientIds)
-    {
-        EnsureMember(requesterId);
-        if (S.Call is not { } call || call.FindParticipant(requesterId) is null)
-        {
-            throw NotInCall();
-        }
-
-        ValidateRecipients(recipientIds);
-        if (recipientIds is null || recipientIds.Count == 0)
-        {
-            throw DmVoiceException.Validation("'recipientIds' must name at least one member.");
-        }
-
-        foreach (var userId in recipientIds.Distinct(StringComparer.Ordinal))
-        {
-            if (call.FindRing(userId) is { } ring)
-            {
-                StopRing(call, ring, RingOutcomes.Cancelled);
-            }
-        }
-
-        await CommitAsync();
-    }
-
     public Task<IReadOnlyList<CallRecord>> GetHistory(string requesterId, int limit, DateTimeOffset? before)
     {
         EnsureMember(requesterId);
@@ -304,7 +200,7 @@ public sealed partial class DmCallGrain : Grain, IDmCallGrain, IRemindable
 
     public async Task EndCall(string reason)
     {
-        if (S.Call is not { } call)
+        if (State.Call is not { } call)
         {
             return;
         }
@@ -315,7 +211,7 @@ public sealed partial class DmCallGrain : Grain, IDmCallGrain, IRemindable
 
     public async Task ProcessDeadlines()
     {
-        if (S.Call is not { } call)
+        if (State.Call is not { } call)
         {
             await CommitAsync();
             return;
@@ -336,7 +232,7 @@ public sealed partial class DmCallGrain : Grain, IDmCallGrain, IRemindable
             EndOneToOneIfUnanswered(call, CallEndReasons.NoAnswer);
         }
 
-        if (S.Call is not null && call.Participants.Count == 0 && call.EmptySince + _options.EmptyCallGrace <= now)
+        if (State.Call is not null && call.Participants.Count == 0 && call.EmptySince + _options.EmptyCallGrace <= now)
         {
             FinishCall(call, CallEndReasons.Ended);
         }
@@ -346,4 +242,108 @@ public sealed partial class DmCallGrain : Grain, IDmCallGrain, IRemindable
 
     public Task ReceiveReminder(string reminderName, TickStatus status) =>
         reminderName == DeadlineReminder ? ProcessDeadlines() : Task.CompletedTask;
+
+    private void EnsureMember(string userId)
+    {
+        Validate.Id(userId, "userId");
+        if (!State.Known || !State.Members.Contains(userId))
+        {
+            throw DmVoiceException.DmNotFound(DmGroupId);
+        }
+    }
+
+    private static DmVoiceException NotInCall() =>
+        new(ErrorCodes.NotInCall, "You are not in this DM's call.");
+
+    private void RemoveParticipant(LiveCallState call, ParticipantState participant, string reason, string[]? audience = null)
+    {
+        call.Participants.Remove(participant);
+        var userId = participant.Voice.UserId;
+        Emit(v => new UserLeftEvent { DmGroupId = DmGroupId, CallId = call.CallId, Version = v, UserId = userId, Reason = reason }, audience);
+        _pendingRemovals.Add((userId, participant.Session));
+        if (reason != LeaveReasons.Left)
+        {
+            // Whoever DmVoice takes out of a call must lose the media too; the client left on its own.
+            _liveKit.RemoveParticipant(DmGroupId, userId);
+        }
+    }
+
+    /// <summary>An empty call stops ringing and waits out the grace for a rejoin.</summary>
+    private void AfterParticipantsChanged(LiveCallState call)
+    {
+        if (State.Call is null || call.Participants.Count > 0 || call.EmptySince is not null)
+        {
+            return;
+        }
+
+        foreach (var ring in call.Rings.ToArray())
+        {
+            StopRing(call, ring, RingOutcomes.Cancelled);
+        }
+
+        call.EmptySince = _clock.UtcNow;
+    }
+
+    private void FinishCall(LiveCallState call, string reason)
+    {
+        foreach (var ring in call.Rings.ToArray())
+        {
+            StopRing(call, ring, RingOutcomes.Cancelled);
+        }
+
+        foreach (var participant in call.Participants.ToArray())
+        {
+            RemoveParticipant(call, participant, LeaveReasons.CallEnded);
+        }
+
+        var now = _clock.UtcNow;
+        var duration = now - call.StartedAt;
+        // Members who left the DM during the call keep their outcome (e.g. removed while ringing).
+        var formerMembers = call.Outcomes.Keys.Where(id => !State.Members.Contains(id));
+        var outcomes = State.Members.Concat(formerMembers)
+            .Select(m => new MemberOutcome(m, call.Outcomes.GetValueOrDefault(m, MemberOutcomes.NotRung)))
+            .ToArray();
+        var record = new CallRecord(
+            call.CallId, DmGroupId, call.StartedBy, call.StartedAt, now, (long)duration.TotalMilliseconds, reason,
+            call.EverJoined.ToArray(), outcomes);
+
+        var records = _history.State.Records;
+        records.Add(record);
+        var excess = records.Count - _options.HistoryLimit;
+        if (excess > 0)
+        {
+            records.RemoveRange(0, excess);
+        }
+
+        _pendingRecords.Add(record);
+        State.Call = null;
+        Emit(v => new CallEndedEvent
+        {
+            DmGroupId = DmGroupId,
+            CallId = call.CallId,
+            Version = v,
+            Reason = reason,
+            DurationMs = record.DurationMs,
+            Record = record,
+        });
+        DetachMembersAfterCommit(call.CallId, State.Members);
+        _liveKit.DeleteRoom(DmGroupId);
+        _metrics.CallEnded(reason, duration);
+        LogCallEnded(DmGroupId, call.CallId, reason, record.DurationMs);
+    }
+
+    private CallPresence BuildPresence(string requesterId)
+    {
+        if (State.Call is not { } call)
+        {
+            return new CallPresence(DmGroupId, null, null, null, [], [], State.Version);
+        }
+
+        var ringing = call.Rings
+            .Where(r => !(r.Dismissed && r.Entry.UserId == requesterId))
+            .Select(r => r.Entry)
+            .ToArray();
+        return new CallPresence(
+            DmGroupId, call.CallId, call.StartedAt, call.StartedBy, call.Participants.Select(p => p.Voice).ToArray(), ringing, State.Version);
+    }
 }

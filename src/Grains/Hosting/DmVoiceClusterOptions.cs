@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
 
 namespace DmVoice.Grains.Hosting;
 
@@ -12,6 +13,12 @@ public sealed class DmVoiceClusterOptions
     public const string LocalhostClustering = "Localhost";
     public const string RedisClustering = "Redis";
 
+    /// <summary>
+    /// Orleans' failure detection (<c>ClusterMembershipOptions</c>: ProbeTimeout, NumMissedProbesLimit, …),
+    /// bound from this sub-section of "Cluster" on silos.
+    /// </summary>
+    public const string MembershipSectionName = SectionName + ":Membership";
+
     /// <summary>"Localhost" (the embedded default: one silo, in-memory state) or "Redis".</summary>
     public string Mode { get; set; } = LocalhostClustering;
 
@@ -24,6 +31,26 @@ public sealed class DmVoiceClusterOptions
 
     /// <summary>Port gateways (Orleans clients) connect to.</summary>
     public int GatewayPort { get; set; } = 30000;
+
+    /// <summary>
+    /// The address this silo gives other silos and gateways (Redis mode). Unset: <c>POD_IP</c> when a
+    /// container platform provides it, else the host's first non-loopback IPv4 address, else loopback.
+    /// See <see cref="SiloAddressing"/>.
+    /// </summary>
+    public string? AdvertisedIPAddress { get; set; }
+
+    /// <summary>
+    /// Redis mode: listen on every interface (the default), or only on the advertised address, which
+    /// lets several silos share ports on one machine under different addresses.
+    /// </summary>
+    public bool ListenOnAnyAddress { get; set; } = true;
+
+    /// <summary>
+    /// Orleans' Kubernetes hosting (pod name as silo name, pod address, pods and silos kept in step).
+    /// Unset: on when the process runs in a Kubernetes pod (<c>KUBERNETES_SERVICE_HOST</c> is set).
+    /// Redis mode only.
+    /// </summary>
+    public bool? Kubernetes { get; set; }
 
     /// <summary>
     /// How often memory-stream pulling agents poll their queues. Orleans' 100 ms default would put up
@@ -41,9 +68,116 @@ public sealed class DmVoiceClusterOptions
     /// <summary>Memory-stream queues; events of one user always go through the same queue, in order.</summary>
     public int StreamQueueCount { get; set; } = 8;
 
+    /// <summary>
+    /// How events reach gateways: <see cref="DirectDelivery"/> (the default) pushes each event once per
+    /// gateway through grain observers; <see cref="StreamsDelivery"/> publishes it on each recipient's
+    /// Orleans stream. Every silo and gateway of a cluster must use the same mode.
+    /// </summary>
+    public string EventDelivery { get; set; } = DirectDelivery;
+
+    public const string DirectDelivery = "Direct";
+    public const string StreamsDelivery = "Streams";
+
+    public bool UsesStreams => string.Equals(EventDelivery, StreamsDelivery, StringComparison.OrdinalIgnoreCase);
+
     /// <summary>The "Cluster" section, or the defaults (the embedded mode) when it is absent.</summary>
-    public static DmVoiceClusterOptions From(IConfiguration configuration) =>
-        configuration.GetSection(SectionName).Get<DmVoiceClusterOptions>() ?? new();
+    public static DmVoiceClusterOptions From(IConfiguration configuration)
+    {
+        var options = configuration.GetSection(SectionName).Get<DmVoiceClusterOptions>() ?? new();
+        options.ThrowIfInvalid();
+        return options;
+    }
 
     public bool UsesRedis => string.Equals(Mode, RedisClustering, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Whether a silo uses Orleans' Kubernetes hosting: the setting, else whether it runs in a pod.</summary>
+    public bool UsesKubernetesHosting(Func<string, string?> environment) =>
+        UsesRedis && (Kubernetes ?? !string.IsNullOrEmpty(environment("KUBERNETES_SERVICE_HOST")));
+
+    /// <summary>Every problem with these settings, in words an operator can act on (empty when valid).</summary>
+    public IReadOnlyList<string> GetValidationErrors()
+    {
+        var errors = new List<string>();
+        if (!UsesRedis && !string.Equals(Mode, LocalhostClustering, StringComparison.OrdinalIgnoreCase))
+        {
+            errors.Add($"Cluster:Mode '{Mode}' is not known; use '{LocalhostClustering}' or '{RedisClustering}'.");
+        }
+
+        if (string.IsNullOrWhiteSpace(ClusterId))
+        {
+            errors.Add("Cluster:ClusterId must not be empty.");
+        }
+
+        if (string.IsNullOrWhiteSpace(ServiceId))
+        {
+            errors.Add("Cluster:ServiceId must not be empty.");
+        }
+
+        if (SiloPort is < 1 or > 65535)
+        {
+            errors.Add($"Cluster:SiloPort must be 1-65535 (is {SiloPort}).");
+        }
+
+        if (GatewayPort is < 1 or > 65535)
+        {
+            errors.Add($"Cluster:GatewayPort must be 1-65535 (is {GatewayPort}).");
+        }
+
+        if (SiloPort == GatewayPort)
+        {
+            errors.Add($"Cluster:SiloPort and Cluster:GatewayPort must differ (both are {SiloPort}).");
+        }
+
+        if (AdvertisedIPAddress is { Length: > 0 } text && !SiloAddressing.TryParseAddress(text, out _))
+        {
+            errors.Add($"Cluster:AdvertisedIPAddress '{text}' is not an IP address other silos can reach (e.g. 10.0.0.12 or fd00::12).");
+        }
+
+        if (Kubernetes == true && !UsesRedis)
+        {
+            errors.Add("Cluster:Kubernetes=true needs Cluster:Mode=Redis (a Kubernetes cluster of silos keeps its membership in Redis).");
+        }
+
+        if (StreamPollingPeriod <= TimeSpan.Zero)
+        {
+            errors.Add("Cluster:StreamPollingPeriod must be positive.");
+        }
+
+        if (StreamCacheRetention <= TimeSpan.Zero)
+        {
+            errors.Add("Cluster:StreamCacheRetention must be positive.");
+        }
+
+        if (StreamQueueCount is < 1 or > 1024)
+        {
+            errors.Add("Cluster:StreamQueueCount must be 1-1024.");
+        }
+
+        if (!UsesStreams && !string.Equals(EventDelivery, DirectDelivery, StringComparison.OrdinalIgnoreCase))
+        {
+            errors.Add($"Cluster:EventDelivery must be '{DirectDelivery}' or '{StreamsDelivery}', not '{EventDelivery}'.");
+        }
+
+        return errors;
+    }
+
+    /// <summary>Throws <see cref="OptionsValidationException"/> naming every wrong setting.</summary>
+    public void ThrowIfInvalid()
+    {
+        var errors = GetValidationErrors();
+        if (errors.Count > 0)
+        {
+            throw new OptionsValidationException(SectionName, typeof(DmVoiceClusterOptions), errors);
+        }
+    }
+}
+
+/// <summary>Refuses to start with cluster settings that cannot work.</summary>
+public sealed class DmVoiceClusterOptionsValidator : IValidateOptions<DmVoiceClusterOptions>
+{
+    public ValidateOptionsResult Validate(string? name, DmVoiceClusterOptions options)
+    {
+        var errors = options.GetValidationErrors();
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
 }

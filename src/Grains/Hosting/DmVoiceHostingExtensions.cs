@@ -1,3 +1,4 @@
+using System.Net;
 using DmVoice.Grains.Infrastructure;
 using DmVoice.Grains.LiveKit;
 using Microsoft.Extensions.Configuration;
@@ -21,6 +22,13 @@ public static class DmVoiceHostingExtensions
     public static ISiloBuilder UseDmVoiceCluster(this ISiloBuilder silo, IConfiguration configuration)
     {
         var cluster = DmVoiceClusterOptions.From(configuration);
+
+        // Checked here, not only on start: Orleans turns these settings into its own options while the
+        // host is being built, and a wrong address should be reported as such, not as a socket error.
+        cluster.ThrowIfInvalid();
+        silo.Services.AddOptions<DmVoiceClusterOptions>().Bind(configuration.GetSection(DmVoiceClusterOptions.SectionName)).ValidateOnStart();
+        silo.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DmVoiceClusterOptions>, DmVoiceClusterOptionsValidator>());
+        silo.Services.Configure<ClusterMembershipOptions>(configuration.GetSection(DmVoiceClusterOptions.MembershipSectionName));
         silo.Configure<ClusterOptions>(o =>
         {
             o.ClusterId = cluster.ClusterId;
@@ -31,7 +39,16 @@ public static class DmVoiceHostingExtensions
         {
             var redis = RedisConnectionString(configuration);
             silo.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis));
-            silo.ConfigureEndpoints(System.Net.IPAddress.Loopback, cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: false);
+            var addressing = SiloAddressing.Resolve(cluster, Environment.GetEnvironmentVariable, SiloAddressing.HostAddresses);
+            silo.Services.AddSingleton(addressing);
+            silo.Configure<EndpointOptions>(o =>
+            {
+                o.AdvertisedIPAddress = addressing.Advertised;
+                o.SiloPort = cluster.SiloPort;
+                o.GatewayPort = cluster.GatewayPort;
+                o.SiloListeningEndpoint = new IPEndPoint(addressing.Listen, cluster.SiloPort);
+                o.GatewayListeningEndpoint = new IPEndPoint(addressing.Listen, cluster.GatewayPort);
+            });
             silo.AddRedisGrainStorage(StorageNames.Default, o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis));
             silo.AddRedisGrainStorage(VoiceStreams.PubSubStore, o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis));
             silo.UseRedisReminderService(o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis));
@@ -55,27 +72,32 @@ public static class DmVoiceHostingExtensions
         return silo;
     }
 
-    /// <summary>Grain services, options and the event streams, independent of clustering and storage.</summary>
+    /// <summary>Grain services, options and event delivery, independent of clustering and storage.</summary>
     public static ISiloBuilder AddDmVoiceGrains(this ISiloBuilder silo, IConfiguration configuration)
     {
         var cluster = DmVoiceClusterOptions.From(configuration);
-        silo.AddMemoryStreams(VoiceStreams.ProviderName, streams =>
+        if (cluster.UsesStreams)
         {
-            streams.ConfigurePartitioning(cluster.StreamQueueCount);
-            streams.ConfigurePullingAgent(agent => agent.Configure(o => o.GetQueueMsgsTimerPeriod = cluster.StreamPollingPeriod));
-            streams.ConfigureCacheEviction(eviction => eviction.Configure(o =>
+            silo.AddMemoryStreams(VoiceStreams.ProviderName, streams =>
             {
-                o.DataMinTimeInCache = cluster.StreamCacheRetention;
-                o.DataMaxAgeInCache = cluster.StreamCacheRetention * 4;
-            }));
-        });
+                streams.ConfigurePartitioning(cluster.StreamQueueCount);
+                streams.ConfigurePullingAgent(agent => agent.Configure(o => o.GetQueueMsgsTimerPeriod = cluster.StreamPollingPeriod));
+                streams.ConfigureCacheEviction(eviction => eviction.Configure(o =>
+                {
+                    o.DataMinTimeInCache = cluster.StreamCacheRetention;
+                    o.DataMaxAgeInCache = cluster.StreamCacheRetention * 4;
+                }));
+            });
+        }
 
         var services = silo.Services;
+        services.TryAddSingleton(Options.Create(cluster));
         services.AddOptions<CallOptions>()
             .Bind(configuration.GetSection(CallOptions.SectionName))
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CallOptions>, CallOptionsValidator>());
         services.TryAddSingleton(CallClock.System);
+        services.TryAddSingleton(TimeProvider.System);
         if (LiveKitRegistration.IsConfigured(configuration))
         {
             // Queue + worker for RoomService commands, and the connection services the co-hosted gateway shares.
@@ -85,6 +107,8 @@ public static class DmVoiceHostingExtensions
         services.TryAddSingleton<ILiveKitCommands, NoLiveKitCommands>();
         services.AddMetrics();
         services.TryAddSingleton<CallMetrics>();
+        services.TryAddSingleton<GrainCallMetrics>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IIncomingGrainCallFilter, GrainCallMetrics>(sp => sp.GetRequiredService<GrainCallMetrics>()));
         return silo;
     }
 
@@ -92,6 +116,11 @@ public static class DmVoiceHostingExtensions
     public static IClientBuilder UseDmVoiceCluster(this IClientBuilder client, IConfiguration configuration)
     {
         var cluster = DmVoiceClusterOptions.From(configuration);
+        if (!cluster.UsesRedis && !string.Equals(cluster.Mode, DmVoiceClusterOptions.LocalhostClustering, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidOperationException($"Cluster:Mode '{cluster.Mode}' is not known; use 'Localhost' or 'Redis'.");
+        }
+
         client.Configure<ClusterOptions>(o =>
         {
             o.ClusterId = cluster.ClusterId;
@@ -106,7 +135,12 @@ public static class DmVoiceHostingExtensions
             client.UseLocalhostClustering(cluster.GatewayPort, serviceId: cluster.ServiceId, clusterId: cluster.ClusterId);
         }
 
-        client.AddMemoryStreams(VoiceStreams.ProviderName, streams => streams.ConfigurePartitioning(cluster.StreamQueueCount));
+        if (cluster.UsesStreams)
+        {
+            client.AddMemoryStreams(VoiceStreams.ProviderName, streams => streams.ConfigurePartitioning(cluster.StreamQueueCount));
+        }
+
+        client.Services.TryAddSingleton(Options.Create(cluster));
         return client;
     }
 

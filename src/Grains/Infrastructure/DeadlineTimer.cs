@@ -4,7 +4,7 @@ namespace DmVoice.Grains.Infrastructure;
 /// One pending wake-up for a grain at the earliest of its persisted deadlines. The callback goes
 /// back through the grain's reference, so the work runs as an ordinary, single-threaded grain call.
 /// </summary>
-internal sealed class DeadlineTimer(CallClock clock, Func<Task> wake) : IDisposable
+internal sealed class DeadlineTimer(TimeProvider time, Func<Task> wake) : IDisposable
 {
     private ITimer? _timer;
     private DateTimeOffset? _scheduledFor;
@@ -24,13 +24,13 @@ internal sealed class DeadlineTimer(CallClock clock, Func<Task> wake) : IDisposa
             return;
         }
 
-        var due = at - clock.UtcNow;
+        var due = at - time.GetUtcNow();
         if (due < TimeSpan.Zero)
         {
             due = TimeSpan.Zero;
         }
 
-        _timer = clock.TimeProvider.CreateTimer(
+        _timer = time.CreateTimer(
             static state => _ = ((DeadlineTimer)state!).FireAsync(), this, due, Timeout.InfiniteTimeSpan);
     }
 

@@ -5,43 +5,45 @@ using Microsoft.Extensions.Options;
 
 namespace DmVoice.Grains.Users;
 
-[GenerateSerializer]
-[Alias("DmVoice.UserVoiceState")]
-public sealed class UserVoiceState
-{
-    [Id(0)] public CallContext? Active { get; set; }
-
-    /// <summary>Counts joins; a call grain's "you were removed" only applies to the session it names.</summary>
-    [Id(1)] public long Session { get; set; }
-
-    /// <summary>Open SignalR connections across all gateways.</summary>
-    [Id(2)] public HashSet<string> Connections { get; set; } = new(StringComparer.Ordinal);
-
-    /// <summary>When the user leaves their call because no device is connected any more.</summary>
-    [Id(3)] public DateTimeOffset? DisconnectDeadline { get; set; }
-}
-
 /// <summary>
-/// Enforces one call per user. Calls go one way, user → call; a call grain answers back only with
-/// one-way notifications and interleaving reads, so the two can never wait on each other.
-/// Persistence is ETag-checked: if a duplicate activation ever wrote first, this write fails and
-/// the activation is dropped instead of overwriting the truth.
+/// A user's voice presence: the one call they are in, their devices and gateways, and the live calls
+/// they can see. Calls go one way, user → call; a call grain answers back only with one-way notices
+/// and interleaving reads, so the two can never wait on each other. Persistence is ETag-checked: if a
+/// duplicate activation ever wrote first, this write fails and the activation is dropped instead of
+/// overwriting the truth.
 /// </summary>
-public sealed class UserVoiceGrain(
-    [PersistentState("voice", StorageNames.Default)] IPersistentState<UserVoiceState> state,
-    CallClock clock,
-    IOptions<CallOptions> options,
-    ILogger<UserVoiceGrain> logger) : Grain, IUserVoiceGrain
+public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
 {
+    private readonly IPersistentState<UserVoiceState> _state;
+    private readonly CallClock _clock;
+    private readonly CallOptions _options;
+    private readonly DmVoiceClusterOptions _cluster;
+    private readonly ILogger<UserVoiceGrain> _logger;
     private DeadlineTimer? _deadlineTimer;
 
+    public UserVoiceGrain(
+        [PersistentState("voice", StorageNames.Default)] IPersistentState<UserVoiceState> state,
+        CallClock clock,
+        IOptions<CallOptions> options,
+        IOptions<DmVoiceClusterOptions> cluster,
+        ILogger<UserVoiceGrain> logger)
+    {
+        _state = state;
+        _clock = clock;
+        _options = options.Value;
+        _cluster = cluster.Value;
+        _logger = logger;
+    }
+
     private string UserId => this.GetPrimaryKeyString();
+
+    private UserVoiceState State => _state.State;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         var self = this.AsReference<IUserVoiceGrain>();
-        _deadlineTimer = new DeadlineTimer(clock, () => self.ProcessDeadlines());
-        _deadlineTimer.Schedule(state.State.DisconnectDeadline);
+        _deadlineTimer = new DeadlineTimer(_clock.TimeProvider, () => self.ProcessDeadlines());
+        _deadlineTimer.Schedule(State.DisconnectDeadline);
         return Task.CompletedTask;
     }
 
@@ -55,21 +57,30 @@ public sealed class UserVoiceGrain(
     {
         Validate.Id(UserId, "userId");
         Validate.Id(dmGroupId, "dmGroupId");
-        var previous = state.State.Active;
+        var previous = State.Active;
         var target = CallContext.Dm(dmGroupId);
 
         // Join first: a join that is refused (not a member, bad input) must not cost the current call.
-        var session = state.State.Session + 1;
-        var result = await GrainFactory.GetGrain<IDmCallGrain>(dmGroupId).Join(UserId, request, session);
+        var session = State.Session + 1;
+        var result = await GrainFactory.GetGrain<IDmCallGrain>(dmGroupId).Join(UserId, request, session, Routes());
 
-        state.State.Session = session;
-        state.State.Active = target;
-        await state.WriteStateAsync();
+        State.Session = session;
+        State.Active = target;
+        TrackLiveCall(new LiveCallRef(target, result.CallId));
+        if (State.Devices.Count == 0)
+        {
+            // Presence is leased to live devices: a join with none (over REST) holds the seat only as
+            // long as the grace, unless a device connects within it.
+            State.DisconnectDeadline ??= _clock.UtcNow + _options.DisconnectGrace;
+        }
+
+        await SaveAsync();
+        _deadlineTimer?.Schedule(State.DisconnectDeadline);
 
         if (previous is not null && previous != target)
         {
             await LeaveAsync(previous, LeaveReasons.Moved);
-            logger.LogInformation("User {UserId} moved from {PreviousKind}:{PreviousId} to DM {DmGroupId}", UserId, previous.Kind, previous.Id, dmGroupId);
+            LogMoved(UserId, previous.Kind, previous.Id, dmGroupId);
         }
 
         return result;
@@ -80,11 +91,11 @@ public sealed class UserVoiceGrain(
         Validate.Id(dmGroupId, "dmGroupId");
         var call = GrainFactory.GetGrain<IDmCallGrain>(dmGroupId);
         var left = await call.Leave(UserId, LeaveReasons.Left);
-        if (state.State.Active == CallContext.Dm(dmGroupId))
+        if (State.Active == CallContext.Dm(dmGroupId))
         {
-            state.State.Active = null;
-            state.State.DisconnectDeadline = null;
-            await state.WriteStateAsync();
+            State.Active = null;
+            State.DisconnectDeadline = null;
+            await SaveAsync();
             _deadlineTimer?.Schedule(null);
         }
 
@@ -97,69 +108,42 @@ public sealed class UserVoiceGrain(
         }
     }
 
-    public Task<CallContext?> GetActiveCall() => Task.FromResult(state.State.Active);
+    public Task<CallContext?> GetActiveCall() => Task.FromResult(State.Active);
 
     public async Task OnRemovedFromCall(CallContext call, long session)
     {
-        if (state.State.Active != call || state.State.Session != session)
+        if (State.Active != call || State.Session != session)
         {
             return;
         }
 
-        state.State.Active = null;
-        state.State.DisconnectDeadline = null;
-        await state.WriteStateAsync();
+        State.Active = null;
+        State.DisconnectDeadline = null;
+        await SaveAsync();
         _deadlineTimer?.Schedule(null);
-    }
-
-    public async Task ConnectionOpened(string connectionId)
-    {
-        Validate.Id(connectionId, "connectionId");
-        var changed = state.State.Connections.Add(connectionId);
-        if (state.State.DisconnectDeadline is not null)
-        {
-            state.State.DisconnectDeadline = null;
-            changed = true;
-            _deadlineTimer?.Schedule(null);
-        }
-
-        if (changed)
-        {
-            await state.WriteStateAsync();
-        }
-    }
-
-    public async Task ConnectionClosed(string connectionId)
-    {
-        if (!state.State.Connections.Remove(connectionId))
-        {
-            return;
-        }
-
-        if (state.State.Connections.Count == 0 && state.State.Active is not null)
-        {
-            state.State.DisconnectDeadline = clock.UtcNow + options.Value.DisconnectGrace;
-            _deadlineTimer?.Schedule(state.State.DisconnectDeadline);
-        }
-
-        await state.WriteStateAsync();
     }
 
     public async Task ProcessDeadlines()
     {
-        if (state.State.DisconnectDeadline is not { } deadline || deadline > clock.UtcNow)
+        if (State.DisconnectDeadline is not { } deadline || deadline > _clock.UtcNow)
         {
-            _deadlineTimer?.Schedule(state.State.DisconnectDeadline);
+            // Nothing due: this turn only saves what interleaving calls changed.
+            if (_unsaved)
+            {
+                await SaveAsync();
+            }
+
+            _deadlineTimer?.Schedule(State.DisconnectDeadline);
             return;
         }
 
-        state.State.DisconnectDeadline = null;
-        var active = state.State.Active;
-        state.State.Active = null;
-        await state.WriteStateAsync();
+        State.DisconnectDeadline = null;
+        var active = State.Active;
+        State.Active = null;
+        await SaveAsync();
         if (active is not null)
         {
-            logger.LogInformation("User {UserId} left {Kind}:{Id}: no device connected within the grace", UserId, active.Kind, active.Id);
+            LogGraceExpired(UserId, active.Kind, active.Id);
             await LeaveAsync(active, LeaveReasons.Disconnected);
         }
     }
@@ -171,4 +155,17 @@ public sealed class UserVoiceGrain(
             await GrainFactory.GetGrain<IDmCallGrain>(call.Id).Leave(UserId, reason);
         }
     }
+
+    /// <summary>Writes the state, including what interleaving calls changed since the last write.</summary>
+    private async Task SaveAsync()
+    {
+        _unsaved = false;
+        await _state.WriteStateAsync();
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "User {UserId} moved from {PreviousKind}:{PreviousId} to DM {DmGroupId}")]
+    private partial void LogMoved(string userId, string previousKind, string previousId, string dmGroupId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "User {UserId} left {Kind}:{Id}: no device connected within the grace")]
+    private partial void LogGraceExpired(string userId, string kind, string id);
 }

@@ -73,6 +73,8 @@ public sealed class DmVoiceSystem : ISystemUnderTest
             redis = await RedisServer.StartAsync(redisServer);
             settings["Cluster:Mode"] = DmVoiceClusterOptions.RedisClustering;
             settings["ConnectionStrings:Redis"] = redis.ConnectionString;
+            settings["Cluster:AdvertisedIPAddress"] = "127.0.0.1";
+            settings["Cluster:ListenOnAnyAddress"] = "false";
             settings["Gateway:CoHostSilo"] = "false";
         }
 

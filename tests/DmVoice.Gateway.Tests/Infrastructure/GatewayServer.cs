@@ -37,6 +37,7 @@ public sealed class GatewayServer : IAsyncDisposable
         ["Cluster:SiloPort"] = TestEnvironment.FreeTcpPort().ToString(),
         ["Cluster:GatewayPort"] = TestEnvironment.FreeTcpPort().ToString(),
         ["Cluster:ClusterId"] = "gw-" + Guid.NewGuid().ToString("N")[..8],
+        ["Cluster:EventDelivery"] = TestDelivery.Mode,
         ["Auth:SigningKey"] = SigningKey,
         ["Auth:EnableDevTokens"] = "true",
         ["Calls:RingTimeout"] = "00:00:30",
@@ -67,7 +68,7 @@ public sealed class GatewayServer : IAsyncDisposable
     /// returns before the server has), so fake time can be advanced past it safely.
     /// </summary>
     public Task WaitUntilOfflineAsync(string userId) =>
-        Eventually.TrueAsync(() => !Services.GetRequiredService<UserEventFanout>().IsListening(userId), $"{userId} to be offline");
+        Eventually.TrueAsync(() => !Services.GetRequiredService<ConnectionRegistry>().IsListening(userId), $"{userId} to be offline");
 
     public async ValueTask DisposeAsync()
     {

@@ -1,5 +1,8 @@
 using System.Globalization;
 using DmVoice.Grains.Hosting;
+using DmVoice.Grains.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -11,7 +14,7 @@ namespace DmVoice.Gateway.Tests.Infrastructure;
 /// settings that make gateways join it as plain cluster clients. It can be stopped and started
 /// again on the same ports.
 /// </summary>
-public sealed class StandaloneSilo : IAsyncDisposable
+public sealed class StandaloneSilo(FakeTimeProvider? callTime = null) : IAsyncDisposable
 {
     private readonly string _clusterId = "silo-" + Guid.NewGuid().ToString("N")[..8];
     private readonly int _siloPort = TestEnvironment.FreeTcpPort();
@@ -24,6 +27,7 @@ public sealed class StandaloneSilo : IAsyncDisposable
         ["Cluster:ServiceId"] = _clusterId,
         ["Cluster:SiloPort"] = _siloPort.ToString(CultureInfo.InvariantCulture),
         ["Cluster:GatewayPort"] = _gatewayPort.ToString(CultureInfo.InvariantCulture),
+        ["Cluster:EventDelivery"] = TestDelivery.Mode,
     };
 
     public async Task StartAsync()
@@ -31,7 +35,15 @@ public sealed class StandaloneSilo : IAsyncDisposable
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, EnvironmentName = "Development" });
         builder.Configuration.AddInMemoryCollection(ClusterSettings());
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.UseOrleans(silo => silo.UseDmVoiceCluster(builder.Configuration));
+        builder.UseOrleans(silo =>
+        {
+            silo.UseDmVoiceCluster(builder.Configuration);
+            if (callTime is not null)
+            {
+                // Call deadlines (rings, grace periods) on the test's clock; Orleans keeps real time.
+                silo.Services.AddSingleton(new CallClock(callTime));
+            }
+        });
         _host = builder.Build();
         await _host.StartAsync();
     }

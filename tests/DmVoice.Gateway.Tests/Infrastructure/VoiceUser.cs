@@ -45,10 +45,14 @@ public sealed class VoiceUser : IAsyncDisposable
     /// <summary>A user with a token minted elsewhere (an identity provider, <see cref="TestTokens"/>).</summary>
     public static VoiceUser WithToken(Uri baseAddress, string userId, string token) => new(baseAddress, userId, token);
 
-    /// <summary>Opens a SignalR connection (one device) that records every call event.</summary>
-    public async Task<Device> ConnectAsync(Uri? gateway = null)
+    /// <summary>
+    /// Opens a SignalR connection (one device) that records every call event. With
+    /// <paramref name="reconnect"/> it behaves like a real app: it reconnects after a drop (or after
+    /// the gateway closed it with a reason) and syncs again.
+    /// </summary>
+    public async Task<Device> ConnectAsync(Uri? gateway = null, bool reconnect = false)
     {
-        var device = new Device(new Uri(gateway ?? _baseAddress, "/hubs/voice"), Token);
+        var device = new Device(new Uri(gateway ?? _baseAddress, "/hubs/voice"), Token, reconnect);
         await device.StartAsync();
         _devices.Add(device);
         return device;
@@ -101,18 +105,48 @@ public sealed class VoiceUser : IAsyncDisposable
     {
         private readonly ConcurrentQueue<(string Name, JsonElement Payload)> _events = new();
 
-        public Device(Uri hub, string token)
+        public Device(Uri hub, string token, bool reconnect = false)
         {
-            Connection = new HubConnectionBuilder()
-                .WithUrl(hub, o => o.AccessTokenProvider = () => Task.FromResult<string?>(token))
-                .Build();
+            var builder = new HubConnectionBuilder()
+                .WithUrl(hub, o => o.AccessTokenProvider = () => Task.FromResult<string?>(token));
+            if (reconnect)
+            {
+                builder.WithAutomaticReconnect([TimeSpan.Zero, TimeSpan.FromMilliseconds(200), TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5)]);
+            }
+
+            Connection = builder.Build();
             foreach (var name in VoiceEventNames.All)
             {
                 Connection.On<JsonElement>(name, payload => _events.Enqueue((name, payload)));
             }
+
+            Connection.Closed += error =>
+            {
+                CloseErrors.Enqueue(error?.Message ?? string.Empty);
+                return Task.CompletedTask;
+            };
+            Connection.Reconnecting += error =>
+            {
+                CloseErrors.Enqueue(error?.Message ?? string.Empty);
+                return Task.CompletedTask;
+            };
+            Connection.Reconnected += async _ =>
+            {
+                // The documented handshake after every (re)connect: sync, then apply events on top.
+                Synced = await Connection.InvokeAsync<MyVoiceOverview>("sync");
+                Interlocked.Increment(ref _reconnects);
+            };
         }
 
+        private int _reconnects;
+
         public HubConnection Connection { get; }
+
+        /// <summary>Why the connection closed or dropped, each time it did (the server's close reason is in the text).</summary>
+        public ConcurrentQueue<string> CloseErrors { get; } = new();
+
+        /// <summary>How many times it reconnected (and synced again).</summary>
+        public int Reconnects => Volatile.Read(ref _reconnects);
 
         public IReadOnlyList<(string Name, JsonElement Payload)> Events => _events.ToArray();
 

@@ -4,7 +4,7 @@ using DmVoice.TestSupport.Orleans;
 namespace DmVoice.Tests.Grains;
 
 /// <summary>Call records, the DM's history (paging, retention) and each user's missed calls.</summary>
-/// <summary>Run against in-memory storage and against Redis storage (the classes at the end).</summary>
+/// <summary>Run against in-memory storage, Redis storage, and with stream delivery (the classes at the end).</summary>
 public abstract class CallHistoryTests(GrainClusterFixture fx)
 {
     private const int HistoryLimit = 5; // Calls:HistoryLimit in the fixture
@@ -213,3 +213,6 @@ public sealed class CallHistoryTestsInMemory(GrainClusterFixture fx) : CallHisto
 
 [Collection(RedisGrainClusterCollection.Name)]
 public sealed class CallHistoryTestsOnRedis(RedisGrainClusterFixture fx) : CallHistoryTests(fx);
+
+[Collection(StreamsGrainClusterCollection.Name)]
+public sealed class CallHistoryTestsWithStreams(StreamsGrainClusterFixture fx) : CallHistoryTests(fx);

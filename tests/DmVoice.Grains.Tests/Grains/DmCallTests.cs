@@ -3,7 +3,7 @@ using DmVoice.TestSupport.Orleans;
 
 namespace DmVoice.Tests.Grains;
 
-/// <summary>Run against in-memory storage and against Redis storage (the classes at the end).</summary>
+/// <summary>Run against in-memory storage, Redis storage, and with stream delivery (the classes at the end).</summary>
 public abstract class DmCallTests(GrainClusterFixture fx)
 {
     [Fact]
@@ -192,3 +192,6 @@ public sealed class DmCallTestsInMemory(GrainClusterFixture fx) : DmCallTests(fx
 
 [Collection(RedisGrainClusterCollection.Name)]
 public sealed class DmCallTestsOnRedis(RedisGrainClusterFixture fx) : DmCallTests(fx);
+
+[Collection(StreamsGrainClusterCollection.Name)]
+public sealed class DmCallTestsWithStreams(StreamsGrainClusterFixture fx) : DmCallTests(fx);

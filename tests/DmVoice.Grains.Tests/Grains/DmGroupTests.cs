@@ -3,7 +3,7 @@ using DmVoice.TestSupport.Orleans;
 
 namespace DmVoice.Tests.Grains;
 
-/// <summary>Run against in-memory storage and against Redis storage (the classes at the end).</summary>
+/// <summary>Run against in-memory storage, Redis storage, and with stream delivery (the classes at the end).</summary>
 public abstract class DmGroupTests(GrainClusterFixture fx)
 {
     [Fact]
@@ -118,3 +118,6 @@ public sealed class DmGroupTestsInMemory(GrainClusterFixture fx) : DmGroupTests(
 
 [Collection(RedisGrainClusterCollection.Name)]
 public sealed class DmGroupTestsOnRedis(RedisGrainClusterFixture fx) : DmGroupTests(fx);
+
+[Collection(StreamsGrainClusterCollection.Name)]
+public sealed class DmGroupTestsWithStreams(StreamsGrainClusterFixture fx) : DmGroupTests(fx);

@@ -47,7 +47,7 @@ public sealed class RedisRingRestartTests
         await callGrain.ProcessDeadlines();
         cluster.Time.Advance(TimeSpan.FromMinutes(2));
         await callGrain.ProcessDeadlines();
-        await StreamBarrier.FlushAsync(client, aEvents, bEvents);
+        await EventBarrier.FlushAsync(client, dmId, aEvents, bEvents);
 
         foreach (var recorder in new[] { aEvents, bEvents })
         {
@@ -93,7 +93,7 @@ public sealed class RedisRingRestartTests
         await callGrain.GetPresence(c);
         await bEvents.WaitForAsync<RingStoppedEvent>(e => e.RingId == ring.RingId);
         await callGrain.ProcessDeadlines();
-        await StreamBarrier.FlushAsync(client, aEvents, bEvents);
+        await EventBarrier.FlushAsync(client, dmId, aEvents, bEvents);
 
         foreach (var recorder in new[] { aEvents, bEvents })
         {

@@ -9,7 +9,7 @@ namespace DmVoice.Tests.Grains;
 /// about B's ring, who is still ringing afterwards, B's outcome in the call record, and whether it
 /// is a missed call for B.
 /// </summary>
-/// <summary>Run against in-memory storage and against Redis storage (the classes at the end).</summary>
+/// <summary>Run against in-memory storage, Redis storage, and with stream delivery (the classes at the end).</summary>
 public abstract class RingTransitionTests(GrainClusterFixture fx)
 {
     private static readonly TimeSpan RingTimeout = TimeSpan.FromSeconds(30);
@@ -198,7 +198,7 @@ public abstract class RingTransitionTests(GrainClusterFixture fx)
 
         fx.Advance(EmptyCallGrace);
         var ended = await aEvents.WaitForAsync<CallEndedEvent>(e => e.CallId == call.CallId);
-        await StreamBarrier.FlushAsync(fx.Client, aEvents, bEvents);
+        await EventBarrier.FlushAsync(fx.Client, dm.Id, aEvents, bEvents);
 
         // What each stream was told about B's ring(s): exactly these, once each, in this order.
         var toB = bEvents.RingStops(dm.Id, b);
@@ -243,3 +243,6 @@ public sealed class RingTransitionTestsInMemory(GrainClusterFixture fx) : RingTr
 
 [Collection(RedisGrainClusterCollection.Name)]
 public sealed class RingTransitionTestsOnRedis(RedisGrainClusterFixture fx) : RingTransitionTests(fx);
+
+[Collection(StreamsGrainClusterCollection.Name)]
+public sealed class RingTransitionTestsWithStreams(StreamsGrainClusterFixture fx) : RingTransitionTests(fx);

@@ -4,7 +4,7 @@ using DmVoice.TestSupport.Orleans;
 namespace DmVoice.Tests.Grains;
 
 /// <summary>How rings end 1:1 calls, re-ringing and its limits, and one RingStopped per ring per user.</summary>
-/// <summary>Run against in-memory storage and against Redis storage (the classes at the end).</summary>
+/// <summary>Run against in-memory storage, Redis storage, and with stream delivery (the classes at the end).</summary>
 public abstract class RingingTests(GrainClusterFixture fx)
 {
     private static readonly TimeSpan RingTimeout = TimeSpan.FromSeconds(30);
@@ -86,7 +86,7 @@ public abstract class RingingTests(GrainClusterFixture fx)
         Assert.Equal(CallEndReasons.NoAnswer, ended.Reason);
         Assert.Equal(RingOutcomes.Dismissed, ended.Record.OutcomeOf(b));
         await bEvents.WaitForAsync<CallEndedEvent>(e => e.CallId == call.CallId);
-        await StreamBarrier.FlushAsync(fx.Client, aEvents);
+        await EventBarrier.FlushAsync(fx.Client, dm.Id, aEvents);
         Assert.Equal([RingOutcomes.Dismissed], bEvents.RingStops(dm.Id, b).Select(e => e.Outcome));
         Assert.Equal([RingOutcomes.Missed], aEvents.RingStops(dm.Id, b).Select(e => e.Outcome));
         Assert.Empty(await fx.Client.GetGrain<IUserDirectoryGrain>(b).GetMissedCalls(null, 10));
@@ -103,7 +103,7 @@ public abstract class RingingTests(GrainClusterFixture fx)
         await fx.Call(dm.Id).Decline(b);
         fx.Advance(RingTimeout);
         await aEvents.WaitForAsync<RingStoppedEvent>(e => e.UserId == c && e.Outcome == RingOutcomes.Missed);
-        await StreamBarrier.FlushAsync(fx.Client, aEvents);
+        await EventBarrier.FlushAsync(fx.Client, dm.Id, aEvents);
 
         Assert.DoesNotContain(aEvents.OfType<CallEndedEvent>(), e => e.CallId == call.CallId);
         var presence = await fx.Call(dm.Id).GetPresence(a);
@@ -271,7 +271,7 @@ public abstract class RingingTests(GrainClusterFixture fx)
         fx.Advance(RingTimeout);
         await aEvents.WaitForAsync<RingStoppedEvent>(e => e.RingId == ringIds[4]);
 
-        await StreamBarrier.FlushAsync(fx.Client, bGateway1, bGateway2, aEvents);
+        await EventBarrier.FlushAsync(fx.Client, dm.Id, bGateway1, bGateway2, aEvents);
         Assert.Equal(5, ringIds.Distinct().Count());
         foreach (var gateway in new[] { bGateway1, bGateway2 })
         {
@@ -296,3 +296,6 @@ public sealed class RingingTestsInMemory(GrainClusterFixture fx) : RingingTests(
 
 [Collection(RedisGrainClusterCollection.Name)]
 public sealed class RingingTestsOnRedis(RedisGrainClusterFixture fx) : RingingTests(fx);
+
+[Collection(StreamsGrainClusterCollection.Name)]
+public sealed class RingingTestsWithStreams(StreamsGrainClusterFixture fx) : RingingTests(fx);

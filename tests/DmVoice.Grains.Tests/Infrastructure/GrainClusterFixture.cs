@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Orleans.Hosting;
 using Orleans.TestingHost;
+using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
 namespace DmVoice.Tests.Infrastructure;
@@ -31,15 +32,26 @@ public class GrainClusterFixture : IAsyncLifetime
         }
     }
 
-    public static IConfiguration Configuration { get; } = new ConfigurationBuilder()
+    /// <summary>
+    /// A participant without a live device leaves after the disconnect grace; the rules tested here
+    /// mostly join over the grain API without a device, so the grace is the longest allowed and the
+    /// presence-lease tests advance past it on purpose.
+    /// </summary>
+    public static readonly TimeSpan DisconnectGrace = TimeSpan.FromMinutes(10);
+
+    public IConfiguration Configuration => new ConfigurationBuilder()
         .AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Calls:EmptyCallGrace"] = "00:00:10",
             ["Calls:RingTimeout"] = "00:00:30",
-            ["Calls:DisconnectGrace"] = "00:00:30",
+            ["Calls:DisconnectGrace"] = DisconnectGrace.ToString(),
             ["Calls:HistoryLimit"] = "5",
+            ["Cluster:EventDelivery"] = EventDelivery,
         })
         .Build();
+
+    /// <summary>How events reach devices in this cluster (<c>Cluster:EventDelivery</c>).</summary>
+    protected virtual string EventDelivery => DmVoiceClusterOptions.DirectDelivery;
 
     /// <summary>Why the cluster could not start here (a missing program), or null when it runs.</summary>
     protected string? UnavailableReason { get; set; }
@@ -52,15 +64,25 @@ public class GrainClusterFixture : IAsyncLifetime
             return;
         }
 
+        var configuration = Configuration;
+        var cluster = DmVoiceClusterOptions.From(configuration);
         var builder = new InProcessTestClusterBuilder(2);
         builder.Options.ConfigureFileLogging = false;
         builder.ConfigureSilo((_, silo) =>
         {
             ConfigureStorage(silo);
-            silo.AddDmVoiceGrains(Configuration);
+            silo.AddDmVoiceGrains(configuration);
             silo.Services.AddSingleton(new CallClock(Time));
         });
-        builder.ConfigureClient(client => client.AddMemoryStreams(VoiceStreams.ProviderName));
+        builder.ConfigureClient(client =>
+        {
+            if (cluster.UsesStreams)
+            {
+                client.AddMemoryStreams(VoiceStreams.ProviderName);
+            }
+
+            client.Services.AddSingleton(Options.Create(cluster));
+        });
         Cluster = builder.Build();
         await Cluster.DeployAsync();
     }
@@ -106,6 +128,18 @@ public class GrainClusterFixture : IAsyncLifetime
 public sealed class GrainClusterCollection : ICollectionFixture<GrainClusterFixture>
 {
     public const string Name = "grain cluster";
+}
+
+/// <summary>The same in-memory cluster with events delivered through per-user Orleans streams.</summary>
+public sealed class StreamsGrainClusterFixture : GrainClusterFixture
+{
+    protected override string EventDelivery => DmVoiceClusterOptions.StreamsDelivery;
+}
+
+[CollectionDefinition(Name)]
+public sealed class StreamsGrainClusterCollection : ICollectionFixture<StreamsGrainClusterFixture>
+{
+    public const string Name = "grain cluster with stream delivery";
 }
 
 /// <summary>

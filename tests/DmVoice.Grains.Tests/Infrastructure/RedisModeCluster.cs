@@ -56,7 +56,13 @@ public sealed class RedisModeCluster : IAsyncDisposable
             ["Cluster:ServiceId"] = _clusterId,
             ["Cluster:SiloPort"] = siloPort.ToString(),
             ["Cluster:GatewayPort"] = gatewayPort.ToString(),
+            // Everything stays on this machine's loopback, whatever networks it has.
+            ["Cluster:AdvertisedIPAddress"] = "127.0.0.1",
+            ["Cluster:ListenOnAnyAddress"] = "false",
             ["ConnectionStrings:Redis"] = Redis.ConnectionString,
+
+            // As in GrainClusterFixture: participants here join without a device.
+            ["Calls:DisconnectGrace"] = GrainClusterFixture.DisconnectGrace.ToString(),
         })
         .Build();
 

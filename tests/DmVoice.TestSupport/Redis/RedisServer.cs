@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net.Sockets;
+using DmVoice.TestSupport.Processes;
 
 namespace DmVoice.TestSupport.Redis;
 
@@ -18,6 +19,25 @@ public sealed class RedisServer : IAsyncDisposable
     }
 
     public int Port { get; }
+
+    public int ProcessId => _process.Id;
+
+    /// <summary>
+    /// SIGSTOP: Redis stops answering but keeps its port open, so clients connect and then wait, as
+    /// with a stalled server. Returns once it is stopped. Linux only.
+    /// </summary>
+    public async Task PauseAsync()
+    {
+        Signals.Send(_process.Id, Signals.Stop);
+        await Eventually.TrueAsync(() => Signals.IsStopped(_process.Id), "redis-server to stop after SIGSTOP");
+    }
+
+    /// <summary>SIGCONT after <see cref="PauseAsync"/>; returns once Redis runs again.</summary>
+    public async Task ResumeAsync()
+    {
+        Signals.Send(_process.Id, Signals.Continue);
+        await Eventually.TrueAsync(() => !Signals.IsStopped(_process.Id), "redis-server to run again after SIGCONT");
+    }
 
     public string ConnectionString => $"127.0.0.1:{Port}";
 

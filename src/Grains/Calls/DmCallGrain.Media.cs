@@ -1,7 +1,6 @@
 using DmVoice.Grains.LiveKit;
 using DmVoice.LiveKit;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace DmVoice.Grains.Calls;
@@ -33,7 +32,7 @@ public sealed partial class DmCallGrain : IDmCallMediaGrain
 
     public async Task<bool> MediaLeft(string userId, DateTimeOffset? mediaJoinedAt)
     {
-        if (S.Call is not { } call || call.FindParticipant(userId) is not { } participant)
+        if (State.Call is not { } call || call.FindParticipant(userId) is not { } participant)
         {
             return false;
         }
@@ -56,7 +55,7 @@ public sealed partial class DmCallGrain : IDmCallMediaGrain
 
     public async Task<bool> RoomFinished(DateTimeOffset? roomCreatedAt)
     {
-        if (S.Call is not { } call)
+        if (State.Call is not { } call)
         {
             return false;
         }
@@ -74,7 +73,7 @@ public sealed partial class DmCallGrain : IDmCallMediaGrain
 
     public async Task ReconcileMedia(string callId, IReadOnlyList<MediaParticipant> inRoom)
     {
-        if (S.Call is not { } call || call.CallId != callId)
+        if (State.Call is not { } call || call.CallId != callId)
         {
             return;
         }
@@ -115,7 +114,7 @@ public sealed partial class DmCallGrain : IDmCallMediaGrain
             await CommitAsync();
         }
 
-        if (S.Call?.CallId != callId)
+        if (State.Call?.CallId != callId)
         {
             return;
         }
@@ -151,7 +150,7 @@ public sealed partial class DmCallGrain : IDmCallMediaGrain
     /// <summary>Hook: a user joined the call (after the commit).</summary>
     private void OnJoinedForMedia(string userId)
     {
-        if (!LiveKitConfigured || S.Call is not { } call)
+        if (!LiveKitConfigured || State.Call is not { } call)
         {
             return;
         }
@@ -184,7 +183,7 @@ public sealed partial class DmCallGrain : IDmCallMediaGrain
     /// <summary>Hook: starts the sweep when a call is live (at activation and on join); it stops itself when the call ends.</summary>
     private void EnsureMediaSweep()
     {
-        if (_mediaSweep is not null || S.Call is null || !LiveKitConfigured)
+        if (_mediaSweep is not null || State.Call is null || !LiveKitConfigured)
         {
             return;
         }
@@ -209,7 +208,7 @@ public sealed partial class DmCallGrain : IDmCallMediaGrain
         _mediaSweep?.Dispose();
         _mediaSweep = null;
         _joinedCallAt.Clear();
-        foreach (var userId in _leftCallAt.Keys.Where(id => !S.Members.Contains(id)).ToArray())
+        foreach (var userId in _leftCallAt.Keys.Where(id => !State.Members.Contains(id)).ToArray())
         {
             _leftCallAt.Remove(userId);
         }
@@ -217,7 +216,7 @@ public sealed partial class DmCallGrain : IDmCallMediaGrain
 
     private async Task SweepMediaAsync(CancellationToken ct)
     {
-        if (S.Call is not { } call)
+        if (State.Call is not { } call)
         {
             StopMediaSweep();
             return;
@@ -268,12 +267,12 @@ public sealed partial class DmCallGrain : IDmCallMediaGrain
 
     private MediaJoinCheck CheckMediaJoinCore(string userId, DateTimeOffset? mediaJoinedAt)
     {
-        if (!S.Known || !S.Members.Contains(userId))
+        if (!State.Known || !State.Members.Contains(userId))
         {
             return MediaJoinCheck.NotMember;
         }
 
-        if (S.Call?.FindParticipant(userId) is not null)
+        if (State.Call?.FindParticipant(userId) is not null)
         {
             return MediaJoinCheck.AlreadyInCall;
         }
@@ -299,31 +298,4 @@ public sealed partial class DmCallGrain : IDmCallMediaGrain
             return null;
         }
     }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "DM {DmGroupId}: ignored a LiveKit 'left' for {UserId} about a media session older than their join")]
-    private partial void LogStaleMediaLeft(string dmGroupId, string userId);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "DM {DmGroupId}: ignored room_finished for a room older than call {CallId}")]
-    private partial void LogStaleRoomFinished(string dmGroupId, string callId);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "DM {DmGroupId}: {UserId} has not been in the LiveKit room for {Grace}; removing as disconnected")]
-    private partial void LogAbsentFromRoom(string dmGroupId, string userId, TimeSpan grace);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "DM {DmGroupId}: {UserId} is in the LiveKit room but not in the call; joining them")]
-    private partial void LogJoiningFromRoom(string dmGroupId, string userId);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "DM {DmGroupId}: joining {UserId} from the LiveKit room failed")]
-    private partial void LogJoinFromRoomFailed(Exception exception, string dmGroupId, string userId);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "DM {DmGroupId}: LiveKit sweep skipped, ListParticipants failed: {Error}")]
-    private partial void LogSweepFailed(string dmGroupId, string error);
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "DM {DmGroupId}: LiveKit sweep failed {Count} times in a row: {Error}")]
-    private partial void LogSweepStillFailing(string dmGroupId, int count, string error);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "DM {DmGroupId}: LiveKit sweep works again after {Count} failures")]
-    private partial void LogSweepRecovered(string dmGroupId, int count);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "DM {DmGroupId}: reconciling with the LiveKit room failed")]
-    private partial void LogReconcileFailed(Exception exception, string dmGroupId);
 }

@@ -1,0 +1,169 @@
+// The wire contract of docs/API.md: REST bodies, hub events and their names.
+
+export interface DmGroup {
+  id: string;
+  name: string | null;
+  ownerId: string;
+  memberIds: string[];
+  createdAt: string;
+  isGroup: boolean;
+}
+
+export interface VoiceParticipant {
+  userId: string;
+  displayName: string;
+  isMuted: boolean;
+  isDeafened: boolean;
+  isVideoEnabled: boolean;
+  isScreenSharing: boolean;
+  joinedAt: string;
+}
+
+export interface RingingEntry {
+  userId: string;
+  ringId: string;
+  expiresAt: string;
+}
+
+export interface CallPresence {
+  dmGroupId: string;
+  callId: string | null;
+  startedAt: string | null;
+  startedBy: string | null;
+  participants: VoiceParticipant[];
+  ringing: RingingEntry[];
+  version: number;
+}
+
+export interface MyVoiceOverview {
+  activeCall: { kind: string; id: string } | null;
+  liveCalls: CallPresence[];
+}
+
+export interface JoinResult {
+  dmGroupId: string;
+  callId: string;
+  callStarted: boolean;
+  user: VoiceParticipant;
+  version: number;
+}
+
+export interface MemberOutcome {
+  userId: string;
+  outcome: string;
+}
+
+export interface CallRecord {
+  callId: string;
+  dmGroupId: string;
+  startedBy: string;
+  startedAt: string;
+  endedAt: string;
+  durationMs: number;
+  endReason: string;
+  participants: string[];
+  outcomes: MemberOutcome[];
+}
+
+export interface CallHistoryPage {
+  calls: CallRecord[];
+  nextBefore: string | null;
+}
+
+export interface VoiceStatePatch {
+  isMuted?: boolean;
+  isDeafened?: boolean;
+  isVideoEnabled?: boolean;
+  isScreenSharing?: boolean;
+}
+
+export interface LiveKitToken {
+  token: string;
+  url: string;
+  roomName: string;
+  identity: string;
+  expiresAt: string;
+}
+
+export interface DevToken {
+  token: string;
+  userId: string;
+  expiresAt: string;
+}
+
+/** RFC 7807 problem details with DmVoice's stable `code`. */
+export interface ProblemDetails {
+  type?: string;
+  title?: string;
+  status?: number;
+  detail?: string;
+  code?: string;
+  retryAfterSeconds?: number;
+}
+
+// Hub events. Every payload carries dmGroupId, callId and version.
+interface EventBase {
+  dmGroupId: string;
+  callId: string;
+  version: number;
+}
+
+export interface CallStartedEvent extends EventBase {
+  user: VoiceParticipant;
+  ringing: RingingEntry[];
+}
+
+export interface UserJoinedEvent extends EventBase {
+  user: VoiceParticipant;
+}
+
+export interface UserLeftEvent extends EventBase {
+  userId: string;
+  reason: 'left' | 'moved' | 'disconnected' | 'removed' | 'call_ended' | string;
+}
+
+export interface UserUpdatedEvent extends EventBase {
+  user: VoiceParticipant;
+}
+
+export interface CallEndedEvent extends EventBase {
+  reason: string;
+  durationMs: number;
+  record: CallRecord;
+}
+
+export interface RingStartedEvent extends EventBase {
+  ringing: RingingEntry[];
+}
+
+export interface RingStoppedEvent extends EventBase {
+  userId: string;
+  ringId: string;
+  outcome: string;
+}
+
+/** Event name → payload, as the hub sends them. */
+export interface VoiceEvents {
+  dmVoiceCallStarted: CallStartedEvent;
+  dmVoiceUserJoined: UserJoinedEvent;
+  dmVoiceUserLeft: UserLeftEvent;
+  dmVoiceUserUpdated: UserUpdatedEvent;
+  dmVoiceCallEnded: CallEndedEvent;
+  dmVoiceRingStarted: RingStartedEvent;
+  dmVoiceRingStopped: RingStoppedEvent;
+}
+
+export type VoiceEventName = keyof VoiceEvents;
+
+/** One event with its name, so it can travel as a single value. */
+export type VoiceEvent = { [N in VoiceEventName]: { name: N; payload: VoiceEvents[N] } }[VoiceEventName];
+
+export const voiceEventNames: readonly VoiceEventName[] = [
+  'dmVoiceCallStarted',
+  'dmVoiceUserJoined',
+  'dmVoiceUserLeft',
+  'dmVoiceUserUpdated',
+  'dmVoiceCallEnded',
+  'dmVoiceRingStarted',
+  'dmVoiceRingStopped',
+];

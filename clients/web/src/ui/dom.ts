@@ -1,0 +1,54 @@
+// A few DOM helpers: enough to build the screens without a framework.
+
+type Child = Node | string | null | undefined | false;
+type Attrs = Record<string, string | number | boolean | null | undefined | EventListener>;
+
+/**
+ * Creates an element. `on…` attributes with a function become listeners; `true` sets a boolean
+ * attribute, `false`/null/undefined leaves it out.
+ */
+export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (typeof value === 'function') {
+      element.addEventListener(name.slice(2).toLowerCase(), value);
+    } else if (value === true) {
+      element.setAttribute(name, '');
+    } else if (value !== false && value !== null && value !== undefined) {
+      element.setAttribute(name, String(value));
+    }
+  }
+
+  element.append(...children.filter((c): c is Node | string => c !== null && c !== undefined && c !== false));
+  return element;
+}
+
+/**
+ * Replaces a region's content. Keyboard focus survives: the element that had it is found again
+ * by its `data-key` in the new content, so a screen that updates live stays usable.
+ */
+export function renderInto(region: HTMLElement, ...children: Child[]): void {
+  const focused = document.activeElement;
+  const key = focused instanceof HTMLElement && region.contains(focused) ? focused.dataset.key : undefined;
+  region.replaceChildren(...children.filter((c): c is Node | string => c !== null && c !== undefined && c !== false));
+  if (key !== undefined) {
+    region.querySelector<HTMLElement>(`[data-key="${CSS.escape(key)}"]`)?.focus();
+  }
+}
+
+/** A button with a stable focus key; `pressed` makes it a toggle (aria-pressed). */
+export function button(label: string, onClick: () => void, options: { key?: string; pressed?: boolean; className?: string; ariaLabel?: string; disabled?: boolean } = {}): HTMLButtonElement {
+  return h(
+    'button',
+    {
+      type: 'button',
+      class: options.className,
+      'data-key': options.key ?? label,
+      'aria-pressed': options.pressed === undefined ? undefined : String(options.pressed),
+      'aria-label': options.ariaLabel,
+      disabled: options.disabled ?? false,
+      onclick: () => onClick(),
+    },
+    label,
+  );
+}

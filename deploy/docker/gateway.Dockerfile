@@ -1,0 +1,37 @@
+# A DmVoice gateway (REST, SignalR, LiveKit endpoints). Build from the repository root:
+#   docker build -f deploy/docker/gateway.Dockerfile -t dmvoice-gateway .
+# The base images are arguments so a mirror or a pinned digest can be used instead.
+ARG SDK_IMAGE=mcr.microsoft.com/dotnet/sdk:10.0
+ARG RUNTIME_IMAGE=mcr.microsoft.com/dotnet/aspnet:10.0
+
+FROM ${SDK_IMAGE} AS build
+WORKDIR /src
+# Project files first: the restore layer is reused until a dependency changes.
+COPY Directory.Build.props Directory.Packages.props .editorconfig ./
+COPY src/Grains.Abstractions/DmVoice.Grains.Abstractions.csproj src/Grains.Abstractions/
+COPY src/LiveKit/DmVoice.LiveKit.csproj src/LiveKit/
+COPY src/Grains/DmVoice.Grains.csproj src/Grains/
+COPY src/Gateway/DmVoice.Gateway.csproj src/Gateway/
+RUN dotnet restore src/Gateway/DmVoice.Gateway.csproj
+COPY src/ src/
+RUN dotnet publish src/Gateway/DmVoice.Gateway.csproj --no-restore -c Release -o /app
+
+FROM ${RUNTIME_IMAGE}
+# The .NET images carry no HTTP client for HEALTHCHECK.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends curl \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY --from=build /app ./
+# A cluster client in Redis mode, on every interface. ASPNETCORE_HTTP_PORTS (8080 in the base image)
+# is cleared: the gateway listens on Urls only.
+ENV ASPNETCORE_HTTP_PORTS= \
+    ASPNETCORE_ENVIRONMENT=Production \
+    Cluster__Mode=Redis \
+    Urls=http://0.0.0.0:5080
+EXPOSE 5080
+# The non-root user the .NET images provide.
+USER $APP_UID
+HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
+    CMD ["curl", "-fsS", "-o", "/dev/null", "http://127.0.0.1:5080/health/ready"]
+ENTRYPOINT ["dotnet", "DmVoice.Gateway.dll"]

@@ -1,0 +1,142 @@
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Protocol;
+using DmVoice.Gateway.Observability;
+
+namespace DmVoice.Gateway.Realtime;
+
+/// <summary>
+/// The events on their way to one connection: a bounded queue drained by one send at a time, so
+/// events keep their order and a slow client holds up nobody but itself. A connection that falls
+/// further behind than the limit is closed with <see cref="ConnectionCloseReasons.EventBacklog"/>:
+/// its client reconnects and syncs instead of receiving a silently thinned stream.
+/// </summary>
+internal sealed partial class ConnectionOutbox(
+    HubConnectionContext connection,
+    int limit,
+    GatewayMetrics metrics,
+    ILogger logger)
+{
+    /// <summary>How long a client gets to hang up after the close message before the transport is cut.</summary>
+    private static readonly TimeSpan HangUpGrace = TimeSpan.FromSeconds(2);
+
+    private readonly Queue<(SerializedHubMessage Message, string EventName)> _queue = new();
+    private bool _sending;
+    private bool _closed;
+
+    public string ConnectionId => connection.ConnectionId;
+
+    public HubConnectionContext Connection => connection;
+
+    public void Post(SerializedHubMessage message, string eventName)
+    {
+        lock (_queue)
+        {
+            if (_closed)
+            {
+                return;
+            }
+
+            if (_queue.Count >= limit)
+            {
+                _closed = true;
+                _queue.Clear();
+            }
+            else
+            {
+                _queue.Enqueue((message, eventName));
+                if (_sending)
+                {
+                    return;
+                }
+
+                _sending = true;
+            }
+        }
+
+        if (_closed)
+        {
+            LogBacklog(connection.ConnectionId, limit);
+            _ = CloseCoreAsync(ConnectionCloseReasons.EventBacklog);
+            return;
+        }
+
+        _ = SendQueuedAsync();
+    }
+
+    /// <summary>Closes the connection with a reason its client sees, letting it reconnect.</summary>
+    public Task CloseAsync(string reason)
+    {
+        lock (_queue)
+        {
+            if (_closed)
+            {
+                return Task.CompletedTask;
+            }
+
+            _closed = true;
+            _queue.Clear();
+        }
+
+        return CloseCoreAsync(reason);
+    }
+
+    private async Task SendQueuedAsync()
+    {
+        while (true)
+        {
+            (SerializedHubMessage Message, string EventName) next;
+            lock (_queue)
+            {
+                if (_closed || !_queue.TryDequeue(out next))
+                {
+                    _sending = false;
+                    return;
+                }
+            }
+
+            try
+            {
+                await connection.WriteAsync(next.Message);
+                metrics.EventDelivered(next.EventName);
+            }
+            catch (Exception ex)
+            {
+                LogSendFailed(ex, next.EventName, connection.ConnectionId);
+            }
+        }
+    }
+
+    private async Task CloseCoreAsync(string reason)
+    {
+        metrics.ConnectionClosedByGateway(reason);
+        try
+        {
+            // The protocol's own close message, with reconnecting allowed: SignalR clients surface the
+            // error and their reconnect policy takes over. A write stuck behind a full pipe is not waited for.
+            await connection.WriteAsync(new CloseMessage(reason, allowReconnect: true)).AsTask().WaitAsync(HangUpGrace);
+            await Task.Delay(HangUpGrace);
+        }
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+        {
+            // Stalled or already gone: cut the transport below.
+        }
+
+        // Cut the transport, not the hub connection: HubConnectionContext.Abort would send a second close
+        // message that forbids reconnecting.
+        if (connection.Features.Get<IConnectionLifetimeFeature>() is { } lifetime)
+        {
+            lifetime.Abort();
+        }
+        else
+        {
+            connection.Abort();
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Connection {ConnectionId} fell {Limit} events behind; closing it so its client re-syncs")]
+    private partial void LogBacklog(string connectionId, int limit);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sending {EventName} to connection {ConnectionId} failed")]
+    private partial void LogSendFailed(Exception exception, string eventName, string connectionId);
+}

@@ -1,0 +1,85 @@
+using DmVoice.Gateway.Hosting;
+using DmVoice.Grains.Hosting;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace DmVoice.Gateway.Realtime;
+
+internal static partial class RealtimeSetup
+{
+    /// <summary>
+    /// The SignalR hub and everything behind it: the connection registry and outboxes, event delivery
+    /// in the cluster's mode (the gateway's observer, or per-user streams), and the gateway's lease.
+    /// </summary>
+    public static WebApplicationBuilder AddDmVoiceRealtime(this WebApplicationBuilder builder, GatewayOptions gateway)
+    {
+        var services = builder.Services;
+        var cluster = DmVoiceClusterOptions.From(builder.Configuration);
+        services.AddSignalR(o =>
+        {
+            o.MaximumReceiveMessageSize = gateway.MaxRequestBodyBytes;
+            o.EnableDetailedErrors = builder.Environment.IsDevelopment();
+        });
+        services.AddSingleton<HubLifetimeManager<VoiceHub>, VoiceHubLifetimeManager>();
+        services.AddSingleton<IUserIdProvider, SubjectUserIdProvider>();
+
+        services.AddSingleton<GatewayInstance>();
+        services.AddSingleton<ConnectionRegistry>();
+        services.AddSingleton<GatewayEventReceiver>();
+        services.AddSingleton<GatewayLease>();
+        services.AddHostedService(sp => sp.GetRequiredService<GatewayLease>());
+        services.AddSingleton<VoiceOverviewQuery>();
+        if (cluster.UsesStreams)
+        {
+            services.AddSingleton<IUserEventSource, StreamEventSource>();
+        }
+
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>());
+
+        // The cluster client collects its observers while it is being constructed, and the registry
+        // needs the client (for streams): resolving the registry there deadlocks the start of a gateway
+        // that is a plain cluster client. Resolve it on first notice.
+        services.AddSingleton<IClusterConnectionStatusObserver>(sp => new DeferredConnectionObserver(sp));
+        return builder;
+    }
+
+    /// <summary>
+    /// When the gateway regains the cluster: renews the lease at once (the cluster may have forgotten
+    /// this gateway) and re-subscribes per-user streams (streams mode).
+    /// </summary>
+    private sealed partial class DeferredConnectionObserver(IServiceProvider services) : IClusterConnectionStatusObserver
+    {
+        public void NotifyClusterConnectionLost() =>
+            LogClusterLost(services.GetRequiredService<ILogger<ConnectionRegistry>>());
+
+        public void NotifyGatewayCountChanged(int currentNumberOfGateways, int previousNumberOfGateways, bool connectionRecovered)
+        {
+            if (!connectionRecovered)
+            {
+                return;
+            }
+
+            services.GetRequiredService<GatewayLease>().RenewNow();
+            var registry = services.GetRequiredService<ConnectionRegistry>();
+            var logger = services.GetRequiredService<ILogger<ConnectionRegistry>>();
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    await registry.ResubscribeAllAsync();
+                }
+                catch (Exception ex)
+                {
+                    LogResubscribeFailed(logger, ex);
+                }
+            });
+        }
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Lost the connection to the cluster; events pause until it returns")]
+        private static partial void LogClusterLost(ILogger logger);
+
+        [LoggerMessage(Level = LogLevel.Error, Message = "Re-subscribing user event streams failed")]
+        private static partial void LogResubscribeFailed(ILogger logger, Exception exception);
+    }
+}

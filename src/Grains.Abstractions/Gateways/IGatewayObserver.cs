@@ -1,0 +1,43 @@
+namespace DmVoice.Abstractions;
+
+/// <summary>
+/// A gateway process as grains see it: where the events of the users connected to it are pushed
+/// (with <c>Cluster:EventDelivery=Direct</c>). A grain sends each event once per gateway, naming
+/// the recipients connected there; the gateway fans it out to their connections.
+/// </summary>
+[Alias("DmVoice.IGatewayObserver")]
+public interface IGatewayObserver : IGrainObserver
+{
+    /// <summary>
+    /// One event for some of the users connected to this gateway. One-way: a grain never waits on a
+    /// gateway, and a gateway that is gone costs the sender nothing.
+    /// </summary>
+    [OneWay]
+    [Alias("Deliver")]
+    Task Deliver(EventDelivery delivery);
+}
+
+/// <summary>
+/// An event and the users on one gateway it is for. Immutable, so a call between a grain and a
+/// gateway in the same process (the embedded default) passes it without a copy.
+/// </summary>
+/// <param name="SenderId">The sending grain activation; a new activation is a new sender.</param>
+/// <param name="Sequence">
+/// 1, 2, 3, … per sender and gateway. Orleans does not keep one-way messages in order (a gateway
+/// connected to several silos receives them by several routes), so the gateway restores the order
+/// from this number before anything reaches a device.
+/// </param>
+[GenerateSerializer, Immutable]
+[Alias("DmVoice.EventDelivery")]
+public sealed record EventDelivery(
+    [property: Id(0)] VoiceEvent Event,
+    [property: Id(1)] string[] UserIds,
+    [property: Id(2)] string SenderId,
+    [property: Id(3)] long Sequence);
+
+/// <summary>Where one of a user's devices is connected: a gateway's id and its observer.</summary>
+[GenerateSerializer, Immutable]
+[Alias("DmVoice.GatewayRoute")]
+public sealed record GatewayRoute(
+    [property: Id(0)] string GatewayId,
+    [property: Id(1)] IGatewayObserver Observer);

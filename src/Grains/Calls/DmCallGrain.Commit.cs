@@ -1,0 +1,125 @@
+namespace DmVoice.Grains.Calls;
+
+/// <summary>
+/// Commit and publish: a turn changes state in memory and queues what follows from it (events with
+/// their versions, notices to user grains, history records); <see cref="CommitAsync"/> writes the
+/// state and only then sends what was queued, in order.
+/// </summary>
+public sealed partial class DmCallGrain
+{
+    private const string DeadlineReminder = "call-deadlines";
+
+    // Work that follows a committed change, done after the state write succeeds.
+    private readonly List<(VoiceEvent Event, string[] Audience)> _pendingEvents = [];
+    private readonly List<(string UserId, long Session)> _pendingRemovals = [];
+    private readonly List<CallRecord> _pendingRecords = [];
+    private readonly List<(string UserId, string CallId)> _pendingDetachments = [];
+
+    /// <summary>Queues an event with the next version; it is published after the state is written.</summary>
+    private void Emit(Func<long, VoiceEvent> create, string[]? audience = null)
+    {
+        State.Version++;
+        _pendingEvents.Add((create(State.Version), audience ?? State.Members.ToArray()));
+    }
+
+    private DateTimeOffset? NextDeadline()
+    {
+        if (State.Call is not { } call)
+        {
+            return null;
+        }
+
+        DateTimeOffset? next = call.EmptySince + _options.EmptyCallGrace;
+        foreach (var ring in call.Rings)
+        {
+            if (next is null || ring.Entry.ExpiresAt < next)
+            {
+                next = ring.Entry.ExpiresAt;
+            }
+        }
+
+        return next;
+    }
+
+    /// <summary>Writes the state, then publishes events and notifications in order, then re-arms the deadline timer.</summary>
+    private async Task CommitAsync()
+    {
+        var recordsWritten = _pendingRecords.Count > 0;
+        var next = NextDeadline();
+        await UpdateReminderAsync(next is not null);
+        await _state.WriteStateAsync();
+        if (recordsWritten)
+        {
+            await _history.WriteStateAsync();
+        }
+
+        _deadlineTimer.Schedule(next);
+        await FlushAsync();
+    }
+
+    private async Task FlushAsync()
+    {
+        var events = _pendingEvents.ToArray();
+        var removals = _pendingRemovals.ToArray();
+        var records = _pendingRecords.ToArray();
+        var detachments = _pendingDetachments.ToArray();
+        _pendingEvents.Clear();
+        _pendingRemovals.Clear();
+        _pendingRecords.Clear();
+        _pendingDetachments.Clear();
+
+        var here = Here;
+        foreach (var (userId, session) in removals)
+        {
+            GrainFactory.GetGrain<IUserVoiceGrain>(userId).OnRemovedFromCall(here, session).Ignore();
+        }
+
+        foreach (var record in records)
+        {
+            foreach (var outcome in record.Outcomes.Where(o => RingOutcomes.IsMissed(o.Outcome) && State.Members.Contains(o.UserId)))
+            {
+                GrainFactory.GetGrain<IUserDirectoryGrain>(outcome.UserId).AddMissedCall(record).Ignore();
+            }
+        }
+
+        foreach (var (voiceEvent, audience) in events)
+        {
+            try
+            {
+                await _publisher.PublishAsync(voiceEvent, audience);
+            }
+            catch (Exception ex)
+            {
+                // State is already durable; a client that misses an event sees the version gap and re-fetches.
+                LogPublishFailed(ex, DmGroupId, voiceEvent.EventName, voiceEvent.Version);
+            }
+        }
+
+        // Last: the departing still needed their routes for the events above.
+        foreach (var (userId, callId) in detachments)
+        {
+            DetachNow(userId, callId);
+        }
+    }
+
+    private async Task UpdateReminderAsync(bool needed)
+    {
+        if (!_options.DurableDeadlines || needed == State.ReminderRegistered)
+        {
+            return;
+        }
+
+        if (needed)
+        {
+            // Reminders cannot fire sooner than a minute; they only wake the grain after a restart,
+            // and the in-memory timer does the exact timing.
+            await this.RegisterOrUpdateReminder(DeadlineReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+        }
+        else if (await this.GetReminder(DeadlineReminder) is { } reminder)
+        {
+            await this.UnregisterReminder(reminder);
+        }
+
+        State.ReminderRegistered = needed;
+    }
+}

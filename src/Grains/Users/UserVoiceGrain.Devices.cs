@@ -1,0 +1,155 @@
+using Microsoft.Extensions.Logging;
+
+namespace DmVoice.Grains.Users;
+
+/// <summary>
+/// Devices and routes: which connections the user has open, on which gateways, and telling the live
+/// calls the user can see whenever that set of gateways changes. Every device rests on its gateway's
+/// lease (<see cref="IGatewayLeaseGrain"/>): when the gateway is lost, so are its devices.
+/// </summary>
+public sealed partial class UserVoiceGrain
+{
+    private GatewayRoute[]? _routes;
+
+    public async Task ConnectionOpened(string connectionKey, GatewayRoute gateway)
+    {
+        Validate.Id(connectionKey, "connectionKey");
+        ArgumentNullException.ThrowIfNull(gateway);
+        var newGateway = !State.Gateways.TryGetValue(gateway.GatewayId, out var known) || !known.Equals(gateway.Observer);
+        if (newGateway)
+        {
+            // Tracked before it is stored: a gateway whose lease has lapsed answers at once with
+            // GatewayLost, and a failure here leaves nothing behind.
+            await GrainFactory.GetGrain<IGatewayLeaseGrain>(gateway.GatewayId).Track(UserId);
+            State.Gateways[gateway.GatewayId] = gateway.Observer;
+            _routes = null;
+        }
+
+        State.Devices[connectionKey] = gateway.GatewayId;
+        State.DisconnectDeadline = null;
+        _deadlineTimer?.Schedule(null);
+        await SaveAsync();
+
+        if (newGateway)
+        {
+            await PublishRoutesAsync();
+        }
+    }
+
+    public async Task ConnectionClosed(string connectionKey)
+    {
+        if (!State.Devices.Remove(connectionKey, out var gatewayId))
+        {
+            return;
+        }
+
+        var gatewayEmpty = !State.Devices.ContainsValue(gatewayId);
+        if (gatewayEmpty)
+        {
+            State.Gateways.Remove(gatewayId);
+            _routes = null;
+        }
+
+        StartGraceIfNoDevice();
+        await SaveAsync();
+        if (gatewayEmpty)
+        {
+            await PublishRoutesAsync();
+            await UntrackQuietlyAsync(gatewayId);
+        }
+    }
+
+    public async Task GatewayLost(string gatewayId)
+    {
+        var lost = State.Devices.Where(d => d.Value == gatewayId).Select(d => d.Key).ToArray();
+        if (lost.Length == 0 && !State.Gateways.ContainsKey(gatewayId))
+        {
+            return;
+        }
+
+        foreach (var key in lost)
+        {
+            State.Devices.Remove(key);
+        }
+
+        State.Gateways.Remove(gatewayId);
+        _routes = null;
+        StartGraceIfNoDevice();
+        LogGatewayLost(UserId, gatewayId, lost.Length);
+        await SaveAsync();
+        await PublishRoutesAsync();
+    }
+
+    /// <summary>The gateways the user's devices are on now.</summary>
+    private GatewayRoute[] Routes() =>
+        _routes ??= State.Gateways.Select(g => new GatewayRoute(g.Key, g.Value)).ToArray();
+
+    private void StartGraceIfNoDevice()
+    {
+        if (State.Devices.Count == 0 && State.Active is not null && State.DisconnectDeadline is null)
+        {
+            State.DisconnectDeadline = _clock.UtcNow + _options.DisconnectGrace;
+            _deadlineTimer?.Schedule(State.DisconnectDeadline);
+        }
+    }
+
+    /// <summary>
+    /// Tells every live call the user can see where the user's devices are now, and waits for them, so
+    /// a device that connected is reachable by the time the gateway lets it sync. A call that cannot be
+    /// told now catches up on its own: it asks its members for routes whenever it activates.
+    /// </summary>
+    private async Task PublishRoutesAsync()
+    {
+        if (_cluster.UsesStreams || State.LiveCalls.Count == 0)
+        {
+            return;
+        }
+
+        var routes = Routes();
+        var calls = State.LiveCalls.ToArray();
+        var stale = await Task.WhenAll(calls.Select(async live =>
+        {
+            try
+            {
+                var current = live.Call.Kind == CallKinds.Dm
+                    ? await GrainFactory.GetGrain<IDmCallGrain>(live.Call.Id).RoutesChanged(UserId, routes)
+                    : live.CallId;
+                return current == live.CallId ? null : live;
+            }
+            catch (Exception ex)
+            {
+                LogRoutesNotPublished(ex, UserId, live.Call.Kind, live.Call.Id);
+                return null;
+            }
+        }));
+
+        // A call that ended (or a DM the user left) while its deregistration was on its way.
+        if (stale.Any(s => s is not null))
+        {
+            State.LiveCalls.RemoveAll(live => stale.Contains(live));
+            await SaveAsync();
+        }
+    }
+
+    private async Task UntrackQuietlyAsync(string gatewayId)
+    {
+        try
+        {
+            await GrainFactory.GetGrain<IGatewayLeaseGrain>(gatewayId).Untrack(UserId);
+        }
+        catch (Exception ex)
+        {
+            // Only costs a spare GatewayLost later, which finds nothing to remove.
+            LogUntrackFailed(ex, UserId, gatewayId);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "User {UserId}: gateway {GatewayId} is gone, {DeviceCount} device(s) with it")]
+    private partial void LogGatewayLost(string userId, string gatewayId, int deviceCount);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "User {UserId}: could not tell call {Kind}:{Id} about new routes; it catches up when it next activates")]
+    private partial void LogRoutesNotPublished(Exception exception, string userId, string kind, string id);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "User {UserId}: untracking on gateway {GatewayId} failed")]
+    private partial void LogUntrackFailed(Exception exception, string userId, string gatewayId);
+}

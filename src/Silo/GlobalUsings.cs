@@ -1,0 +1,2 @@
+global using DmVoice.Grains.Hosting;
+global using Orleans.Runtime;

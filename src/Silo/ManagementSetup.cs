@@ -1,0 +1,67 @@
+using DmVoice.Grains.Infrastructure;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using Orleans.Dashboard;
+
+namespace DmVoice.Silo;
+
+internal static class ManagementSetup
+{
+    /// <summary>Meter of Orleans' own instruments (activations, messaging, storage latency and errors, membership).</summary>
+    public const string OrleansMeterName = "Microsoft.Orleans";
+
+    /// <summary>.NET's runtime instruments (GC, heap, CPU, thread pool), built into the runtime since .NET 9.</summary>
+    public const string RuntimeMeterName = "System.Runtime";
+
+    /// <summary>Kestrel on <c>Silo:ManagementUrls</c>, the readiness check and the Prometheus exporter.</summary>
+    public static WebApplicationBuilder AddSiloManagement(this WebApplicationBuilder builder)
+    {
+        var section = builder.Configuration.GetSection(SiloManagementOptions.SectionName);
+        builder.Services.AddOptions<SiloManagementOptions>().Bind(section).ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SiloManagementOptions>, SiloManagementOptionsValidator>());
+
+        var management = section.Get<SiloManagementOptions>() ?? new();
+        builder.WebHost.UseUrls([.. management.EffectiveUrls(DmVoiceClusterOptions.From(builder.Configuration))]);
+
+        builder.Services.AddHealthChecks().AddCheck<SiloActiveHealthCheck>("silo-active", tags: ["ready"]);
+        builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService("dmvoice-silo"))
+            .WithMetrics(metrics => metrics
+                .AddMeter(OrleansMeterName, CallMetrics.MeterName, GrainCallMetrics.MeterName, RuntimeMeterName)
+                .AddPrometheusExporter());
+        return builder;
+    }
+
+    public static WebApplication MapSiloManagement(this WebApplication app)
+    {
+        app.MapHealthChecks(SiloManagementOptions.LivePath, new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks(SiloManagementOptions.ReadyPath, new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
+        app.MapPrometheusScrapingEndpoint(SiloManagementOptions.MetricsPath);
+        if (app.Services.GetRequiredService<IOptions<SiloManagementOptions>>().Value.Dashboard)
+        {
+            app.MapOrleansDashboard(routePrefix: SiloManagementOptions.DashboardPath);
+        }
+
+        app.Lifetime.ApplicationStarted.Register(() => LogStarted(app));
+        return app;
+    }
+
+    /// <summary>One line with everything an operator checks first: who this silo is and where to reach it.</summary>
+    private static void LogStarted(WebApplication app)
+    {
+        var silo = app.Services.GetRequiredService<ILocalSiloDetails>();
+        var addressing = app.Services.GetService<SiloAddressing>();
+        var urls = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+        app.Logger.LogInformation(
+            "Silo {SiloName} is {SiloAddress}; {Addressing}; management endpoints on {ManagementUrls}",
+            silo.Name,
+            silo.SiloAddress,
+            addressing?.ToString() ?? "localhost clustering on loopback",
+            string.Join(", ", urls));
+    }
+}

@@ -1,0 +1,74 @@
+using System.Collections.Concurrent;
+using DmVoice.Grains.Events;
+
+namespace DmVoice.Tests.Infrastructure;
+
+/// <summary>
+/// A gateway as the cluster sees one: a lease, an observer that deliveries are pushed to (direct
+/// delivery), and the devices of any number of users. Deliveries are put back in sender order
+/// exactly as the real gateway does, then handed to the devices of the users they name.
+/// </summary>
+public sealed class TestGateway : IGatewayObserver, IDisposable
+{
+    private readonly ConcurrentDictionary<string, ConcurrentBag<EventRecorder>> _devices = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<EventDelivery> _deliveries = new();
+    private readonly DeliveryOrdering _ordering;
+
+    private TestGateway(IClusterClient client)
+    {
+        Client = client;
+        _ordering = new DeliveryOrdering(Release, TimeProvider.System);
+    }
+
+    public string Id { get; } = "test-gw-" + Guid.NewGuid().ToString("N")[..12];
+
+    public IClusterClient Client { get; }
+
+    public IGatewayObserver Observer { get; private set; } = null!;
+
+    /// <summary>Every delivery pushed to this gateway, in the order released.</summary>
+    public IReadOnlyList<EventDelivery> Deliveries => _deliveries.ToArray();
+
+    /// <param name="lease">
+    /// How long the lease lasts. It is never renewed: a short lease plays a gateway that stopped
+    /// renewing (crashed), whose devices the cluster then drops.
+    /// </param>
+    public static async Task<TestGateway> StartAsync(IClusterClient client, TimeSpan? lease = null)
+    {
+        var gateway = new TestGateway(client);
+        gateway.Observer = client.CreateObjectReference<IGatewayObserver>(gateway);
+        await client.GetGrain<IGatewayLeaseGrain>(gateway.Id).Renew(lease ?? TimeSpan.FromMinutes(10), continuing: false);
+        return gateway;
+    }
+
+    public GatewayRoute Route => new(Id, Observer);
+
+    internal void Attach(EventRecorder device) => _devices.GetOrAdd(device.UserId, _ => []).Add(device);
+
+    Task IGatewayObserver.Deliver(EventDelivery delivery)
+    {
+        _ordering.Receive(delivery);
+        return Task.CompletedTask;
+    }
+
+    private void Release(EventDelivery delivery)
+    {
+        _deliveries.Enqueue(delivery);
+        foreach (var userId in delivery.UserIds)
+        {
+            if (_devices.TryGetValue(userId, out var devices))
+            {
+                foreach (var device in devices)
+                {
+                    device.Record(delivery.Event);
+                }
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        _ordering.Dispose();
+        Client.DeleteObjectReference<IGatewayObserver>(Observer);
+    }
+}

@@ -1,0 +1,16 @@
+// @ts-check
+// What run.mjs hands each scenario (types only).
+
+/**
+ * @typedef {{ name: string, userId: string, displayName: string }} User
+ * @typedef {{ url: string, drop(): void, restore(): void, close(): Promise<unknown> }} Proxy
+ * @typedef {object} ScenarioKit
+ * @property {(text: string) => void} step  logs a step of the scenario
+ * @property {(name: string) => User} user  a user unique to this run, e.g. user('Alice')
+ * @property {(who: User, options?: { context?: import('playwright-core').BrowserContext, baseUrl?: string, tab?: string }) => Promise<import('./person.mjs').Person>} signIn
+ *   opens the client in a new browser context (or a new tab of `context`) and signs in
+ * @property {() => Promise<Proxy>} proxy  a proxy to the gateway whose network can be dropped
+ * @property {(person: import('./person.mjs').Person, moment: string) => Promise<void>} screenshot
+ */
+
+export {};
