@@ -6,26 +6,41 @@ namespace DmVoice.Benchmarks;
 public sealed class BenchmarkOptions
 {
     public const string Usage = """
-        DmVoice end-to-end benchmark (DmVoice vs. a minimal floor vs. the seed design, one process, loopback only).
+        DmVoice end-to-end benchmark: DmVoice in both event-delivery modes against a minimal floor, the
+        seed design and the seed design behind a SignalR Redis backplane (one process, loopback only).
 
         dotnet run -c Release --project tests/DmVoice.Benchmarks -- [options]
 
-          --short                 CI smoke run: 50 calls, 3 s warm-up, 5 s load, 2 s light-load phase
+          --short                 CI smoke run: 50 calls, 1 s warm-up, 5 s load, 2 s light load, 1 s lease window per system
           --calls N               concurrent calls in the load phase (default 1000)
           --duration S            seconds of the load phase per system (default 30)
           --light-calls N         concurrent calls in the light-load latency phase (default 20)
           --light-duration S      seconds of the light-load phase (default 10)
-          --warmup S              seconds of unrecorded call cycles per system before the load phase (default 5; --short 3)
+          --warmup S              seconds of unrecorded call cycles per system before the load phase (default 5; --short 1)
           --warmup-round S        before any measurement, run DmVoice unrecorded for S seconds so the tiered JIT has
-                                  compiled the shared code and the first system measured is not penalised (default 10; --short 6; 0 = off)
+                                  compiled the shared code and the first system measured is not penalised (default 10; --short 5; 0 = off)
           --think MS              pause between steps in the light-load phase (default 20)
           --updates N             voice-state updates per call cycle (default 2)
           --group-share F         share of calls in 3-member group DMs, the rest 1:1 (default 0.5)
-          --targets LIST          comma-separated: floor,seed,dmvoice (default all three)
-          --redis                 run DmVoice in Redis mode: private redis-server, a silo host and
-                                  the gateway as a cluster client (Gateway:CoHostSilo=false)
-          --set KEY=VALUE         DmVoice setting override, repeatable (e.g. Cluster:StreamPollingPeriod=00:00:00.100)
-          --variant "NAME;K=V;.." an extra DmVoice run with these overrides, repeatable (reported as its own column)
+          --targets LIST          comma-separated systems (default floor,seed,seed-backplane,dmvoice):
+                                    floor, seed, seed-backplane,
+                                    dmvoice        = dmvoice-direct + dmvoice-streams (embedded: gateway co-hosting its silo)
+                                    dmvoice-redis  = dmvoice-redis-direct + dmvoice-redis-streams (Redis mode)
+                                    or any of those four columns by name; none = no system (with --grain-memory)
+          --redis                 add DmVoice in Redis mode (dmvoice-redis-direct, dmvoice-redis-streams: private
+                                  redis-server, a silo host and the gateway as a cluster client) to the embedded columns
+          --set KEY=VALUE         DmVoice setting override for every DmVoice column, repeatable
+                                  (e.g. Cluster:StreamPollingPeriod=00:00:00.100)
+          --variant "NAME;K=V;.." an extra DmVoice column dmvoice-NAME with these overrides, repeatable; embedded and
+                                  Cluster:EventDelivery=Direct unless it sets them (Cluster:Mode=Redis gets a private redis-server)
+          --lease-window S        seconds the connections are held open idle after setup, counting presence/lease
+                                  messages (meter DmVoice.Gateway, dmvoice.gateway.presence.messages) per DmVoice
+                                  column (default 15; --short 1; 0 = skip)
+          --no-counters           do not listen to the servers' meters (per-stage counters are then n/a)
+          --grain-memory          grain-level memory at scale: one in-process silo, no SignalR, 100,000 participants
+                                  in 40,000 live calls, heap per participant; runs alone unless --targets is given too
+          --participants N        participants in the --grain-memory run (default 100000; calls = 40 % of it)
+          --grain-delivery LIST   delivery modes of the --grain-memory run (default direct,streams)
           --event-timeout S       how long a step waits for its events before counting an error (default 10)
           --out PATH              JSON result (default artifacts/benchmarks/result.json; a .md table is written beside it)
           --help                  this text
@@ -53,11 +68,22 @@ public sealed class BenchmarkOptions
 
     public bool Redis { get; set; }
 
-    public List<string> Targets { get; } = [TargetNames.Floor, TargetNames.Seed, TargetNames.DmVoice];
+    /// <summary>Columns to run, in order, after expanding the group names (dmvoice, dmvoice-redis) and --redis.</summary>
+    public List<string> Targets { get; } = [TargetNames.Floor, TargetNames.Seed, TargetNames.SeedBackplane, TargetNames.DmVoiceDirect, TargetNames.DmVoiceStreams];
 
     public Dictionary<string, string> Overrides { get; } = new(StringComparer.OrdinalIgnoreCase);
 
     public List<(string Name, Dictionary<string, string> Settings)> Variants { get; } = [];
+
+    public double LeaseWindowSeconds { get; set; } = 15;
+
+    public bool Counters { get; set; } = true;
+
+    public bool GrainMemory { get; set; }
+
+    public int Participants { get; set; } = 100_000;
+
+    public List<string> GrainDelivery { get; } = [DeliveryModes.Direct, DeliveryModes.Streams];
 
     public double EventTimeoutSeconds { get; set; } = 10;
 
@@ -76,6 +102,8 @@ public sealed class BenchmarkOptions
         var explicitLightDuration = false;
         var explicitWarmup = false;
         var explicitWarmupRound = false;
+        var explicitLeaseWindow = false;
+        var explicitTargets = false;
         for (var i = 0; i < args.Length; i++)
         {
             var arg = args[i];
@@ -89,23 +117,37 @@ public sealed class BenchmarkOptions
                 case "--duration": o.DurationSeconds = PositiveDouble(Next(), arg); explicitDuration = true; break;
                 case "--light-calls": o.LightCalls = PositiveInt(Next(), arg); explicitLightCalls = true; break;
                 case "--light-duration": o.LightDurationSeconds = PositiveDouble(Next(), arg); explicitLightDuration = true; break;
-                case "--warmup": o.WarmupSeconds = double.Parse(Next(), CultureInfo.InvariantCulture); explicitWarmup = true; break;
-                case "--warmup-round": o.WarmupRoundSeconds = double.Parse(Next(), CultureInfo.InvariantCulture); explicitWarmupRound = true; break;
+                case "--warmup": o.WarmupSeconds = NonNegativeDouble(Next(), arg); explicitWarmup = true; break;
+                case "--warmup-round": o.WarmupRoundSeconds = NonNegativeDouble(Next(), arg); explicitWarmupRound = true; break;
                 case "--think": o.ThinkMs = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--updates": o.Updates = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--group-share": o.GroupShare = Math.Clamp(double.Parse(Next(), CultureInfo.InvariantCulture), 0, 1); break;
                 case "--event-timeout": o.EventTimeoutSeconds = PositiveDouble(Next(), arg); break;
+                case "--lease-window": o.LeaseWindowSeconds = NonNegativeDouble(Next(), arg); explicitLeaseWindow = true; break;
+                case "--no-counters": o.Counters = false; break;
+                case "--grain-memory": o.GrainMemory = true; break;
+                case "--participants": o.Participants = PositiveInt(Next(), arg); break;
+                case "--grain-delivery":
+                    o.GrainDelivery.Clear();
+                    foreach (var mode in Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                    {
+                        o.GrainDelivery.Add(DeliveryModes.Parse(mode));
+                    }
+
+                    break;
                 case "--out": o.Out = Next(); break;
                 case "--targets":
                     o.Targets.Clear();
+                    explicitTargets = true;
                     foreach (var t in Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
                     {
-                        if (t is not (TargetNames.Floor or TargetNames.Seed or TargetNames.DmVoice))
+                        foreach (var column in TargetNames.Expand(t))
                         {
-                            throw new ArgumentException($"Unknown target '{t}' (floor, seed, dmvoice)");
+                            if (!o.Targets.Contains(column))
+                            {
+                                o.Targets.Add(column);
+                            }
                         }
-
-                        o.Targets.Add(t);
                     }
 
                     break;
@@ -134,17 +176,40 @@ public sealed class BenchmarkOptions
             }
         }
 
+        if (o.GrainMemory && !explicitTargets)
+        {
+            // A separate mode: the grain-level run alone, unless systems were asked for as well.
+            o.Targets.Clear();
+        }
+
+        if (o.Redis)
+        {
+            foreach (var column in TargetNames.Expand(TargetNames.DmVoiceRedis))
+            {
+                if (!o.Targets.Contains(column))
+                {
+                    o.Targets.Add(column);
+                }
+            }
+        }
+
         if (o.ShortMode)
         {
             o.Calls = explicitCalls ? o.Calls : 50;
             o.DurationSeconds = explicitDuration ? o.DurationSeconds : 5;
             o.LightCalls = explicitLightCalls ? o.LightCalls : 10;
             o.LightDurationSeconds = explicitLightDuration ? o.LightDurationSeconds : 2;
-            o.WarmupSeconds = explicitWarmup ? o.WarmupSeconds : 3;
-            o.WarmupRoundSeconds = explicitWarmupRound ? o.WarmupRoundSeconds : 6;
+            o.WarmupSeconds = explicitWarmup ? o.WarmupSeconds : 1;
+            o.WarmupRoundSeconds = explicitWarmupRound ? o.WarmupRoundSeconds : 5;
+            o.LeaseWindowSeconds = explicitLeaseWindow ? o.LeaseWindowSeconds : 1;
         }
 
         o.LightCalls = Math.Min(o.LightCalls, o.Calls);
+        if (o.GrainMemory)
+        {
+            DmVoice.Benchmarks.GrainMemory.GrainMemoryRun.Layout(o.Participants); // throws ArgumentException for counts that cannot be split
+        }
+
         return o;
     }
 
@@ -170,11 +235,55 @@ public sealed class BenchmarkOptions
         var value = double.Parse(text, CultureInfo.InvariantCulture);
         return value > 0 ? value : throw new ArgumentException($"{option} must be positive");
     }
+
+    private static double NonNegativeDouble(string text, string option)
+    {
+        var value = double.Parse(text, CultureInfo.InvariantCulture);
+        return value >= 0 ? value : throw new ArgumentException($"{option} must not be negative");
+    }
 }
 
+/// <summary>The columns of a run. DmVoice columns are named dmvoice-[redis-]direct|streams, variants dmvoice-NAME.</summary>
 public static class TargetNames
 {
     public const string Floor = "floor";
     public const string Seed = "seed";
+    public const string SeedBackplane = "seed-backplane";
     public const string DmVoice = "dmvoice";
+    public const string DmVoiceDirect = "dmvoice-direct";
+    public const string DmVoiceStreams = "dmvoice-streams";
+    public const string DmVoiceRedis = "dmvoice-redis";
+    public const string DmVoiceRedisDirect = "dmvoice-redis-direct";
+    public const string DmVoiceRedisStreams = "dmvoice-redis-streams";
+    public const string None = "none";
+
+    /// <summary>The systems every DmVoice column is compared with.</summary>
+    public static readonly string[] Baselines = [Floor, Seed, SeedBackplane];
+
+    public static bool IsDmVoice(string name) => name.StartsWith(DmVoice + "-", StringComparison.Ordinal);
+
+    public static IEnumerable<string> Expand(string target) => target switch
+    {
+        Floor or Seed or SeedBackplane or DmVoiceDirect or DmVoiceStreams or DmVoiceRedisDirect or DmVoiceRedisStreams => [target],
+        DmVoice => [DmVoiceDirect, DmVoiceStreams],
+        DmVoiceRedis => [DmVoiceRedisDirect, DmVoiceRedisStreams],
+        None => [],
+        _ => throw new ArgumentException(
+            $"Unknown target '{target}' (floor, seed, seed-backplane, dmvoice, dmvoice-direct, dmvoice-streams, dmvoice-redis, dmvoice-redis-direct, dmvoice-redis-streams, none)"),
+    };
+}
+
+/// <summary>Values of DmVoice's <c>Cluster:EventDelivery</c> setting.</summary>
+public static class DeliveryModes
+{
+    public const string Setting = "Cluster:EventDelivery";
+    public const string Direct = "Direct";
+    public const string Streams = "Streams";
+
+    public static string Parse(string text) => text.ToLowerInvariant() switch
+    {
+        "direct" => Direct,
+        "streams" => Streams,
+        _ => throw new ArgumentException($"Unknown delivery mode '{text}' (direct, streams)"),
+    };
 }

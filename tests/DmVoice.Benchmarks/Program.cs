@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using DmVoice.Benchmarks;
+using DmVoice.Benchmarks.GrainMemory;
 using DmVoice.Benchmarks.Load;
 using DmVoice.Benchmarks.Report;
 using DmVoice.Benchmarks.Systems;
@@ -29,7 +30,16 @@ var machine = Machine.Describe();
 var command = "dotnet run -c Release --project tests/DmVoice.Benchmarks --" + (args.Length > 0 ? " " + string.Join(' ', args.Select(Quote)) : string.Empty);
 Console.WriteLine($"DmVoice benchmark: {command}");
 Console.WriteLine($"machine: {machine.Cores} cores, {machine.MemoryBytes / (1024 * 1024)} MiB, {machine.Runtime}, SDK {machine.DotnetSdk}, load average {machine.LoadAverageAtStart}");
-Console.WriteLine($"workload: {LoadGenerator.Describe(options)}; load {options.DurationSeconds} s, light load {options.LightCalls} calls × {options.LightDurationSeconds} s with {options.ThinkMs} ms think time");
+if (options.Targets.Count > 0)
+{
+    Console.WriteLine($"workload: {LoadGenerator.Describe(options)}; load {options.DurationSeconds} s, light load {options.LightCalls} calls × {options.LightDurationSeconds} s with {options.ThinkMs} ms think time, lease window {options.LeaseWindowSeconds} s");
+}
+
+if (options.GrainMemory)
+{
+    var (gmCalls, _, _) = GrainMemoryRun.Layout(options.Participants);
+    Console.WriteLine($"grain-level memory: {options.Participants:N0} participants in {gmCalls:N0} live calls, delivery {string.Join(", ", options.GrainDelivery)}");
+}
 
 var redisServer = RedisServer.FindProgram();
 var notes = new List<string>();
@@ -42,46 +52,46 @@ foreach (var target in options.Targets)
         case TargetNames.Floor:
             runs.Add((TargetNames.Floor, async () => await FloorSystem.StartAsync(), null));
             break;
-        case TargetNames.Seed:
+        case TargetNames.Seed or TargetNames.SeedBackplane:
+            var backplane = target == TargetNames.SeedBackplane;
             runs.Add(redisServer is null
-                ? (TargetNames.Seed, null, "redis-server was not found on PATH; the seed-design baseline needs a real Redis")
-                : (TargetNames.Seed, async () => await SeedSystem.StartAsync(redisServer), null));
+                ? (target, null, "redis-server was not found on PATH; the seed-design baselines need a real Redis")
+                : (target, async () => await SeedSystem.StartAsync(redisServer, backplane), null));
             break;
-        case TargetNames.DmVoice:
-            var dmVoiceRuns = new List<(string, Dictionary<string, string>)> { (TargetNames.DmVoice, new(options.Overrides, StringComparer.OrdinalIgnoreCase)) };
-            foreach (var (name, settings) in options.Variants)
-            {
-                var merged = new Dictionary<string, string>(options.Overrides, StringComparer.OrdinalIgnoreCase);
-                foreach (var (k, v) in settings)
-                {
-                    merged[k] = v;
-                }
-
-                dmVoiceRuns.Add((name, merged));
-            }
-
-            foreach (var (name, settings) in dmVoiceRuns)
-            {
-                if (options.Redis && redisServer is null)
-                {
-                    runs.Add((name, null, "--redis given but redis-server was not found on PATH"));
-                }
-                else
-                {
-                    runs.Add((name, async () => await DmVoiceSystem.StartAsync(name, settings, options.Redis ? redisServer : null), null));
-                }
-            }
-
+        case TargetNames.DmVoiceDirect or TargetNames.DmVoiceStreams or TargetNames.DmVoiceRedisDirect or TargetNames.DmVoiceRedisStreams:
+            var delivery = target is TargetNames.DmVoiceDirect or TargetNames.DmVoiceRedisDirect ? DeliveryModes.Direct : DeliveryModes.Streams;
+            var inRedis = target is TargetNames.DmVoiceRedisDirect or TargetNames.DmVoiceRedisStreams;
+            // The column's delivery mode wins over --set.
+            var settings = new Dictionary<string, string>(options.Overrides, StringComparer.OrdinalIgnoreCase) { [DeliveryModes.Setting] = delivery };
+            runs.Add(DmVoiceRun(target, settings, inRedis));
             break;
     }
 }
 
-if (options.WarmupRoundSeconds > 0)
+foreach (var (name, variantSettings) in options.Variants)
+{
+    var merged = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { [DeliveryModes.Setting] = DeliveryModes.Direct };
+    foreach (var (k, v) in options.Overrides.Concat(variantSettings))
+    {
+        merged[k] = v;
+    }
+
+    var inRedis = string.Equals(merged.GetValueOrDefault("Cluster:Mode"), "Redis", StringComparison.OrdinalIgnoreCase);
+    runs.Add(DmVoiceRun(name, merged, inRedis));
+}
+
+if (runs.Any(r => TargetNames.IsDmVoice(r.Name)) && !DmVoiceSystem.DeliverySettingKnown)
+{
+    notes.Add($"This build of DmVoice has no EventDelivery setting: {DeliveryModes.Setting} is ignored, so the -direct and -streams columns run the same code (memory streams).");
+}
+
+if (options.WarmupRoundSeconds > 0 && runs.Count > 0)
 {
     // Measured: without this the first system run pays for tier-0 code (Orleans, Kestrel, SignalR and
     // the client) while the tiered JIT recompiles it on cores that are already saturated.
     Console.WriteLine($"\n== warm-up round: DmVoice for {options.WarmupRoundSeconds} s, not recorded");
-    await using var warmSystem = await DmVoiceSystem.StartAsync("warm-up", options.Overrides, null);
+    var warmSettings = new Dictionary<string, string>(options.Overrides, StringComparer.OrdinalIgnoreCase) { [DeliveryModes.Setting] = DeliveryModes.Direct };
+    await using var warmSystem = await DmVoiceSystem.StartAsync("warm-up", warmSettings, null);
     await using (var warmLoad = new LoadGenerator(warmSystem.BaseAddress, options, Math.Min(options.Calls, 100)))
     {
         await warmLoad.SetUpAsync((_, _, _) => { }, CancellationToken.None);
@@ -95,7 +105,7 @@ foreach (var (name, start, skip) in runs)
     if (start is null)
     {
         Console.WriteLine($"\n== {name}: skipped — {skip}");
-        results.Add(new SystemResult(name, name, 0, 0, 0, null, null, null, 0, skip, null));
+        results.Add(SystemResult.NotRun(name, skip, null));
         notes.Add($"{name} skipped: {skip}");
         continue;
     }
@@ -107,31 +117,75 @@ foreach (var (name, start, skip) in runs)
     catch (Exception ex)
     {
         Console.WriteLine($"== {name}: FAILED — {ex}");
-        results.Add(new SystemResult(name, name, 0, 0, 0, null, null, null, 0, null, ex.GetType().Name + ": " + ex.Message));
+        results.Add(SystemResult.NotRun(name, null, ex.GetType().Name + ": " + ex.Message));
+    }
+}
+
+var grainMemory = new List<GrainMemoryResult>();
+var grainMemoryFailures = new List<string>();
+if (options.GrainMemory)
+{
+    foreach (var delivery in options.GrainDelivery)
+    {
+        var name = "grains-" + delivery.ToLowerInvariant();
+        try
+        {
+            grainMemory.Add(await GrainMemoryRun.RunAsync(name, delivery, options.Participants, options.Overrides));
+        }
+        catch (Exception ex)
+        {
+            Console.WriteLine($"== {name}: FAILED — {ex}");
+            grainMemoryFailures.Add(name);
+            notes.Add($"{name} failed: {ex.GetType().Name}: {ex.Message}");
+        }
+    }
+
+    if (!DmVoiceSystem.DeliverySettingKnown && options.GrainDelivery.Count > 1)
+    {
+        notes.Add($"Grain-level memory: {DeliveryModes.Setting} is ignored by this build, so its columns run the same code.");
     }
 }
 
 var ratios = new List<RatioSet>();
 var ran = results.Where(r => r.Skipped is null && r.Failure is null).ToList();
-foreach (var system in ran.Where(r => r.Name.StartsWith(TargetNames.DmVoice, StringComparison.Ordinal)))
+foreach (var system in ran.Where(r => TargetNames.IsDmVoice(r.Name)))
 {
-    foreach (var baseline in ran.Where(r => r.Name is TargetNames.Floor or TargetNames.Seed))
+    foreach (var baseline in ran.Where(r => TargetNames.Baselines.Contains(r.Name)))
     {
         ratios.Add(Figures.Ratio(system, baseline));
     }
 }
 
-notes.Add("Client (load generator) and servers share one process and its cores; memory figures are differences between snapshots and include the client side of each connection, which is the same for every system.");
-notes.Add("'load' = closed loop, no think time: latency includes queueing at saturation. 'light' = few calls with think time: latency without queueing.");
+var targets = Targets.Check(results);
+var cpu = ran.Where(r => r.Load is not null).Select(r => r.Load!.CpuPercent).ToList();
+var loads = ran.Select(r => r.LoadAverage1m).OfType<double>().ToList();
+if (cpu.Count > 1 && loads.Count > 1 && loads.Max() - loads.Min() > machine.Cores)
+{
+    // Throughput ratios assume every column had the same machine; here they did not.
+    notes.Add(string.Create(
+        CultureInfo.InvariantCulture,
+        $"The machine's load changed during the run (load average {loads.Min():0.#} to {loads.Max():0.#} when the columns started; this process got {cpu.Min():0}–{cpu.Max():0} % of the CPU under load): other work competed with the later or earlier columns, so compare their ratios with care."));
+}
+if (results.Count > 0)
+{
+    notes.Add("Client (load generator) and servers share one process and its cores; memory figures are differences between snapshots and include the client side of each connection, which is the same for every system.");
+    notes.Add("'load' = closed loop, no think time: latency includes queueing at saturation. 'light' = few calls with think time: latency without queueing.");
+}
+
+if (grainMemory.Count > 0)
+{
+    notes.Add("Grain-level memory: per participant and per call are (heap after the joins − heap before anything was created) ÷ participants or calls; the DMs' own grains (group, member directories, the call grain) are part of it. The silo's fixed costs are in the baseline.");
+}
 var settingsUsed = new Dictionary<string, string>(DmVoiceSystem.BaseSettings().Where(kv => !kv.Key.StartsWith("Cluster:", StringComparison.Ordinal) && !kv.Key.StartsWith("Auth:", StringComparison.Ordinal)), StringComparer.Ordinal);
 foreach (var (k, v) in options.Overrides)
 {
     settingsUsed[k] = v;
 }
 
-settingsUsed["mode"] = options.Redis ? "Redis" : "embedded";
+settingsUsed["mode"] = options.Redis ? "embedded + Redis" : "embedded";
+settingsUsed["leaseWindowSeconds"] = options.LeaseWindowSeconds.ToString(CultureInfo.InvariantCulture);
 var result = new BenchmarkResult(
-    DateTimeOffset.UtcNow, command, machine, LoadGenerator.Describe(options), settingsUsed, results, ratios, notes, Math.Round(wall.Elapsed.TotalSeconds, 1));
+    DateTimeOffset.UtcNow, command, machine, LoadGenerator.Describe(options), settingsUsed, results, ratios, targets, grainMemory, notes, Math.Round(wall.Elapsed.TotalSeconds, 1));
 
 var outPath = Path.GetFullPath(options.Out);
 Directory.CreateDirectory(Path.GetDirectoryName(outPath)!);
@@ -146,20 +200,30 @@ Console.WriteLine($"Markdown:    {Path.ChangeExtension(outPath, ".md")}");
 Console.WriteLine($"wall time {wall.Elapsed.TotalSeconds:0.0} s");
 
 // A smoke check: every system that ran must have completed call cycles with (almost) no errors.
-var failed = results.Where(r => r.Failure is not null || (r.Skipped is null && (r.Load is not { Cycles: > 0 } || r.Load.Errors > Math.Max(1, r.Load.Ops / 100)))).ToList();
+var failed = results.Where(r => r.Failure is not null || (r.Skipped is null && (r.Load is not { Cycles: > 0 } || r.Load.Errors > Math.Max(1, r.Load.Ops / 100))))
+    .Select(r => r.Name)
+    .Concat(grainMemoryFailures)
+    .Concat(grainMemory.Where(g => g.LiveParticipantsVerified != g.Participants).Select(g => g.Name))
+    .ToList();
 if (failed.Count > 0)
 {
-    Console.WriteLine("benchmark FAILED for: " + string.Join(", ", failed.Select(f => f.Name)));
+    Console.WriteLine("benchmark FAILED for: " + string.Join(", ", failed));
     return 1;
 }
 
 return 0;
 
+(string Name, Func<Task<ISystemUnderTest>>? Start, string? Skip) DmVoiceRun(string name, Dictionary<string, string> settings, bool inRedis) =>
+    inRedis && redisServer is null
+        ? (name, null, "Redis mode needs redis-server, which was not found on PATH")
+        : (name, async () => await DmVoiceSystem.StartAsync(name, settings, inRedis ? redisServer : null), null);
+
 static string Quote(string arg) => arg.Contains(' ', StringComparison.Ordinal) || arg.Contains(';', StringComparison.Ordinal) ? $"\"{arg}\"" : arg;
 
 static async Task<SystemResult> RunSystemAsync(string name, Func<Task<ISystemUnderTest>> start, BenchmarkOptions options)
 {
-    Console.WriteLine($"\n== {name}: starting");
+    var loadAverage = Machine.LoadAverage();
+    Console.WriteLine($"\n== {name}: starting (load average {loadAverage})");
     await MemorySnapshot.TakeAsync();
     var clock = Stopwatch.StartNew();
     var system = await start();
@@ -172,10 +236,13 @@ static async Task<SystemResult> RunSystemAsync(string name, Func<Task<ISystemUnd
 
     try
     {
+        using var counters = options.Counters ? new ServerCounters(system.Hosts) : null;
+        var windows = new Dictionary<string, CounterWindow>(StringComparer.Ordinal);
         var baseline = await MemorySnapshot.TakeAsync();
         await using var load = new LoadGenerator(system.BaseAddress, options);
         var setup = new Recorder();
         var printed = new Dictionary<string, int>(StringComparer.Ordinal);
+        counters?.Begin();
         await load.SetUpAsync((phase, done, total) =>
         {
             var decile = done * 10 / total;
@@ -188,7 +255,17 @@ static async Task<SystemResult> RunSystemAsync(string name, Func<Task<ISystemUnd
                 }
             }
         }, CancellationToken.None);
+        if (counters is not null)
+        {
+            windows["setup"] = counters.End();
+        }
+
         var connected = await MemorySnapshot.TakeAsync();
+        LeaseResult? lease = null;
+        if (TargetNames.IsDmVoice(name) && options.LeaseWindowSeconds > 0)
+        {
+            lease = await LeaseWindowAsync(name, counters, load.UserCount, options.LeaseWindowSeconds, windows);
+        }
 
         Console.WriteLine($"[{name}] setup: joining two members in each of {load.CallCount} calls");
         await load.JoinAllAsync(setup);
@@ -208,22 +285,51 @@ static async Task<SystemResult> RunSystemAsync(string name, Func<Task<ISystemUnd
         }
 
         var loadRecorder = new Recorder();
-        await load.RunAsync(options.Calls, TimeSpan.FromSeconds(options.DurationSeconds), 0, loadRecorder, Ticker(name, "load", options.DurationSeconds, loadRecorder));
-        var loadResult = PhaseResult.From(loadRecorder, options.DurationSeconds, options.Calls, 0);
+        var loadCounters = await load.RunAsync(options.Calls, TimeSpan.FromSeconds(options.DurationSeconds), 0, loadRecorder, Ticker(name, "load", options.DurationSeconds, loadRecorder), counters);
+        var loadResult = PhaseResult.From(loadRecorder, options.DurationSeconds, options.Calls, 0, loadCounters);
 
         var lightRecorder = new Recorder();
-        await load.RunAsync(options.LightCalls, TimeSpan.FromSeconds(options.LightDurationSeconds), options.ThinkMs, lightRecorder, Ticker(name, "light", options.LightDurationSeconds, lightRecorder));
-        var lightResult = PhaseResult.From(lightRecorder, options.LightDurationSeconds, options.LightCalls, options.ThinkMs);
+        var lightCounters = await load.RunAsync(options.LightCalls, TimeSpan.FromSeconds(options.LightDurationSeconds), options.ThinkMs, lightRecorder, Ticker(name, "light", options.LightDurationSeconds, lightRecorder), counters);
+        var lightResult = PhaseResult.From(lightRecorder, options.LightDurationSeconds, options.LightCalls, options.ThinkMs, lightCounters);
 
         var memory = MemoryResult.From(baseline, connected, active, load.UserCount, load.CallCount);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{name}] done: load {loadResult.OpsPerSecond:0} ops/s, event p50 {loadResult["event:all"]?.P50:0.00} ms p99 {loadResult["event:all"]?.P99:0.00} ms; light event p50 {lightResult["event:all"]?.P50:0.00} ms p99 {lightResult["event:all"]?.P99:0.00} ms; errors {loadResult.Errors + lightResult.Errors}"));
-        return new SystemResult(name, system.Description, Math.Round(startup, 2), load.UserCount, load.CallCount, loadResult, lightResult, memory, load.UnmatchedEvents, null, null);
+        return new SystemResult(name, system.Description, Math.Round(startup, 2), load.UserCount, load.CallCount, loadResult, lightResult, memory, lease, windows, load.UnmatchedEvents, null, null, loadAverage);
     }
     finally
     {
         Console.WriteLine($"[{name}] stopping");
         await system.DisposeAsync();
     }
+}
+
+// Connections held open with no calls: what does keeping them registered cost the cluster?
+static async Task<LeaseResult> LeaseWindowAsync(string name, ServerCounters? counters, int connections, double seconds, Dictionary<string, CounterWindow> windows)
+{
+    Console.WriteLine($"[{name}] lease window: {connections} connections open and idle for {seconds:0.#} s");
+    counters?.Begin();
+    var started = Stopwatch.GetTimestamp();
+    while (Stopwatch.GetElapsedTime(started).TotalSeconds < seconds)
+    {
+        var left = seconds - Stopwatch.GetElapsedTime(started).TotalSeconds;
+        await Task.Delay(TimeSpan.FromSeconds(Math.Min(1, Math.Max(0, left))));
+        var elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        if (counters is not null && (elapsed >= seconds || (int)elapsed % 5 == 0))
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{name}] lease window {Math.Min(100, elapsed * 100 / seconds),3:0}% ({elapsed:0.0}/{seconds:0.#} s): {counters.SoFar(ServerCounters.PresenceMessages):0} presence messages so far"));
+        }
+    }
+
+    if (counters is null)
+    {
+        return LeaseResult.From(connections, seconds, null, windows.GetValueOrDefault("setup"));
+    }
+
+    var window = counters.End();
+    windows["idle"] = window;
+    var result = LeaseResult.From(connections, seconds, window, windows.GetValueOrDefault("setup"));
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{name}] lease window done: {result.PresenceMessagesPerSecondPer10k:0.0} presence messages/s per 10,000 connections{(result.CounterPresent ? string.Empty : " (counter not present)")}; {result.GrainCallsPerSecond:0} grain calls/s in the cluster (of which {result.StreamQueuePollsPerSecond:0} stream queue polls)"));
+    return result;
 }
 
 static Action<double> Ticker(string name, string phase, double duration, Recorder recorder)

@@ -140,11 +140,13 @@ public sealed class LoadGenerator : IAsyncDisposable
     /// Runs call cycles on the first <paramref name="calls"/> DMs until <paramref name="duration"/>
     /// has passed; each loop finishes its current cycle, so every call ends empty.
     /// </summary>
-    public async Task RunAsync(int calls, TimeSpan duration, int thinkMs, Recorder recorder, Action<double> tick)
+    /// <returns>What the server's meters recorded over the same window, when <paramref name="counters"/> is given.</returns>
+    public async Task<CounterWindow?> RunAsync(int calls, TimeSpan duration, int thinkMs, Recorder recorder, Action<double> tick, ServerCounters? counters = null)
     {
         using var stop = new CancellationTokenSource();
         using var process = Process.GetCurrentProcess();
         var cpuBefore = process.TotalProcessorTime;
+        counters?.Begin();
         var started = Stopwatch.GetTimestamp();
         recorder.Recording = true;
         var loops = _slots.Take(calls).Select(slot => Task.Run(async () =>
@@ -155,6 +157,9 @@ public sealed class LoadGenerator : IAsyncDisposable
             }
         })).ToArray();
 
+        // A progress line about once a second, and one at the end unless the last one was just now.
+        var nextTick = 1.0;
+        var lastTick = 0.0;
         while (true)
         {
             var elapsed = Stopwatch.GetElapsedTime(started);
@@ -163,15 +168,23 @@ public sealed class LoadGenerator : IAsyncDisposable
                 break;
             }
 
-            await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(1000, (duration - elapsed).TotalMilliseconds)));
-            tick(Stopwatch.GetElapsedTime(started).TotalSeconds);
+            await Task.Delay(TimeSpan.FromMilliseconds(Math.Clamp((duration - elapsed).TotalMilliseconds, 1, 1000)));
+            var now = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            if (now >= nextTick || (now >= duration.TotalSeconds && now - lastTick > 0.5))
+            {
+                tick(now);
+                lastTick = now;
+                nextTick = Math.Floor(now) + 1;
+            }
         }
 
         recorder.Recording = false;
+        var window = counters?.End();
         process.Refresh();
         recorder.CpuPercent = (process.TotalProcessorTime - cpuBefore).TotalSeconds * 100 / Stopwatch.GetElapsedTime(started).TotalSeconds / Environment.ProcessorCount;
         await stop.CancelAsync();
         await Task.WhenAll(loops);
+        return window;
     }
 
     private async Task CycleAsync(CallSlot slot, int thinkMs, Recorder recorder)
@@ -252,10 +265,11 @@ public sealed class LoadGenerator : IAsyncDisposable
             expectation.SentAt = sentAt;
         }
 
+        long done;
         try
         {
             using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead);
-            var done = Stopwatch.GetTimestamp();
+            done = Stopwatch.GetTimestamp();
             if (!response.IsSuccessStatusCode)
             {
                 recorder.Error($"rest {op} {(int)response.StatusCode}");
@@ -277,6 +291,13 @@ public sealed class LoadGenerator : IAsyncDisposable
         try
         {
             await Task.WhenAll(expectations.Select(e => e.Done.Task)).WaitAsync(TimeSpan.FromSeconds(_options.EventTimeoutSeconds));
+            foreach (var expectation in expectations)
+            {
+                // Negative when the event overtook the response: the server pushed it before answering.
+                recorder.Latency("after-rest:" + op, done, expectation.ArrivedAt);
+                recorder.Latency("after-rest:all", done, expectation.ArrivedAt);
+            }
+
             return true;
         }
         catch (TimeoutException)

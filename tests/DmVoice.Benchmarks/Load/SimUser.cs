@@ -66,6 +66,7 @@ public sealed class SimUser(string id) : IAsyncDisposable
             recorder.Latency("event:" + name, expectation.SentAt, now);
             recorder.Latency("event:all", expectation.SentAt, now);
             recorder.Event();
+            expectation.ArrivedAt = now;
             expectation.Done.TrySetResult();
         }
         else
@@ -91,6 +92,9 @@ public sealed class SimUser(string id) : IAsyncDisposable
 
         /// <summary>When the REST request that causes the event was sent (set just before sending).</summary>
         public long SentAt { get; set; }
+
+        /// <summary>When the event arrived at this connection (set before <see cref="Done"/> completes).</summary>
+        public long ArrivedAt { get; set; }
 
         public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }

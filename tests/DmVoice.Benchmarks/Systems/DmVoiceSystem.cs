@@ -12,6 +12,7 @@ namespace DmVoice.Benchmarks.Systems;
 /// <summary>
 /// The real DmVoice: <see cref="GatewayApp.Build"/> co-hosting its silo (embedded default), or in
 /// Redis mode a silo host plus the gateway as a plain cluster client, both on a private redis-server.
+/// The event-delivery mode is the setting <c>Cluster:EventDelivery</c> (Direct or Streams).
 /// </summary>
 public sealed class DmVoiceSystem : ISystemUnderTest
 {
@@ -34,6 +35,17 @@ public sealed class DmVoiceSystem : ISystemUnderTest
     public string Description { get; }
 
     public Uri BaseAddress { get; }
+
+    public IReadOnlyList<IServiceProvider> Hosts => _silo is null ? [_gateway.Services] : [_gateway.Services, _silo.Services];
+
+    /// <summary>
+    /// Whether this build of DmVoice has a setting named EventDelivery anywhere in its gateway or grain
+    /// assemblies. Until it has, Cluster:EventDelivery is ignored and both delivery columns run streams.
+    /// </summary>
+    public static bool DeliverySettingKnown { get; } =
+        new[] { typeof(DmVoiceClusterOptions).Assembly, typeof(GatewayApp).Assembly }
+            .SelectMany(a => a.GetExportedTypes())
+            .Any(t => t.GetProperty("EventDelivery") is not null);
 
     /// <summary>The settings every DmVoice run gets before <c>--set</c> / variant overrides.</summary>
     public static Dictionary<string, string> BaseSettings() => new(StringComparer.OrdinalIgnoreCase)
@@ -94,12 +106,14 @@ public sealed class DmVoiceSystem : ISystemUnderTest
             var gateway = GatewayApp.Build([.. args], builder =>
                 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10)));
             await gateway.StartAsync();
+            var delivery = settings.GetValueOrDefault(DeliveryModes.Setting, "(product default)");
             var description = redis is null
-                ? "DmVoice gateway co-hosting its silo (localhost clustering, in-memory storage, memory streams)"
-                : "DmVoice in Redis mode: silo host + gateway as cluster client, private redis-server";
-            if (overrides.Count > 0)
+                ? $"DmVoice gateway co-hosting its silo (localhost clustering, in-memory storage), {DeliveryModes.Setting}={delivery}"
+                : $"DmVoice in Redis mode: silo host + gateway as cluster client, private redis-server, {DeliveryModes.Setting}={delivery}";
+            var extra = overrides.Where(kv => !string.Equals(kv.Key, DeliveryModes.Setting, StringComparison.OrdinalIgnoreCase)).ToList();
+            if (extra.Count > 0)
             {
-                description += "; overrides: " + string.Join(", ", overrides.Select(kv => $"{kv.Key}={kv.Value}"));
+                description += "; overrides: " + string.Join(", ", extra.Select(kv => $"{kv.Key}={kv.Value}"));
             }
 
             return new DmVoiceSystem(name, description, gateway, silo, redis);

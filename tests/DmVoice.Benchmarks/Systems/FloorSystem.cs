@@ -32,6 +32,8 @@ public sealed class FloorSystem : ISystemUnderTest
 
     public Uri BaseAddress { get; }
 
+    public IReadOnlyList<IServiceProvider> Hosts => [_app.Services];
+
     public static async Task<FloorSystem> StartAsync()
     {
         var builder = BaselineServer.CreateBuilder();

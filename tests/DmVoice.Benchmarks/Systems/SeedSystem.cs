@@ -20,6 +20,9 @@ namespace DmVoice.Benchmarks.Systems;
 /// <c>dm_voice_state:{dmGroupId}:{userId}</c> (JSON SET / GET / DEL), then sends one event to the
 /// SignalR group <c>dm:{dmGroupId}</c>, which every member's connections joined on connect.
 /// The seed had no per-DM version: events carry version 0.
+/// With <c>backplane</c>, SignalR runs on its Redis backplane (same redis-server): every group send is
+/// published to Redis and comes back through the server's subscription before it reaches a connection,
+/// which is what the seed needs as soon as it runs more than one gateway.
 /// </summary>
 public sealed class SeedSystem : ISystemUnderTest
 {
@@ -29,19 +32,26 @@ public sealed class SeedSystem : ISystemUnderTest
     private readonly ConnectionMultiplexer _redis;
     private readonly RedisServer _redisProcess;
 
-    private SeedSystem(WebApplication app, ConnectionMultiplexer redis, RedisServer redisProcess)
+    private SeedSystem(WebApplication app, ConnectionMultiplexer redis, RedisServer redisProcess, bool backplane)
     {
         _app = app;
+        Backplane = backplane;
         _redis = redis;
         _redisProcess = redisProcess;
         BaseAddress = Loopback.Address(app);
     }
 
-    public string Name => TargetNames.Seed;
+    public bool Backplane { get; }
 
-    public string Description => "Seed design: Redis SADD/SREM/SMEMBERS presence + JSON state per operation, SignalR group send (private redis-server)";
+    public string Name => Backplane ? TargetNames.SeedBackplane : TargetNames.Seed;
+
+    public string Description => Backplane
+        ? "Seed design behind a SignalR Redis backplane (Microsoft.AspNetCore.SignalR.StackExchangeRedis): same Redis round trips per operation, every group send through Redis pub/sub (private redis-server)"
+        : "Seed design: Redis SADD/SREM/SMEMBERS presence + JSON state per operation, SignalR group send (private redis-server)";
 
     public Uri BaseAddress { get; }
+
+    public IReadOnlyList<IServiceProvider> Hosts => [_app.Services];
 
     private static string PresenceKey(string dmGroupId) => "dm_voice_presence:" + dmGroupId;
 
@@ -49,11 +59,16 @@ public sealed class SeedSystem : ISystemUnderTest
 
     private static string Group(string dmGroupId) => "dm:" + dmGroupId;
 
-    public static async Task<SeedSystem> StartAsync(string redisServer)
+    public static async Task<SeedSystem> StartAsync(string redisServer, bool backplane)
     {
         var redisProcess = await RedisServer.StartAsync(redisServer);
         var redis = await ConnectionMultiplexer.ConnectAsync(redisProcess.ConnectionString);
         var builder = BaselineServer.CreateBuilder();
+        if (backplane)
+        {
+            builder.Services.AddSignalR().AddStackExchangeRedis(redisProcess.ConnectionString, o => o.Configuration.ChannelPrefix = RedisChannel.Literal("seed"));
+        }
+
         builder.Services.AddSingleton<IConnectionMultiplexer>(redis);
         builder.Services.AddSingleton<SeedCallIds>();
         var app = builder.Build();
@@ -149,7 +164,7 @@ public sealed class SeedSystem : ISystemUnderTest
 
         app.MapHub<SeedHub>(BaselineServer.HubPath);
         await app.StartAsync();
-        return new SeedSystem(app, redis, redisProcess);
+        return new SeedSystem(app, redis, redisProcess, backplane);
     }
 
     public async ValueTask DisposeAsync()

@@ -17,6 +17,9 @@ public interface ISystemUnderTest : IAsyncDisposable
     string Description { get; }
 
     Uri BaseAddress { get; }
+
+    /// <summary>The service providers of the system's hosts: their meters are the ones listened to.</summary>
+    IReadOnlyList<IServiceProvider> Hosts { get; }
 }
 
 internal static class Loopback

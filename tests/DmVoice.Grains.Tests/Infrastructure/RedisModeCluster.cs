@@ -48,14 +48,15 @@ public sealed class RedisModeCluster : IAsyncDisposable
         return cluster;
     }
 
-    public IConfiguration Configuration(int siloPort = 0, int gatewayPort = 0) => new ConfigurationBuilder()
-        .AddInMemoryCollection(new Dictionary<string, string?>
+    /// <summary>A silo's settings with its ports, or a client's (no ports: a Redis-mode client finds the silos in Redis).</summary>
+    public IConfiguration Configuration(int? siloPort = null, int? gatewayPort = null)
+    {
+        var settings = new Dictionary<string, string?>
         {
             ["Cluster:Mode"] = "Redis",
             ["Cluster:ClusterId"] = _clusterId,
             ["Cluster:ServiceId"] = _clusterId,
-            ["Cluster:SiloPort"] = siloPort.ToString(),
-            ["Cluster:GatewayPort"] = gatewayPort.ToString(),
+
             // Everything stays on this machine's loopback, whatever networks it has.
             ["Cluster:AdvertisedIPAddress"] = "127.0.0.1",
             ["Cluster:ListenOnAnyAddress"] = "false",
@@ -63,8 +64,15 @@ public sealed class RedisModeCluster : IAsyncDisposable
 
             // As in GrainClusterFixture: participants here join without a device.
             ["Calls:DisconnectGrace"] = GrainClusterFixture.DisconnectGrace.ToString(),
-        })
-        .Build();
+        };
+        if (siloPort is { } silo && gatewayPort is { } gateway)
+        {
+            settings["Cluster:SiloPort"] = silo.ToString();
+            settings["Cluster:GatewayPort"] = gateway.ToString();
+        }
+
+        return new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+    }
 
     public async Task StartSilosAsync(int count)
     {
