@@ -54,7 +54,11 @@ public sealed partial class DmCallGrain
         try
         {
             var next = NextDeadline();
-            await UpdateReminderAsync(next is not null || State.MediaCommands.Count > 0);
+
+            // While a call is live (or LiveKit is owed a command) a reminder brings back an activation
+            // that went away (a silo crash, a failed write): its deadlines, member checks and owed
+            // commands resume.
+            await UpdateReminderAsync(State.Call is not null || State.MediaCommands.Count > 0);
             if (_pendingRecords.Count > 0)
             {
                 // History first: a record of a call whose end then fails to be stored is replaced by

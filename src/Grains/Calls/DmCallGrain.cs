@@ -140,7 +140,21 @@ public sealed partial class DmCallGrain : Grain, IDmCallGrain, IRemindable
             }
         }
 
-        await CommitAsync();
+        try
+        {
+            await CommitAsync();
+        }
+        catch when (started)
+        {
+            // The call never existed: the members it registered with must not keep it in their index.
+            foreach (var memberId in recipients!.Keys)
+            {
+                DetachNow(memberId, call.CallId);
+            }
+
+            throw;
+        }
+
         OnJoinedForMedia(userId);
         EnsureMemberCheck();
         return new JoinResult(DmGroupId, call.CallId, started, participant, State.Version);
@@ -251,7 +265,8 @@ public sealed partial class DmCallGrain : Grain, IDmCallGrain, IRemindable
         }
 
         await ProcessDeadlines();
-        if (NextDeadline() is null && State.MediaCommands.Count == 0)
+        EnsureMemberCheck();
+        if (State.Call is null && State.MediaCommands.Count == 0)
         {
             // A reminder left behind by a turn whose write failed: the stored state never knew of it.
             await UpdateReminderAsync(needed: false, force: true);

@@ -8,6 +8,7 @@ using Microsoft.Extensions.Time.Testing;
 using Orleans.Hosting;
 using Orleans.TestingHost;
 using Microsoft.Extensions.Options;
+using Orleans.Storage;
 using StackExchange.Redis;
 
 namespace DmVoice.Tests.Infrastructure;
@@ -47,8 +48,12 @@ public class GrainClusterFixture : IAsyncLifetime
             ["Calls:DisconnectGrace"] = DisconnectGrace.ToString(),
             ["Calls:HistoryLimit"] = "5",
             ["Cluster:EventDelivery"] = EventDelivery,
+            ["Calls:MemberCheckInterval"] = MemberCheckInterval.ToString(),
         })
         .Build();
+
+    /// <summary>How often live calls check their members (real time).</summary>
+    protected virtual TimeSpan MemberCheckInterval => TimeSpan.FromSeconds(60);
 
     /// <summary>How events reach devices in this cluster (<c>Cluster:EventDelivery</c>).</summary>
     protected virtual string EventDelivery => DmVoiceClusterOptions.DirectDelivery;
@@ -128,6 +133,36 @@ public class GrainClusterFixture : IAsyncLifetime
 public sealed class GrainClusterCollection : ICollectionFixture<GrainClusterFixture>
 {
     public const string Name = "grain cluster";
+}
+
+/// <summary>
+/// The in-memory cluster with planned storage failures (<see cref="StorageFaults"/>) and calls that
+/// check their members every second, for the rules about what a failed write may leave behind.
+/// </summary>
+public sealed class FaultyStorageClusterFixture : GrainClusterFixture
+{
+    private const string InnerStorage = "dmvoice-inner";
+
+    public StorageFaults Faults { get; } = new();
+
+    protected override TimeSpan MemberCheckInterval => TimeSpan.FromSeconds(1);
+
+    protected override void ConfigureStorage(ISiloBuilder silo)
+    {
+        silo.AddMemoryGrainStorage(InnerStorage);
+        silo.AddMemoryGrainStorage(VoiceStreams.PubSubStore);
+        silo.UseInMemoryReminderService();
+        var faults = Faults;
+        silo.Services.AddKeyedSingleton<IGrainStorage>(
+            StorageNames.Default,
+            (sp, _) => new FaultInjectingGrainStorage(sp.GetRequiredKeyedService<IGrainStorage>(InnerStorage), faults));
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class FaultyStorageClusterCollection : ICollectionFixture<FaultyStorageClusterFixture>
+{
+    public const string Name = "grain cluster with storage faults";
 }
 
 /// <summary>The same in-memory cluster with events delivered through per-user Orleans streams.</summary>

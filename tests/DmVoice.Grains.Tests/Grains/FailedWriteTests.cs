@@ -1,0 +1,207 @@
+using DmVoice.Tests.Infrastructure;
+using DmVoice.TestSupport.Orleans;
+
+namespace DmVoice.Tests.Grains;
+
+/// <summary>
+/// A request whose write fails changes nothing: no state, no event, no version and no count survives
+/// it, and a change that spans grains either completes everywhere or is undone (storage faults are
+/// planned per grain with <see cref="StorageFaults"/>).
+/// </summary>
+[Collection(FaultyStorageClusterCollection.Name)]
+public sealed class FailedWriteTests(FaultyStorageClusterFixture fx)
+{
+    [Fact]
+    public async Task A_call_start_that_cannot_be_stored_leaves_no_call_no_ring_no_event_and_no_active_call()
+    {
+        var (a, b) = (TestIds.User("a"), TestIds.User("b"));
+        var dm = await fx.CreateDmAsync(a, b);
+        await using var bEvents = await EventRecorder.SubscribeAsync(fx.Client, b);
+        fx.Faults.FailWrites("call", dm.Id);
+
+        await FailsToStore(() => fx.JoinAsync(a, dm.Id));
+
+        var presence = await fx.Call(dm.Id).GetPresence(b);
+        Assert.Null(presence.CallId);
+        Assert.Empty(presence.Ringing);
+        Assert.Equal(0, presence.Version);
+        Assert.Null(await fx.User(a).GetActiveCall());
+        await Eventually.GetAsync(() => fx.User(b).GetLiveCalls(), calls => calls.Count == 0, "b's index to forget the call that never started");
+
+        // Trying again starts the call with the first version: the failed attempt left no gap.
+        var call = await fx.JoinAsync(a, dm.Id);
+        var started = await bEvents.WaitForAsync<CallStartedEvent>(e => e.CallId == call.CallId);
+        Assert.Equal(1, started.Version);
+        Assert.Single(bEvents.OfType<CallStartedEvent>());
+    }
+
+    [Fact]
+    public async Task A_join_whose_user_side_cannot_be_stored_is_undone_in_the_call()
+    {
+        var (a, b, c) = (TestIds.User("a"), TestIds.User("b"), TestIds.User("c"));
+        var dm = await fx.CreateDmAsync(a, b, c);
+        await using var aEvents = await EventRecorder.SubscribeAsync(fx.Client, a);
+        await fx.JoinAsync(a, dm.Id);
+        fx.Faults.FailWrites("voice", b);
+
+        await FailsToStore(() => fx.JoinAsync(b, dm.Id));
+
+        Assert.Equal([a], (await fx.Call(dm.Id).GetPresence(a)).Participants.Select(p => p.UserId));
+        Assert.Null(await fx.User(b).GetActiveCall());
+        var left = await aEvents.WaitForAsync<UserLeftEvent>(e => e.UserId == b);
+        Assert.Equal(LeaveReasons.Left, left.Reason);
+    }
+
+    [Fact]
+    public async Task A_state_change_that_cannot_be_stored_is_not_published_and_the_next_one_takes_its_version()
+    {
+        var (a, b) = (TestIds.User("a"), TestIds.User("b"));
+        var dm = await fx.CreateDmAsync(a, b);
+        await using var bEvents = await EventRecorder.SubscribeAsync(fx.Client, b);
+        await fx.JoinAsync(a, dm.Id);
+        var before = await fx.Call(dm.Id).GetPresence(b);
+        fx.Faults.FailWrites("call", dm.Id);
+
+        await FailsToStore(() => fx.Call(dm.Id).UpdateState(a, new VoiceStatePatch(IsMuted: true)));
+        var after = await fx.Call(dm.Id).GetPresence(b);
+        Assert.False(Assert.Single(after.Participants).IsMuted);
+        Assert.Equal(before.Version, after.Version);
+
+        await fx.Call(dm.Id).UpdateState(a, new VoiceStatePatch(IsVideoEnabled: true));
+        var updated = await bEvents.WaitForAsync<UserUpdatedEvent>();
+        Assert.Equal(before.Version + 1, updated.Version);
+        Assert.False(updated.User.IsMuted);
+        Assert.True(updated.User.IsVideoEnabled);
+        await EventBarrier.FlushAsync(fx.Client, dm.Id, bEvents);
+        Assert.DoesNotContain(bEvents.OfType<UserUpdatedEvent>(), e => e.User.IsMuted);
+    }
+
+    [Fact]
+    public async Task A_ring_that_cannot_be_stored_rings_nobody_and_does_not_count_against_the_limit()
+    {
+        var (a, b, c) = (TestIds.User("a"), TestIds.User("b"), TestIds.User("c"));
+        var dm = await fx.CreateDmAsync(a, b, c);
+        await fx.JoinAsync(a, dm.Id);
+        await fx.Call(dm.Id).StopRinging(a, [b, c]);
+        fx.Faults.FailWrites("call", dm.Id);
+
+        await FailsToStore(() => fx.Call(dm.Id).Ring(a, [b]));
+        Assert.Empty((await fx.Call(dm.Id).GetPresence(a)).Ringing);
+
+        // Five rings a minute, none of them spent by the failed one.
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Single(await fx.Call(dm.Id).Ring(a, [b]));
+            await fx.Call(dm.Id).Decline(b);
+        }
+
+        var limited = await Assert.ThrowsAsync<DmVoiceException>(() => fx.Call(dm.Id).Ring(a, [b]));
+        Assert.Equal(ErrorCodes.RateLimited, limited.Code);
+    }
+
+    [Fact]
+    public async Task The_re_ring_limit_holds_after_the_call_grain_is_deactivated()
+    {
+        var (a, b, c) = (TestIds.User("a"), TestIds.User("b"), TestIds.User("c"));
+        var dm = await fx.CreateDmAsync(a, b, c);
+        await fx.JoinAsync(a, dm.Id);
+        await fx.Call(dm.Id).StopRinging(a, [b, c]);
+        for (var i = 0; i < 5; i++)
+        {
+            await fx.Call(dm.Id).Ring(a, [b]);
+            await fx.Call(dm.Id).Decline(b);
+        }
+
+        await fx.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+
+        var limited = await Assert.ThrowsAsync<DmVoiceException>(() => fx.Call(dm.Id).Ring(a, [b]));
+        Assert.Equal(ErrorCodes.RateLimited, limited.Code);
+    }
+
+    [Fact]
+    public async Task A_member_removal_the_call_cannot_store_at_first_still_reaches_the_call_and_the_directory()
+    {
+        var (a, b, c) = (TestIds.User("a"), TestIds.User("b"), TestIds.User("c"));
+        var dm = await fx.CreateDmAsync(a, b, c);
+        await using var bEvents = await EventRecorder.SubscribeAsync(fx.Client, b);
+        await fx.JoinAsync(a, dm.Id);
+        await fx.JoinAsync(b, dm.Id);
+        fx.Faults.FailWrites("call", dm.Id);
+
+        // The removal is stored in the group; pushing it to the call fails once and is retried.
+        var group = await fx.Group(dm.Id).RemoveMember(a, b);
+        Assert.DoesNotContain(b, group!.MemberIds);
+
+        var left = await bEvents.WaitForAsync<UserLeftEvent>(e => e.UserId == b);
+        Assert.Equal(LeaveReasons.Removed, left.Reason);
+        Assert.Equal([a], (await fx.Call(dm.Id).GetPresence(a)).Participants.Select(p => p.UserId));
+        await Eventually.GetAsync(() => fx.Client.GetGrain<IUserDirectoryGrain>(b).GetDmIds(), ids => !ids.Contains(dm.Id), "b's directory to drop the DM");
+        Assert.True(fx.Faults.AllSpent);
+    }
+
+    [Fact]
+    public async Task A_seat_whose_join_was_never_stored_on_the_user_side_is_removed_by_the_call()
+    {
+        var (a, b, c) = (TestIds.User("a"), TestIds.User("b"), TestIds.User("c"));
+        var dm = await fx.CreateDmAsync(a, b, c);
+        await using var aEvents = await EventRecorder.SubscribeAsync(fx.Client, a);
+        await fx.JoinAsync(a, dm.Id);
+
+        // b's grain cannot store the join, and the call cannot store undoing it: a seat nobody holds.
+        fx.Faults.FailWrites("voice", b);
+        fx.Faults.FailWrites("call", dm.Id, skip: 1);
+        await FailsToStore(() => fx.JoinAsync(b, dm.Id));
+        Assert.Null(await fx.User(b).GetActiveCall());
+
+        // The call's activation went away with its failed write; the next one (a client reading the
+        // call, or the reminder of a live call in durable mode) checks its members and takes the seat.
+        Assert.Equal([a, b], (await fx.Call(dm.Id).GetPresence(a)).Participants.Select(p => p.UserId));
+        var left = await aEvents.WaitForAsync<UserLeftEvent>(e => e.UserId == b);
+        Assert.Equal(LeaveReasons.Disconnected, left.Reason);
+        Assert.Equal([a], (await fx.Call(dm.Id).GetPresence(a)).Participants.Select(p => p.UserId));
+    }
+
+    [Fact]
+    public async Task A_user_whose_removal_from_a_call_could_not_be_stored_stops_showing_as_busy()
+    {
+        var (a, b, c) = (TestIds.User("a"), TestIds.User("b"), TestIds.User("c"));
+        var dm = await fx.CreateDmAsync(a, b, c);
+        await fx.JoinAsync(a, dm.Id);
+        await fx.JoinAsync(b, dm.Id);
+
+        // The call removes b, but b's grain cannot store it (and drops its activation).
+        fx.Faults.FailWrites("voice", b);
+        await fx.Group(dm.Id).RemoveMember(a, b);
+        await Eventually.TrueAsync(() => fx.Faults.AllSpent, "b's grain to try storing the removal");
+
+        // Its next activation checks the call it thinks it is in, and lets go.
+        await Eventually.GetAsync(() => fx.User(b).GetActiveCall(), active => active is null, "b to stop showing as busy");
+    }
+
+    [Fact]
+    public async Task A_call_end_whose_state_cannot_be_stored_ends_once_with_one_history_record()
+    {
+        var (a, b) = (TestIds.User("a"), TestIds.User("b"));
+        var dm = await fx.CreateDmAsync(a, b);
+        var call = await fx.JoinAsync(a, dm.Id);
+        await fx.Call(dm.Id).StopRinging(a, [b]);
+        await fx.User(a).LeaveDmCall(dm.Id);
+
+        // The history is written, the call's own state is not: the call is still live when read back.
+        fx.Faults.FailWrites("call", dm.Id);
+        fx.Advance(TimeSpan.FromSeconds(10));
+        await Eventually.TrueAsync(() => fx.Faults.AllSpent, "the call to try ending");
+
+        // Reading it settles the overdue end again, and the history holds the call once.
+        Assert.Null((await fx.Call(dm.Id).GetPresence(a)).CallId);
+        var history = await fx.Call(dm.Id).GetHistory(a, 10, null);
+        Assert.Equal(call.CallId, Assert.Single(history).CallId);
+    }
+
+    /// <summary>The request fails the way a storage outage makes it fail: Orleans' storage error around the timeout.</summary>
+    private static async Task FailsToStore(Func<Task> request)
+    {
+        var error = await Assert.ThrowsAsync<OrleansException>(request);
+        Assert.IsType<TimeoutException>(error.InnerException);
+    }
+}
