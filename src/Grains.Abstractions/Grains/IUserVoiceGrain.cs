@@ -91,9 +91,11 @@ public sealed record LiveCallRef(
 /// <summary>What a call grain learns about a member when its call goes live, or checks later.</summary>
 /// <param name="ActiveCall">The call the user is in, or is joining right now.</param>
 /// <param name="Session">The user grain's join counter for that call.</param>
+/// <param name="Joining">The join into <paramref name="ActiveCall"/> is still in flight.</param>
 [GenerateSerializer, Immutable]
 [Alias("DmVoice.MemberStatus")]
 public sealed record MemberStatus(
     [property: Id(0)] CallContext? ActiveCall,
     [property: Id(1)] GatewayRoute[] Routes,
-    [property: Id(2)] long Session = 0);
+    [property: Id(2)] long Session = 0,
+    [property: Id(3)] bool Joining = false);

@@ -55,4 +55,7 @@ public sealed partial class DmCallGrain
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "DM {DmGroupId}: {UserId}'s user grain places them elsewhere; removing them from the call")]
     private partial void LogGhostParticipant(string dmGroupId, string userId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "DM {DmGroupId}: {UserId} believes they are in the call but holds no seat; telling them")]
+    private partial void LogSeatlessMember(string dmGroupId, string userId);
 }

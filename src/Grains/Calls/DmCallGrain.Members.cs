@@ -189,6 +189,17 @@ public sealed partial class DmCallGrain
             await CommitAsync();
         }
 
+        // The other way round: a member who believes they are in this call but holds no seat (their
+        // leave or removal was stored here but never reached them) is told they are out.
+        foreach (var (userId, status) in statuses)
+        {
+            if (status.ActiveCall == here && !status.Joining && call.FindParticipant(userId) is null)
+            {
+                LogSeatlessMember(DmGroupId, userId);
+                GrainFactory.GetGrain<IUserVoiceGrain>(userId).OnRemovedFromCall(here, status.Session).Ignore();
+            }
+        }
+
         EnsureMemberCheck();
     }
 

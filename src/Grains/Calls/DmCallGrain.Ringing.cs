@@ -27,6 +27,9 @@ public sealed partial class DmCallGrain
             .ToArray();
         if (targets.Length == 0)
         {
+            // Rings nobody, but counts: the limit is on ring requests, as documented.
+            RecordRing(requesterId, now);
+            await CommitAsync();
             return [];
         }
 

@@ -20,7 +20,7 @@ public sealed partial class UserVoiceGrain
             SaveSoon();
         }
 
-        return Task.FromResult(new MemberStatus(CurrentCall, Routes(), CurrentSession));
+        return Task.FromResult(new MemberStatus(CurrentCall, Routes(), CurrentSession, _joining is not null));
     }
 
     public async Task RemoveLiveCall(LiveCallRef call)

@@ -24,6 +24,7 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
     // The join in flight, if any: reported as the user's call while it runs, so a call grain checking
     // its participants (or ringing this user) sees where the user is going, not where they were.
     private (CallContext Call, long Session)? _joining;
+    private IGrainTimer? _confirmTimer;
 
     public UserVoiceGrain(
         [PersistentState("voice", StorageNames.Default)] IPersistentState<UserVoiceState> state,
@@ -84,6 +85,12 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
         {
             result = await call.Join(UserId, request, session, Routes());
         }
+        catch (Exception ex) when (ex is not DmVoiceException)
+        {
+            // The call may have stored the join after all (a write that timed out can still land).
+            ConfirmSoon();
+            throw;
+        }
         finally
         {
             _joining = null;
@@ -136,7 +143,18 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
     {
         Validate.Id(dmGroupId, "dmGroupId");
         var call = GrainFactory.GetGrain<IDmCallGrain>(dmGroupId);
-        var left = await call.Leave(UserId, LeaveReasons.Left);
+        bool left;
+        try
+        {
+            left = await call.Leave(UserId, LeaveReasons.Left);
+        }
+        catch (Exception ex) when (ex is not DmVoiceException)
+        {
+            // The call may have stored the leave after all: check again shortly whether it still holds the seat.
+            ConfirmSoon();
+            throw;
+        }
+
         if (State.Active == CallContext.Dm(dmGroupId))
         {
             State.Active = null;
@@ -155,6 +173,34 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
     }
 
     public Task<CallContext?> GetActiveCall() => Task.FromResult(CurrentCall);
+
+    /// <summary>
+    /// After a call failed to answer, confirms the active call a few times over the next half minute:
+    /// a write that timed out at the call may still have been stored there.
+    /// </summary>
+    private void ConfirmSoon()
+    {
+        _confirmTimer?.Dispose();
+        var remaining = new Queue<TimeSpan>([TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(8), TimeSpan.FromSeconds(20)]);
+        _confirmTimer = this.RegisterGrainTimer(
+            async () =>
+            {
+                try
+                {
+                    await ConfirmActiveCall();
+                }
+                catch (Exception ex)
+                {
+                    LogConfirmFailed(ex, UserId);
+                }
+
+                if (remaining.TryDequeue(out var next))
+                {
+                    _confirmTimer?.Change(next, Timeout.InfiniteTimeSpan);
+                }
+            },
+            new GrainTimerCreationOptions { DueTime = remaining.Dequeue(), Period = Timeout.InfiniteTimeSpan, KeepAlive = true });
+    }
 
     public async Task ConfirmActiveCall()
     {
@@ -252,6 +298,9 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "User {UserId}: undoing a join whose state could not be stored failed; the call will drop the user when it checks")]
     private partial void LogUndoJoinFailed(Exception exception, string userId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "User {UserId}: confirming the active call failed; trying again shortly")]
+    private partial void LogConfirmFailed(Exception exception, string userId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "User {UserId}: {Kind}:{Id} no longer holds the user's seat; forgetting it")]
     private partial void LogStaleActiveCall(string userId, string kind, string id);

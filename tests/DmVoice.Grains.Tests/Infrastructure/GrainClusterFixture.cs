@@ -220,3 +220,56 @@ public sealed class RedisGrainClusterCollection : ICollectionFixture<RedisGrainC
 {
     public const string Name = "grain cluster on redis";
 }
+
+/// <summary>
+/// Redis storage on a durable private redis-server that tests stall (<c>CLIENT PAUSE</c>) and kill,
+/// with storage timeouts of 1.5 s so a stalled write fails in seconds, and calls that check their
+/// members every second.
+/// </summary>
+public sealed class RedisFaultsClusterFixture : GrainClusterFixture
+{
+    public static readonly TimeSpan StorageTimeout = TimeSpan.FromMilliseconds(1500);
+
+    private RedisServer? _redis;
+
+    public RedisServer Redis => _redis ?? throw new InvalidOperationException("redis-server is not running");
+
+    protected override TimeSpan MemberCheckInterval => TimeSpan.FromSeconds(1);
+
+    protected override async ValueTask PrepareAsync()
+    {
+        if (RedisServer.FindProgram() is not { } program)
+        {
+            UnavailableReason = "'redis-server' was not found on PATH";
+            return;
+        }
+
+        _redis = await RedisServer.StartAsync(program, durable: true);
+    }
+
+    protected override void ConfigureStorage(ISiloBuilder silo)
+    {
+        var timeout = (int)StorageTimeout.TotalMilliseconds;
+        var redis = $"{_redis!.ConnectionString},asyncTimeout={timeout},syncTimeout={timeout},connectTimeout={timeout},abortConnect=false";
+        silo.AddRedisGrainStorage(StorageNames.Default, o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis));
+        silo.AddRedisGrainStorage(VoiceStreams.PubSubStore, o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis));
+        silo.UseInMemoryReminderService();
+        silo.Services.PostConfigure<CallOptions>(o => o.DurableDeadlines = true);
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (_redis is not null)
+        {
+            await _redis.DisposeAsync();
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class RedisFaultsClusterCollection : ICollectionFixture<RedisFaultsClusterFixture>
+{
+    public const string Name = "grain cluster on a redis that fails";
+}
+

@@ -21,7 +21,13 @@ public sealed class RedisModeCluster : IAsyncDisposable
     private readonly string _clusterId = "test-" + Guid.NewGuid().ToString("N")[..8];
     private IHost? _client;
 
-    private RedisModeCluster(RedisServer redis) => Redis = redis;
+    private readonly IReadOnlyDictionary<string, string?> _extraSettings;
+
+    private RedisModeCluster(RedisServer redis, IReadOnlyDictionary<string, string?>? extraSettings)
+    {
+        Redis = redis;
+        _extraSettings = extraSettings ?? new Dictionary<string, string?>();
+    }
 
     public RedisServer Redis { get; }
 
@@ -39,10 +45,11 @@ public sealed class RedisModeCluster : IAsyncDisposable
         }
     }
 
-    public static async Task<RedisModeCluster> StartAsync(int silos = 2)
+    /// <param name="settings">More settings for silos and client (e.g. LiveKit's).</param>
+    public static async Task<RedisModeCluster> StartAsync(int silos = 2, IReadOnlyDictionary<string, string?>? settings = null)
     {
         var redis = await RedisServer.StartAsync();
-        var cluster = new RedisModeCluster(redis);
+        var cluster = new RedisModeCluster(redis, settings);
         await cluster.StartSilosAsync(silos);
         await cluster.StartClientAsync();
         return cluster;
@@ -65,6 +72,11 @@ public sealed class RedisModeCluster : IAsyncDisposable
             // As in GrainClusterFixture: participants here join without a device.
             ["Calls:DisconnectGrace"] = GrainClusterFixture.DisconnectGrace.ToString(),
         };
+        foreach (var (key, value) in _extraSettings)
+        {
+            settings[key] = value;
+        }
+
         if (siloPort is { } silo && gatewayPort is { } gateway)
         {
             settings["Cluster:SiloPort"] = silo.ToString();
