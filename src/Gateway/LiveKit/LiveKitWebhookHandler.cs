@@ -4,6 +4,7 @@ using DmVoice.Gateway.Observability;
 using DmVoice.Gateway.Problems;
 using DmVoice.Grains.LiveKit;
 using DmVoice.LiveKit;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
 namespace DmVoice.Gateway.LiveKit;
@@ -25,7 +26,7 @@ public sealed partial class LiveKitWebhookHandler(
 
     private const string UnknownEvent = "unknown";
 
-    public async Task<IResult> HandleAsync(HttpContext http)
+    public async Task<Results<Ok<LiveKitWebhookResponse>, ProblemHttpResult>> HandleAsync(HttpContext http)
     {
         var receiver = services.GetService<WebhookReceiver>() ?? throw LiveKitEndpoints.NotConfigured();
         if (!IsWebhookContentType(http.Request.ContentType))
@@ -64,10 +65,10 @@ public sealed partial class LiveKitWebhookHandler(
         }
 
         metrics.WebhookReceived(eventName, result);
-        return Results.Ok(new LiveKitWebhookResponse(result));
+        return TypedResults.Ok(new LiveKitWebhookResponse(result));
     }
 
-    private IResult Reject(HttpContext http, string detail)
+    private ProblemHttpResult Reject(HttpContext http, string detail)
     {
         metrics.WebhookReceived(UnknownEvent, WebhookResults.Rejected);
         return Problem.Result(http, ErrorCodes.Unauthorized, detail);
