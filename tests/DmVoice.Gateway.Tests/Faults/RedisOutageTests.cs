@@ -28,7 +28,7 @@ public sealed class RedisOutageTests : IAsyncLifetime
 
         // A generous read budget: the test heals the stall once it sees the first retry, and a busy
         // machine may take a moment to do so.
-        _gateway = await _silo.StartGatewayAsync(settings => { settings["Gateway:ReadRetryBudget"] = "00:00:10"; settings["Logging:LogLevel:DmVoice.Gateway.Problems"] = "Information"; });
+        _gateway = await _silo.StartGatewayAsync(settings => settings["Gateway:ReadRetryBudget"] = "00:00:10");
     }
 
     public async ValueTask DisposeAsync()
