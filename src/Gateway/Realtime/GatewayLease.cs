@@ -88,7 +88,15 @@ public sealed partial class GatewayLease(
                 if (_firstHeld.Task.IsCompleted && !_fenced && time.GetUtcNow() - _renewedAt >= _options.LeaseTimeout)
                 {
                     _fenced = true;
-                    await connections.CloseAllAsync(ConnectionCloseReasons.ClusterUnreachable);
+                    try
+                    {
+                        await connections.CloseAllAsync(ConnectionCloseReasons.ClusterUnreachable);
+                    }
+                    catch (Exception closeFailed)
+                    {
+                        // Never let closing connections end the renewals: the host would stop with them.
+                        LogFenceCloseFailed(closeFailed, instance.Id);
+                    }
                 }
             }
 
@@ -146,6 +154,9 @@ public sealed partial class GatewayLease(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Gateway {GatewayId}: renewing the lease failed")]
     private partial void LogRenewFailed(Exception exception, string gatewayId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Gateway {GatewayId}: closing connections after losing the cluster failed")]
+    private partial void LogFenceCloseFailed(Exception exception, string gatewayId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Gateway {GatewayId}: releasing the lease at shutdown failed; it lapses on its own")]
     private partial void LogReleaseFailed(Exception exception, string gatewayId);

@@ -24,15 +24,22 @@ internal static class HubCloser
             // Stalled or already gone: cut the transport below.
         }
 
-        // Cut the transport, not the hub connection: HubConnectionContext.Abort would send a second close
-        // message that forbids reconnecting.
-        if (connection.Features.Get<IConnectionLifetimeFeature>() is { } lifetime)
+        try
         {
-            lifetime.Abort();
+            // Cut the transport, not the hub connection: HubConnectionContext.Abort would send a second close
+            // message that forbids reconnecting.
+            if (connection.Features.Get<IConnectionLifetimeFeature>() is { } lifetime)
+            {
+                lifetime.Abort();
+            }
+            else
+            {
+                connection.Abort();
+            }
         }
-        else
+        catch (ObjectDisposedException)
         {
-            connection.Abort();
+            // The client hung up within the grace, as it should: its connection is gone already.
         }
     }
 }
