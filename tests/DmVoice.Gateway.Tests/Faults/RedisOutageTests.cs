@@ -66,6 +66,9 @@ public sealed class RedisOutageTests : IAsyncLifetime
         await FaultAssert.UnavailableAsync(await carol.SendAsync("POST", $"/dm-groups/{dm.Id}/voice-presence/join"));
         await FaultAssert.UnavailableAsync(await alice.SendAsync("PUT", $"/dm-groups/{dm.Id}/voice-presence/state", """{"isMuted":true}"""));
 
+        // What is already in memory can still be read.
+        Assert.Equal(call.CallId, (await bob.PresenceAsync(dm.Id)).CallId);
+
         // Redis comes back with its data (it keeps an append-only file, as production Redis would).
         await _redis.RestartAsync();
         var created = await Eventually.GetAsync(

@@ -84,6 +84,56 @@ public sealed class SiloOutageTests : IAsyncLifetime
         Assert.Contains(ErrorCodes.TemporarilyUnavailable, reason?.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_gateway_cut_off_for_a_lease_term_closes_its_connections_as_cluster_unreachable_turns_new_ones_away_and_takes_them_again_once_back()
+    {
+        await using var gateway = await _silo.StartGatewayAsync(settings =>
+        {
+            settings["Gateway:LeaseTimeout"] = "00:00:03";
+            settings["Gateway:LeaseRenewInterval"] = "00:00:01";
+        });
+        await using var alice = Rest.NewUser(gateway.BaseAddress, "alice");
+        var phone = await alice.ConnectAsync();
+
+        await _silo.StopAsync();
+
+        // Its events may be lost while the gateway cannot renew: the device is told so, and why.
+        await Eventually.TrueAsync(() => !phone.CloseErrors.IsEmpty, "the gateway to close the connection it cannot serve", TimeSpan.FromSeconds(30));
+        Assert.Contains(ConnectionCloseReasons.ClusterUnreachable, phone.CloseErrors.Single(), StringComparison.Ordinal);
+
+        // A device that connects now is turned away with the same reason, and may reconnect (to any gateway).
+        var turnedAway = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using (var laptop = new HubConnectionBuilder()
+            .WithUrl(new Uri(gateway.BaseAddress, "/hubs/voice"), o => o.AccessTokenProvider = () => Task.FromResult<string?>(alice.Token))
+            .WithAutomaticReconnect(new NeverRetry(turnedAway))
+            .Build())
+        {
+            await laptop.StartAsync();
+            var reason = await turnedAway.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Contains(ConnectionCloseReasons.ClusterUnreachable, reason?.Message, StringComparison.Ordinal);
+        }
+
+        // The cluster is back: the gateway holds a lease again and takes devices, which sync.
+        await _silo.StartAsync();
+        var synced = await Eventually.GetAsync(
+            async () =>
+            {
+                try
+                {
+                    var device = await alice.ConnectAsync();
+                    return device.Synced;
+                }
+                catch (Exception ex) when (ex is HubException or InvalidOperationException or IOException or OperationCanceledException or HttpRequestException)
+                {
+                    return null;
+                }
+            },
+            overview => overview is not null,
+            "a device to connect and sync once the cluster is back",
+            TimeSpan.FromSeconds(30));
+        Assert.Null(synced!.ActiveCall);
+    }
+
     /// <summary>
     /// A reconnect policy that records the close that asked for a reconnect and then stops: SignalR asks
     /// the policy only when the server allowed reconnecting.
