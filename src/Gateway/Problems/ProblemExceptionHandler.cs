@@ -49,7 +49,7 @@ public sealed partial class ProblemExceptionHandler(
         JsonException json => (ErrorCodes.MalformedRequest, json.Message, null),
         _ when TransientFaults.IsTransient(exception) => (
             ErrorCodes.TemporarilyUnavailable,
-            "Part of the service could not be reached just now; nothing is wrong with the request. Try again after Retry-After.",
+            "Part of the service could not be reached just now; nothing is wrong with the request. Try it again shortly.",
             options.UnavailableRetryAfter),
         _ => (ErrorCodes.InternalError, "An unexpected error occurred; it has been logged.", null),
     };
