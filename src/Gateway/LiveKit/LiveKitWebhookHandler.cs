@@ -97,7 +97,16 @@ public sealed partial class LiveKitWebhookHandler(
         catch (Exception) when (dedup is not null)
         {
             // Not applied: let LiveKit's retry of the same event through.
-            await dedup.Release(webhook.Id);
+            try
+            {
+                await dedup.Release(webhook.Id);
+            }
+            catch (Exception releaseFailed)
+            {
+                // The answer must still say why applying failed; the claim stays until the grain forgets it.
+                LogReleaseFailed(releaseFailed, webhook.Event, webhook.Id);
+            }
+
             throw;
         }
     }
@@ -204,6 +213,9 @@ public sealed partial class LiveKitWebhookHandler(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "LiveKit webhook rejected: {Reason}")]
     private partial void LogRejected(string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "LiveKit webhook {Event} {EventId} was not applied, and forgetting its id failed: a redelivery may be taken for a duplicate")]
+    private partial void LogReleaseFailed(Exception exception, string @event, string eventId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "LiveKit webhook {Event} {EventId} already processed; ignored")]
     private partial void LogDuplicate(string @event, string eventId);

@@ -42,6 +42,23 @@ public sealed class LiveKitWebhookFaultTests(FaultyLiveKitGatewayFixture fixture
     }
 
     [Fact]
+    public async Task When_forgetting_a_failed_webhook_fails_too_the_answer_still_reports_why_applying_failed()
+    {
+        await using var a = await VoiceUser.CreateAsync(Server, "alice");
+        await using var b = await VoiceUser.CreateAsync(Server, "bob");
+        var dm = await a.CreateDmAsync(b);
+        await a.JoinAsync(dm.Id);
+        await b.JoinAsync(dm.Id);
+        var webhook = LiveKit.CreateWebhook(WebhookEventNames.ParticipantLeft, LiveKitHttp.Room(dm.Id), b.UserId, "CLIENT_INITIATED");
+
+        fixture.Faults.FailNext(nameof(IDmCallMediaGrain.MediaLeft), new InvalidOperationException("a bug in applying media news"));
+        fixture.Faults.FailNext(nameof(ILiveKitWebhookGrain.Release), new TimeoutException("Response did not arrive on time"));
+
+        await LiveKitHttp.AssertProblemAsync(await Server.PostWebhookAsync(webhook), HttpStatusCode.InternalServerError, ErrorCodes.InternalError);
+        Assert.True(await LiveKitHttp.InCallAsync(a, dm.Id, b));
+    }
+
+    [Fact]
     public async Task A_webhook_that_meets_a_transient_fault_answers_503_and_LiveKits_redelivery_is_applied()
     {
         await using var a = await VoiceUser.CreateAsync(Server, "alice");
