@@ -51,6 +51,7 @@ public static class GatewayApp
         AddRateLimiting(builder.Services, gateway);
 
         builder.Services.AddSingleton<GatewayMetrics>();
+        builder.Services.AddSingleton<ReadRetry>();
         builder.Services.AddSingleton<DevTokenIssuer>();
         builder.Services.AddDmVoiceLiveKit(builder.Configuration);
         builder.AddDmVoiceRealtime(gateway);
@@ -112,7 +113,10 @@ public static class GatewayApp
         app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous().DisableRateLimiting();
         app.MapDevTokens();
 
-        var api = app.MapGroup(string.Empty).RequireAuthorization();
+        var api = app.MapGroup(string.Empty)
+            .RequireAuthorization()
+            .AddEndpointFilter<ReadRetryFilter>()
+            .ProducesProblems(ProblemResponses.Common);
         api.MapDmGroups().MapVoicePresence().MapCalls();
         app.MapLiveKit();
         app.MapHub<VoiceHub>(VoiceHub.Path);

@@ -18,6 +18,9 @@ public sealed record DevTokenResponse(string Token, string UserId, DateTimeOffse
 /// <summary>POST .../call/ring (body optional): default rings every member neither in the call nor ringing.</summary>
 public sealed record RingRequest(IReadOnlyList<string>? RecipientIds);
 
+/// <summary>POST .../call/ring response: who is ringing now.</summary>
+public sealed record RingResponse(string DmGroupId, IReadOnlyList<RingingEntry> Ringing);
+
 /// <summary>POST .../call/stop-ringing.</summary>
 public sealed record StopRingingRequest(IReadOnlyList<string>? RecipientIds);
 

@@ -1,5 +1,7 @@
 using DmVoice.Gateway.Auth;
 using DmVoice.Gateway.Contracts;
+using DmVoice.Gateway.Problems;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.ModelBinding;
 
@@ -13,56 +15,62 @@ internal static class CallEndpoints
     public static RouteGroupBuilder MapCalls(this RouteGroupBuilder api)
     {
         var call = api.MapGroup("/dm-groups/{dmGroupId}").WithTags("Ringing and history");
-        call.MapPost("/call/ring", RingAsync).WithSummary("Ring members again (default: everyone not in the call and not ringing)");
-        call.MapPost("/call/decline", DeclineAsync).WithSummary("Decline the ring on all my devices; the caller is told");
-        call.MapPost("/call/dismiss", DismissAsync).WithSummary("Silence the ring on all my devices; not a decline");
-        call.MapPost("/call/stop-ringing", StopRingingAsync).WithSummary("Stop ringing the given members");
-        call.MapGet("/calls", HistoryAsync).WithSummary("Finished calls, newest first");
+        call.MapPost("/call/ring", RingAsync).WithSummary("Ring members again (default: everyone not in the call and not ringing)")
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status422UnprocessableEntity);
+        call.MapPost("/call/decline", DeclineAsync).WithSummary("Decline the ring on all my devices; the caller is told")
+            .ProducesProblems(StatusCodes.Status404NotFound, StatusCodes.Status409Conflict, StatusCodes.Status422UnprocessableEntity);
+        call.MapPost("/call/dismiss", DismissAsync).WithSummary("Silence the ring on all my devices; not a decline")
+            .ProducesProblems(StatusCodes.Status404NotFound, StatusCodes.Status409Conflict, StatusCodes.Status422UnprocessableEntity);
+        call.MapPost("/call/stop-ringing", StopRingingAsync).WithSummary("Stop ringing the given members")
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status422UnprocessableEntity);
+        call.MapGet("/calls", HistoryAsync).WithSummary("Finished calls, newest first; pass nextBefore as before for the next page")
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status422UnprocessableEntity);
 
-        api.MapGet("/me/missed-calls", MissedCallsAsync).WithTags("Me").WithSummary("Calls I missed across my DMs, newest first");
+        api.MapGet("/me/missed-calls", MissedCallsAsync).WithTags("Me").WithSummary("Calls I missed across my DMs, newest first")
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status422UnprocessableEntity);
         return api;
     }
 
-    private static async Task<object> RingAsync(
+    private static async Task<Ok<RingResponse>> RingAsync(
         string dmGroupId,
         [FromBody(EmptyBodyBehavior = EmptyBodyBehavior.Allow)] RingRequest? request,
         HttpContext http,
         IGrainFactory grains)
     {
         var ringing = await grains.DmCall(dmGroupId).Ring(http.User.UserId(), request?.RecipientIds);
-        return new { dmGroupId, ringing };
+        return TypedResults.Ok(new RingResponse(dmGroupId, ringing));
     }
 
-    private static async Task<IResult> DeclineAsync(string dmGroupId, HttpContext http, IGrainFactory grains)
+    private static async Task<NoContent> DeclineAsync(string dmGroupId, HttpContext http, IGrainFactory grains)
     {
         await grains.DmCall(dmGroupId).Decline(http.User.UserId());
-        return Results.NoContent();
+        return TypedResults.NoContent();
     }
 
-    private static async Task<IResult> DismissAsync(string dmGroupId, HttpContext http, IGrainFactory grains)
+    private static async Task<NoContent> DismissAsync(string dmGroupId, HttpContext http, IGrainFactory grains)
     {
         await grains.DmCall(dmGroupId).Dismiss(http.User.UserId());
-        return Results.NoContent();
+        return TypedResults.NoContent();
     }
 
-    private static async Task<IResult> StopRingingAsync(string dmGroupId, StopRingingRequest request, HttpContext http, IGrainFactory grains)
+    private static async Task<NoContent> StopRingingAsync(string dmGroupId, StopRingingRequest request, HttpContext http, IGrainFactory grains)
     {
         await grains.DmCall(dmGroupId).StopRinging(http.User.UserId(), request.RecipientIds ?? []);
-        return Results.NoContent();
+        return TypedResults.NoContent();
     }
 
-    private static async Task<CallHistoryPage> HistoryAsync(string dmGroupId, HttpContext http, IGrainFactory grains, int? limit, DateTimeOffset? before)
+    private static async Task<Ok<CallHistoryPage>> HistoryAsync(string dmGroupId, HttpContext http, IGrainFactory grains, int? limit, DateTimeOffset? before)
     {
         var size = PageSize(limit);
         var calls = await grains.DmCall(dmGroupId).GetHistory(http.User.UserId(), size, before);
-        return new CallHistoryPage(calls, calls.Count == size ? calls[^1].StartedAt : null);
+        return TypedResults.Ok(new CallHistoryPage(calls, calls.Count == size ? calls[^1].StartedAt : null));
     }
 
-    private static async Task<CallHistoryPage> MissedCallsAsync(HttpContext http, IGrainFactory grains, DateTimeOffset? since, int? limit)
+    private static async Task<Ok<CallHistoryPage>> MissedCallsAsync(HttpContext http, IGrainFactory grains, DateTimeOffset? since, int? limit)
     {
         var size = PageSize(limit);
         var calls = await grains.GetGrain<IUserDirectoryGrain>(http.User.UserId()).GetMissedCalls(since, size);
-        return new CallHistoryPage(calls, null);
+        return TypedResults.Ok(new CallHistoryPage(calls, null));
     }
 
     private static int PageSize(int? limit)

@@ -1,5 +1,6 @@
 using DmVoice.Gateway.Auth;
 using DmVoice.Gateway.Contracts;
+using DmVoice.Gateway.Problems;
 using Microsoft.Extensions.Options;
 
 namespace DmVoice.Gateway.Endpoints;
@@ -19,8 +20,9 @@ internal static class DevTokenEndpoints
                 var userId = Validate.Id(request.UserId, "userId");
                 var name = Validate.OptionalName(request.DisplayName, "displayName");
                 var token = issuer.Issue(userId, name);
-                return new DevTokenResponse(token, userId, time.GetUtcNow() + options.Value.DevTokenLifetime);
+                return TypedResults.Ok(new DevTokenResponse(token, userId, time.GetUtcNow() + options.Value.DevTokenLifetime));
             })
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status422UnprocessableEntity, StatusCodes.Status429TooManyRequests)
             .AllowAnonymous()
             .WithTags("Development")
             .WithSummary("Mint a token for any user id (development only)");

@@ -1,6 +1,8 @@
 using DmVoice.Gateway.Auth;
 using DmVoice.Gateway.Contracts;
+using DmVoice.Gateway.Problems;
 using DmVoice.Gateway.Realtime;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 
 namespace DmVoice.Gateway.Endpoints;
@@ -10,20 +12,24 @@ internal static class VoicePresenceEndpoints
     public static RouteGroupBuilder MapVoicePresence(this RouteGroupBuilder api)
     {
         var voice = api.MapGroup("/dm-groups/{dmGroupId}/voice-presence").WithTags("Voice presence");
-        voice.MapGet("/", GetAsync).WithSummary("Who is in the DM's call and who is being rung");
-        voice.MapPost("/join", JoinAsync).WithSummary("Join (or start, ringing the others) the DM's call");
-        voice.MapDelete("/leave", LeaveAsync).WithSummary("Leave the DM's call");
-        voice.MapPut("/state", UpdateStateAsync).WithSummary("Change mute / deafen / video / screen share");
+        voice.MapGet("/", GetAsync).WithSummary("Who is in the DM's call and who is being rung")
+            .ProducesProblems(StatusCodes.Status404NotFound, StatusCodes.Status422UnprocessableEntity);
+        voice.MapPost("/join", JoinAsync).WithSummary("Join (or start, ringing the others) the DM's call")
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status422UnprocessableEntity);
+        voice.MapDelete("/leave", LeaveAsync).WithSummary("Leave the DM's call")
+            .ProducesProblems(StatusCodes.Status404NotFound, StatusCodes.Status409Conflict, StatusCodes.Status422UnprocessableEntity);
+        voice.MapPut("/state", UpdateStateAsync).WithSummary("Change mute / deafen / video / screen share")
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status422UnprocessableEntity);
 
         var me = api.MapGroup("/me").WithTags("Me");
         me.MapGet("/voice", GetMyVoiceAsync).WithSummary("My active call and every live call in my DMs");
         return api;
     }
 
-    private static Task<CallPresence> GetAsync(string dmGroupId, HttpContext http, IGrainFactory grains) =>
-        grains.DmCall(dmGroupId).GetPresence(http.User.UserId());
+    private static async Task<Ok<CallPresence>> GetAsync(string dmGroupId, HttpContext http, IGrainFactory grains) =>
+        TypedResults.Ok(await grains.DmCall(dmGroupId).GetPresence(http.User.UserId()));
 
-    private static Task<JoinResult> JoinAsync(
+    private static async Task<Ok<JoinResult>> JoinAsync(
         string dmGroupId,
         [FromBody(EmptyBodyBehavior = Microsoft.AspNetCore.Mvc.ModelBinding.EmptyBodyBehavior.Allow)] JoinVoiceRequest? request,
         HttpContext http,
@@ -31,16 +37,16 @@ internal static class VoicePresenceEndpoints
     {
         var user = http.User;
         var join = new JoinRequest(user.DisplayName(), request?.IsMuted ?? false, request?.IsVideoEnabled ?? false);
-        return grains.GetGrain<IUserVoiceGrain>(user.UserId()).JoinDmCall(Validate.Id(dmGroupId, "dmGroupId"), join);
+        return TypedResults.Ok(await grains.GetGrain<IUserVoiceGrain>(user.UserId()).JoinDmCall(Validate.Id(dmGroupId, "dmGroupId"), join));
     }
 
-    private static async Task<IResult> LeaveAsync(string dmGroupId, HttpContext http, IGrainFactory grains)
+    private static async Task<NoContent> LeaveAsync(string dmGroupId, HttpContext http, IGrainFactory grains)
     {
         await grains.GetGrain<IUserVoiceGrain>(http.User.UserId()).LeaveDmCall(Validate.Id(dmGroupId, "dmGroupId"));
-        return Results.NoContent();
+        return TypedResults.NoContent();
     }
 
-    private static Task<VoiceParticipant> UpdateStateAsync(string dmGroupId, UpdateVoiceStateRequest request, HttpContext http, IGrainFactory grains)
+    private static async Task<Ok<VoiceParticipant>> UpdateStateAsync(string dmGroupId, UpdateVoiceStateRequest request, HttpContext http, IGrainFactory grains)
     {
         var patch = new VoiceStatePatch(request.IsMuted, request.IsDeafened, request.IsVideoEnabled, request.IsScreenSharing);
         if (patch.IsEmpty)
@@ -48,9 +54,9 @@ internal static class VoicePresenceEndpoints
             throw DmVoiceException.Validation("Give at least one of isMuted, isDeafened, isVideoEnabled, isScreenSharing.");
         }
 
-        return grains.DmCall(dmGroupId).UpdateState(http.User.UserId(), patch);
+        return TypedResults.Ok(await grains.DmCall(dmGroupId).UpdateState(http.User.UserId(), patch));
     }
 
-    private static Task<MyVoiceOverview> GetMyVoiceAsync(HttpContext http, VoiceOverviewQuery overview) =>
-        overview.GetAsync(http.User.UserId());
+    private static async Task<Ok<MyVoiceOverview>> GetMyVoiceAsync(HttpContext http, VoiceOverviewQuery overview) =>
+        TypedResults.Ok(await overview.GetAsync(http.User.UserId()));
 }

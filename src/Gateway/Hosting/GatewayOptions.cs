@@ -34,6 +34,17 @@ public sealed class GatewayOptions
 
     /// <summary>Events a connection may fall behind before it is closed (<c>event_backlog</c>) so its client re-syncs.</summary>
     public int ConnectionQueueLimit { get; set; } = 256;
+
+    /// <summary>
+    /// How long a read that is safe to repeat (every GET, the hub's <c>sync</c>) may keep being retried
+    /// after a transient fault (a silo failing over, storage unreachable) before the client is answered
+    /// 503. Covers a brief outage without the client noticing, but keeps a user from waiting long for an
+    /// answer. Zero turns the retries off. Writes are never retried here.
+    /// </summary>
+    public TimeSpan ReadRetryBudget { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>What a 503 <c>temporarily_unavailable</c> tells the client to wait before trying again (<c>Retry-After</c>).</summary>
+    public TimeSpan UnavailableRetryAfter { get; set; } = TimeSpan.FromSeconds(2);
 }
 
 /// <summary>Refuses to start with gateway settings outside their documented ranges.</summary>
@@ -65,6 +76,16 @@ public sealed class GatewayOptionsValidator : Microsoft.Extensions.Options.IVali
         if (options.ConnectionQueueLimit is < 8 or > 100_000)
         {
             failures.Add("Gateway:ConnectionQueueLimit must be 8-100000.");
+        }
+
+        if (options.ReadRetryBudget < TimeSpan.Zero || options.ReadRetryBudget > TimeSpan.FromSeconds(10))
+        {
+            failures.Add("Gateway:ReadRetryBudget must be 0-10 seconds.");
+        }
+
+        if (options.UnavailableRetryAfter < TimeSpan.FromSeconds(1) || options.UnavailableRetryAfter > TimeSpan.FromMinutes(1))
+        {
+            failures.Add("Gateway:UnavailableRetryAfter must be 1-60 seconds.");
         }
 
         return failures.Count == 0

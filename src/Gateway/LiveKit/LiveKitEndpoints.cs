@@ -1,5 +1,7 @@
 using DmVoice.Gateway.Auth;
+using DmVoice.Gateway.Problems;
 using DmVoice.LiveKit;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.IdentityModel.JsonWebTokens;
 
 namespace DmVoice.Gateway.LiveKit;
@@ -15,21 +17,28 @@ internal static class LiveKitEndpoints
         var liveKit = app.MapGroup("/livekit").WithTags("LiveKit");
         liveKit.MapPost("/dm-token", CreateDmTokenAsync)
             .RequireAuthorization()
-            .WithSummary("A LiveKit token to join the DM's room (members only)");
+            .WithSummary("A LiveKit token to join the DM's room (members only)")
+            .ProducesProblems(ProblemResponses.Common)
+            .ProducesProblems(
+                StatusCodes.Status400BadRequest, StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound,
+                StatusCodes.Status413PayloadTooLarge, StatusCodes.Status422UnprocessableEntity);
 
         // Authenticated by LiveKit's signature, not a user token. Not rate limited per address: all of a
         // LiveKit deployment's webhooks come from few addresses, and dropping one loses a state change.
         liveKit.MapPost("/webhook", (HttpContext http, LiveKitWebhookHandler handler) => handler.HandleAsync(http))
             .AllowAnonymous()
             .DisableRateLimiting()
-            .WithSummary("LiveKit webhooks (signed by LiveKit)");
+            .WithSummary("LiveKit webhooks (signed by LiveKit)")
+            .ProducesProblems(
+                StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status413PayloadTooLarge,
+                StatusCodes.Status500InternalServerError, StatusCodes.Status503ServiceUnavailable);
         return app;
     }
 
     internal static DmVoiceException NotConfigured() =>
         new(ErrorCodes.LiveKitNotConfigured, "This deployment has no LiveKit server configured.");
 
-    private static async Task<LiveKitTokenResponse> CreateDmTokenAsync(LiveKitTokenRequest request, HttpContext http, IGrainFactory grains)
+    private static async Task<Ok<LiveKitTokenResponse>> CreateDmTokenAsync(LiveKitTokenRequest request, HttpContext http, IGrainFactory grains)
     {
         var issuer = http.RequestServices.GetService<ILiveKitTokenIssuer>() ?? throw NotConfigured();
         var me = http.User.UserId();
@@ -47,6 +56,6 @@ internal static class LiveKitEndpoints
         var room = LiveKitRooms.ForDm(dmGroupId);
         var token = issuer.CreateJoinToken(room, me, name);
         var expiresAt = new DateTimeOffset(new JsonWebToken(token).ValidTo, TimeSpan.Zero);
-        return new LiveKitTokenResponse(token, issuer.ServerUrl, room, me, expiresAt);
+        return TypedResults.Ok(new LiveKitTokenResponse(token, issuer.ServerUrl, room, me, expiresAt));
     }
 }

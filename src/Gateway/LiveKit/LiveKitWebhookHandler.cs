@@ -4,6 +4,7 @@ using DmVoice.Gateway.Observability;
 using DmVoice.Gateway.Problems;
 using DmVoice.Grains.LiveKit;
 using DmVoice.LiveKit;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
 namespace DmVoice.Gateway.LiveKit;
@@ -25,7 +26,7 @@ public sealed partial class LiveKitWebhookHandler(
 
     private const string UnknownEvent = "unknown";
 
-    public async Task<IResult> HandleAsync(HttpContext http)
+    public async Task<Results<Ok<LiveKitWebhookResponse>, ProblemHttpResult>> HandleAsync(HttpContext http)
     {
         var receiver = services.GetService<WebhookReceiver>() ?? throw LiveKitEndpoints.NotConfigured();
         if (!IsWebhookContentType(http.Request.ContentType))
@@ -64,10 +65,10 @@ public sealed partial class LiveKitWebhookHandler(
         }
 
         metrics.WebhookReceived(eventName, result);
-        return Results.Ok(new LiveKitWebhookResponse(result));
+        return TypedResults.Ok(new LiveKitWebhookResponse(result));
     }
 
-    private IResult Reject(HttpContext http, string detail)
+    private ProblemHttpResult Reject(HttpContext http, string detail)
     {
         metrics.WebhookReceived(UnknownEvent, WebhookResults.Rejected);
         return Problem.Result(http, ErrorCodes.Unauthorized, detail);
@@ -96,7 +97,16 @@ public sealed partial class LiveKitWebhookHandler(
         catch (Exception) when (dedup is not null)
         {
             // Not applied: let LiveKit's retry of the same event through.
-            await dedup.Release(webhook.Id);
+            try
+            {
+                await dedup.Release(webhook.Id);
+            }
+            catch (Exception releaseFailed)
+            {
+                // The answer must still say why applying failed; the claim stays until the grain forgets it.
+                LogReleaseFailed(releaseFailed, webhook.Event, webhook.Id);
+            }
+
             throw;
         }
     }
@@ -203,6 +213,9 @@ public sealed partial class LiveKitWebhookHandler(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "LiveKit webhook rejected: {Reason}")]
     private partial void LogRejected(string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "LiveKit webhook {Event} {EventId} was not applied, and forgetting its id failed: a redelivery may be taken for a duplicate")]
+    private partial void LogReleaseFailed(Exception exception, string @event, string eventId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "LiveKit webhook {Event} {EventId} already processed; ignored")]
     private partial void LogDuplicate(string @event, string eventId);

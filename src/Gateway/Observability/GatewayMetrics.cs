@@ -18,6 +18,8 @@ public sealed class GatewayMetrics : IDisposable
     private readonly Counter<long> _presenceMessages;
     private readonly Counter<long> _closedByGateway;
     private readonly Counter<long> _deliveries;
+    private readonly Counter<long> _readRetries;
+    private readonly Counter<long> _unavailable;
 
     public GatewayMetrics(IMeterFactory meterFactory)
     {
@@ -32,6 +34,10 @@ public sealed class GatewayMetrics : IDisposable
             "dmvoice.gateway.connections_closed", description: "Connections the gateway closed itself, by reason (event_backlog: a client fell behind)");
         _deliveries = _meter.CreateCounter<long>(
             "dmvoice.gateway.deliveries_received", description: "Event messages grains pushed to this gateway (one per event per gateway)");
+        _readRetries = _meter.CreateCounter<long>(
+            "dmvoice.gateway.read_retries", description: "Reads (GETs, the hub's sync) retried after a transient fault, by surface");
+        _unavailable = _meter.CreateCounter<long>(
+            "dmvoice.gateway.unavailable", description: "Requests answered temporarily_unavailable (503) after a transient fault, by surface (rest, hub, connect)");
     }
 
     public void ConnectionOpened() => _connections.Add(1);
@@ -50,6 +56,10 @@ public sealed class GatewayMetrics : IDisposable
     public void ConnectionClosedByGateway(string reason) => _closedByGateway.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     public void DeliveryReceived() => _deliveries.Add(1);
+
+    public void ReadRetried(string surface) => _readRetries.Add(1, new KeyValuePair<string, object?>("surface", surface));
+
+    public void Unavailable(string surface) => _unavailable.Add(1, new KeyValuePair<string, object?>("surface", surface));
 
     /// <summary>Exports how often deliveries arrived out of order badly enough to be dropped or skipped.</summary>
     public void ObserveOrdering(Grains.Events.DeliveryOrdering ordering)

@@ -21,6 +21,7 @@ public static class ErrorStatus
         [ErrorCodes.NotFound] = (StatusCodes.Status404NotFound, "No such endpoint."),
         [ErrorCodes.InternalError] = (StatusCodes.Status500InternalServerError, "Something went wrong on our side."),
         [ErrorCodes.LiveKitNotConfigured] = (StatusCodes.Status503ServiceUnavailable, "LiveKit is not configured on this deployment."),
+        [ErrorCodes.TemporarilyUnavailable] = (StatusCodes.Status503ServiceUnavailable, "The service is briefly unavailable; try again shortly."),
     };
 
     public static (int Status, string Title) For(string code) =>

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 
 namespace DmVoice.Gateway.Problems;
@@ -38,9 +39,6 @@ public static class Problem
     }
 
     /// <summary>An endpoint result for a problem.</summary>
-    public static IResult Result(HttpContext context, string code, string? detail, TimeSpan? retryAfter = null)
-    {
-        var problem = Create(context, code, detail, retryAfter);
-        return Results.Problem(problem);
-    }
+    public static ProblemHttpResult Result(HttpContext context, string code, string? detail, TimeSpan? retryAfter = null) =>
+        TypedResults.Problem(Create(context, code, detail, retryAfter));
 }

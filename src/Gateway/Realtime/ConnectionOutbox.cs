@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Protocol;
 using DmVoice.Gateway.Observability;
@@ -17,9 +16,6 @@ internal sealed partial class ConnectionOutbox(
     GatewayMetrics metrics,
     ILogger logger)
 {
-    /// <summary>How long a client gets to hang up after the close message before the transport is cut.</summary>
-    private static readonly TimeSpan HangUpGrace = TimeSpan.FromSeconds(2);
-
     private readonly Queue<(SerializedHubMessage Message, string EventName)> _queue = new();
     private bool _sending;
     private bool _closed;
@@ -107,31 +103,10 @@ internal sealed partial class ConnectionOutbox(
         }
     }
 
-    private async Task CloseCoreAsync(string reason)
+    private Task CloseCoreAsync(string reason)
     {
         metrics.ConnectionClosedByGateway(reason);
-        try
-        {
-            // The protocol's own close message, with reconnecting allowed: SignalR clients surface the
-            // error and their reconnect policy takes over. A write stuck behind a full pipe is not waited for.
-            await connection.WriteAsync(new CloseMessage(reason, allowReconnect: true)).AsTask().WaitAsync(HangUpGrace);
-            await Task.Delay(HangUpGrace);
-        }
-        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
-        {
-            // Stalled or already gone: cut the transport below.
-        }
-
-        // Cut the transport, not the hub connection: HubConnectionContext.Abort would send a second close
-        // message that forbids reconnecting.
-        if (connection.Features.Get<IConnectionLifetimeFeature>() is { } lifetime)
-        {
-            lifetime.Abort();
-        }
-        else
-        {
-            connection.Abort();
-        }
+        return HubCloser.CloseAsync(connection, reason);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Connection {ConnectionId} fell {Limit} events behind; closing it so its client re-syncs")]

@@ -38,14 +38,22 @@ public sealed partial class GatewayLease(
     /// <summary>Whether the lease was renewed recently enough to accept devices.</summary>
     public bool IsHeld => _firstHeld.Task.IsCompleted && !_fenced && time.GetUtcNow() - _renewedAt < _options.LeaseTimeout;
 
-    /// <summary>Waits (briefly) until the gateway holds its lease; a device must not register before that.</summary>
-    public async Task WaitUntilHeldAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits (briefly) until the gateway holds its lease; a device must not register before that. False
+    /// when it does not: the connection is turned away, and its client tries again or another gateway.
+    /// </summary>
+    public async Task<bool> WaitUntilHeldAsync(CancellationToken cancellationToken)
     {
-        await _firstHeld.Task.WaitAsync(ConnectWait, cancellationToken);
-        if (!IsHeld)
+        try
         {
-            throw new HubUnavailableException("This gateway cannot reach the cluster right now; try again or use another gateway.");
+            await _firstHeld.Task.WaitAsync(ConnectWait, cancellationToken);
         }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+
+        return IsHeld;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -80,7 +88,15 @@ public sealed partial class GatewayLease(
                 if (_firstHeld.Task.IsCompleted && !_fenced && time.GetUtcNow() - _renewedAt >= _options.LeaseTimeout)
                 {
                     _fenced = true;
-                    await connections.CloseAllAsync(ConnectionCloseReasons.ClusterUnreachable);
+                    try
+                    {
+                        await connections.CloseAllAsync(ConnectionCloseReasons.ClusterUnreachable);
+                    }
+                    catch (Exception closeFailed)
+                    {
+                        // Never let closing connections end the renewals: the host would stop with them.
+                        LogFenceCloseFailed(closeFailed, instance.Id);
+                    }
                 }
             }
 
@@ -139,9 +155,9 @@ public sealed partial class GatewayLease(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Gateway {GatewayId}: renewing the lease failed")]
     private partial void LogRenewFailed(Exception exception, string gatewayId);
 
+    [LoggerMessage(Level = LogLevel.Error, Message = "Gateway {GatewayId}: closing connections after losing the cluster failed")]
+    private partial void LogFenceCloseFailed(Exception exception, string gatewayId);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Gateway {GatewayId}: releasing the lease at shutdown failed; it lapses on its own")]
     private partial void LogReleaseFailed(Exception exception, string gatewayId);
 }
-
-/// <summary>A device cannot be taken on right now (the gateway has no lease); the client retries.</summary>
-public sealed class HubUnavailableException(string message) : Microsoft.AspNetCore.SignalR.HubException(message);

@@ -1,5 +1,6 @@
 using DmVoice.Gateway.Auth;
 using DmVoice.Gateway.Observability;
+using DmVoice.Gateway.Problems;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
 
@@ -9,36 +10,70 @@ namespace DmVoice.Gateway.Realtime;
 /// The live channel to a user's devices. Connecting registers the connection here (its outbox) and
 /// then with the user's grain, which makes every live call the user can see send to this gateway;
 /// events arrive through <see cref="GatewayEventReceiver"/> (or the user's stream) into the outbox.
+/// A connection that cannot be registered because of a transient fault is turned away with a reason
+/// and reconnecting allowed, so its client simply tries again.
 /// </summary>
 [Authorize]
-public sealed class VoiceHub(
+public sealed partial class VoiceHub(
     ConnectionRegistry connections,
     GatewayLease lease,
     IGrainFactory grains,
     GatewayInstance instance,
     GatewayMetrics metrics,
-    VoiceOverviewQuery overview)
+    VoiceOverviewQuery overview,
+    ReadRetry retry,
+    DevicePresence presence,
+    ILogger<VoiceHub> logger)
     : Hub<IVoiceClient>
 {
     public const string Path = "/hubs/voice";
+
+    /// <summary>Marks a connection that <see cref="OnConnectedAsync"/> turned away (see <see cref="VoiceHubFilter"/>).</summary>
+    internal const string RefusedItem = "dmvoice.refused";
+
+    /// <summary>Marks a connection whose user grain may have recorded it, so closing must tell the grain.</summary>
+    private const string OpenedItem = "dmvoice.opened";
 
     /// <summary>
     /// The state to start from. SignalR runs invocations only after <see cref="OnConnectedAsync"/>
     /// has finished, and by then every live call the user can see sends to this connection: a client
     /// that calls it right after connecting misses nothing (events with a higher version follow).
+    /// A read, so a transient fault is retried briefly before the client hears of it.
     /// </summary>
     [HubMethodName("sync")]
-    public Task<MyVoiceOverview> Sync() => overview.GetAsync(Context.User!.UserId());
+    public Task<MyVoiceOverview> Sync()
+    {
+        var userId = Context.User!.UserId();
+        return retry.RunAsync(() => overview.GetAsync(userId), "hub", Context.ConnectionAborted);
+    }
 
     public override async Task OnConnectedAsync()
     {
         var userId = Context.User!.UserId();
-        await lease.WaitUntilHeldAsync(Context.ConnectionAborted);
-        await connections.AddAsync(userId, VoiceHubLifetimeManager.ConnectionOf(Context), Context.ConnectionAborted);
+        if (!await lease.WaitUntilHeldAsync(Context.ConnectionAborted))
+        {
+            // Another gateway may reach the cluster; this one will again once it holds its lease.
+            Refuse(ConnectionCloseReasons.ClusterUnreachable);
+            return;
+        }
+
+        var connection = VoiceHubLifetimeManager.ConnectionOf(Context);
+        await connections.AddAsync(userId, connection, Context.ConnectionAborted);
         try
         {
+            Context.Items[OpenedItem] = true;
             await grains.GetGrain<IUserVoiceGrain>(userId).ConnectionOpened(instance.ConnectionKey(Context.ConnectionId), lease.Route);
             metrics.PresenceMessage("connection_opened");
+        }
+        catch (Exception ex) when (TransientFaults.IsTransient(ex))
+        {
+            // Not registered, so no event would reach this device: turn it away. OnDisconnectedAsync
+            // follows and tells the user grain, in case the open arrived and only its answer was lost.
+            await connections.RemoveAsync(userId, Context.ConnectionId);
+            LogRefused(userId, ex.GetType().Name, ex.Message);
+            metrics.Unavailable("connect");
+            Refuse(ErrorCodes.TemporarilyUnavailable);
+            return;
         }
         catch
         {
@@ -55,8 +90,10 @@ public sealed class VoiceHub(
         var userId = Context.User!.UserId();
         try
         {
-            await grains.GetGrain<IUserVoiceGrain>(userId).ConnectionClosed(instance.ConnectionKey(Context.ConnectionId));
-            metrics.PresenceMessage("connection_closed");
+            if (Context.Items.ContainsKey(OpenedItem))
+            {
+                await presence.ConnectionClosedAsync(userId, instance.ConnectionKey(Context.ConnectionId));
+            }
         }
         finally
         {
@@ -65,6 +102,20 @@ public sealed class VoiceHub(
 
         await base.OnDisconnectedAsync(exception);
     }
+
+    /// <summary>
+    /// Closes the connection with SignalR's close message, the reason and reconnecting allowed. (Throwing
+    /// from OnConnectedAsync would close it too, but with reconnecting forbidden: the client would give up.)
+    /// </summary>
+    private void Refuse(string reason)
+    {
+        Context.Items[RefusedItem] = reason;
+        metrics.ConnectionClosedByGateway(reason);
+        _ = HubCloser.CloseAsync(VoiceHubLifetimeManager.ConnectionOf(Context), reason);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Turned away a connection of {UserId}: registering it met a transient fault ({Fault}: {Detail})")]
+    private partial void LogRefused(string userId, string fault, string detail);
 }
 
 /// <summary>Identifies this gateway process, so connection ids from different gateways never collide.</summary>

@@ -54,11 +54,17 @@ public static class ErrorCodes
     /// <summary>The deployment has no LiveKit server configured, so LiveKit endpoints cannot work.</summary>
     public const string LiveKitNotConfigured = "livekit_not_configured";
 
+    /// <summary>
+    /// Part of the cluster could not be reached just now (a silo failing over, storage unreachable, a
+    /// timeout): nothing was wrong with the request, and the same request may succeed shortly.
+    /// </summary>
+    public const string TemporarilyUnavailable = "temporarily_unavailable";
+
     /// <summary>Every code above, for documentation and tests.</summary>
     public static IReadOnlyList<string> All { get; } =
     [
         ValidationFailed, MalformedRequest, PayloadTooLarge, DmNotFound, DmFull, NotGroupDm, MemberNotFound,
         Forbidden, NotInCall, NoActiveCall, NotRinging, RateLimited, Unauthorized, NotFound, InternalError,
-        LiveKitNotConfigured,
+        LiveKitNotConfigured, TemporarilyUnavailable,
     ];
 }

@@ -97,6 +97,28 @@ public sealed class OperationsTests(GatewayFixture fixture) : IClassFixture<Gate
     }
 
     [Fact]
+    public async Task The_OpenAPI_document_declares_the_problems_each_API_operation_can_answer_503_included()
+    {
+        using var anonymous = new HttpClient { BaseAddress = Server.BaseAddress };
+        var document = JsonDocument.Parse(await anonymous.GetStringAsync("/openapi/v1.json")).RootElement;
+        var paths = document.GetProperty("paths");
+
+        foreach (var (method, path) in DocumentedOperations.Where(op => op.Path != "/dev/token"))
+        {
+            var responses = paths.GetProperty(path).GetProperty(method).GetProperty("responses");
+            foreach (var status in new[] { "401", "429", "500", "503" })
+            {
+                Assert.True(
+                    responses.TryGetProperty(status, out var response) && response.GetProperty("content").TryGetProperty("application/problem+json", out _),
+                    $"{method} {path} does not declare a {status} problem");
+            }
+        }
+
+        // A member-only operation also declares that the DM may not be found.
+        Assert.True(paths.GetProperty("/dm-groups/{dmGroupId}/voice-presence").GetProperty("get").GetProperty("responses").TryGetProperty("404", out _));
+    }
+
+    [Fact]
     public async Task The_API_reference_page_answers_200_HTML()
     {
         using var anonymous = new HttpClient { BaseAddress = Server.BaseAddress }; // follows redirects

@@ -57,6 +57,17 @@ public sealed class StartupRefusalTests
         Assert.Contains("Auth:EnableDevTokens", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("Gateway:ReadRetryBudget", "00:00:10.001")]
+    [InlineData("Gateway:ReadRetryBudget", "-00:00:01")]
+    [InlineData("Gateway:UnavailableRetryAfter", "00:00:00.500")]
+    [InlineData("Gateway:UnavailableRetryAfter", "00:01:01")]
+    public async Task Fault_settings_out_of_range_stop_the_gateway_from_starting_naming_the_setting(string key, string value)
+    {
+        var error = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => GatewayServer.StartAsync(s => s[key] = value));
+        Assert.Contains(key, error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task In_Production_without_dev_tokens_the_gateway_serves_tokens_it_did_not_mint_and_dev_token_is_404()
     {

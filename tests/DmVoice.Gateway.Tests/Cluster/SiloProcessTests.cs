@@ -91,7 +91,7 @@ public sealed class SiloProcessTests
         // Redis accepts the connection but, frozen, never answers; give the silo longer than StackExchange.Redis' 5 s to wait.
         var silo = cluster.AddSilo("silo", host, cluster.SiloPorts(host), s => s["ConnectionStrings:Redis"] = redis.ConnectionString + ",connectTimeout=60000");
 
-        await redis.PauseAsync();
+        await redis.FreezeAsync();
         try
         {
             await silo.StartAsync(waitUntilReady: false);
@@ -102,7 +102,7 @@ public sealed class SiloProcessTests
         }
         finally
         {
-            await redis.ResumeAsync();
+            await redis.ThawAsync();
         }
 
         await silo.WaitUntilReadyAsync();

@@ -46,10 +46,12 @@ public sealed class GatewayServer : IAsyncDisposable
         ["Logging:LogLevel:Default"] = "Warning",
     };
 
+    /// <param name="services">More services for the gateway and its co-hosted silo (e.g. <see cref="GrainFaults"/>).</param>
     public static async Task<GatewayServer> StartAsync(
         Action<Dictionary<string, string?>>? settings = null,
         string environment = "Development",
-        FakeTimeProvider? time = null)
+        FakeTimeProvider? time = null,
+        Action<IServiceCollection>? services = null)
     {
         var values = DefaultSettings();
         settings?.Invoke(values);
@@ -57,8 +59,22 @@ public sealed class GatewayServer : IAsyncDisposable
         args.AddRange(values.Where(kv => kv.Value is not null).Select(kv => $"--{kv.Key}={kv.Value}"));
 
         time ??= new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var app = GatewayApp.Build([.. args], builder => builder.Services.AddSingleton(new CallClock(time)));
-        await app.StartAsync();
+        var app = GatewayApp.Build([.. args], builder =>
+        {
+            builder.Services.AddSingleton(new CallClock(time));
+            services?.Invoke(builder.Services);
+        });
+        try
+        {
+            await app.StartAsync();
+        }
+        catch
+        {
+            // A gateway that refused to start (a setting out of range) must not keep its ports.
+            await app.DisposeAsync();
+            throw;
+        }
+
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new GatewayServer(app, new Uri(address), time);
     }

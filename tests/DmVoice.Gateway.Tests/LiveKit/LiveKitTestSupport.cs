@@ -5,6 +5,7 @@ using System.Text.Json;
 using DmVoice.Gateway.Problems;
 using DmVoice.LiveKit;
 using DmVoice.TestSupport.LiveKit;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace DmVoice.Gateway.Tests.LiveKit;
 
@@ -25,7 +26,7 @@ public class LiveKitGatewayFixture : IAsyncLifetime
             settings["LiveKit:ApiSecret"] = LiveKit.ApiSecret;
             settings["Gateway:RequestsPerMinute"] = "1000000";
             Configure(settings);
-        });
+        }, services: ConfigureServices);
     }
 
     public async ValueTask DisposeAsync()
@@ -37,6 +38,19 @@ public class LiveKitGatewayFixture : IAsyncLifetime
     protected virtual void Configure(Dictionary<string, string?> settings)
     {
     }
+
+    protected virtual void ConfigureServices(IServiceCollection services)
+    {
+    }
+}
+
+/// <summary>Grain calls can be made to fail on demand (<see cref="GrainFaults"/>), as a bug in a grain would.</summary>
+public sealed class FaultyLiveKitGatewayFixture : LiveKitGatewayFixture
+{
+    public GrainFaults Faults { get; } = new();
+
+    protected override void ConfigureServices(IServiceCollection services) =>
+        services.AddSingleton<Orleans.IIncomingGrainCallFilter>(Faults);
 }
 
 /// <summary>Retries fast, so retry tests do not wait out production backoffs.</summary>

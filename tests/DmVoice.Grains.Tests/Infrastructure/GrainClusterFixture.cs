@@ -238,13 +238,13 @@ public sealed class RedisFaultsClusterFixture : GrainClusterFixture
 
     protected override async ValueTask PrepareAsync()
     {
-        if (RedisServer.FindProgram() is not { } program)
+        if (RedisServer.FindProgram() is null)
         {
             UnavailableReason = "'redis-server' was not found on PATH";
             return;
         }
 
-        _redis = await RedisServer.StartAsync(program, durable: true);
+        _redis = await RedisServer.StartDurableAsync();
     }
 
     protected override void ConfigureStorage(ISiloBuilder silo)

@@ -225,7 +225,15 @@ public sealed class FakeLiveKitServer : IAsyncDisposable
     /// <param name="room">Room name.</param>
     /// <param name="identity">Participant identity for participant_* and track_* events.</param>
     /// <param name="disconnectReason">Proto name such as "CLIENT_INITIATED" or "PARTICIPANT_REMOVED" (participant_left).</param>
-    public FakeLiveKitWebhook CreateWebhook(string eventName, string room, string? identity = null, string? disconnectReason = null)
+    /// <param name="joinedAt">When the participant's media session began, for news about an older session (default: as recorded, or now).</param>
+    /// <param name="roomCreatedAt">When the room was created, for news about an older room (default: as recorded, or now).</param>
+    public FakeLiveKitWebhook CreateWebhook(
+        string eventName,
+        string room,
+        string? identity = null,
+        string? disconnectReason = null,
+        DateTimeOffset? joinedAt = null,
+        DateTimeOffset? roomCreatedAt = null)
     {
         var now = _time.GetUtcNow();
         JsonObject roomJson;
@@ -239,7 +247,7 @@ public sealed class FakeLiveKitServer : IAsyncDisposable
                 ["name"] = room,
                 ["emptyTimeout"] = 300,
                 ["departureTimeout"] = 20,
-                ["creationTime"] = (known?.CreatedAt ?? now).ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["creationTime"] = (roomCreatedAt ?? known?.CreatedAt ?? now).ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["enabledCodecs"] = new JsonArray(new JsonObject { ["mime"] = "audio/opus" }, new JsonObject { ["mime"] = "video/VP8" }),
             };
             if (known is { Participants.Count: > 0 })
@@ -257,7 +265,7 @@ public sealed class FakeLiveKitServer : IAsyncDisposable
                     ["sid"] = p?.Sid ?? "PA_" + RandomId(),
                     ["identity"] = identity,
                     ["state"] = state,
-                    ["joinedAt"] = (p?.JoinedAt ?? now).ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    ["joinedAt"] = (joinedAt ?? p?.JoinedAt ?? now).ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture),
                     ["name"] = p?.Name ?? identity,
                     ["version"] = 2,
                     ["permission"] = new JsonObject { ["canSubscribe"] = true, ["canPublish"] = true, ["canPublishData"] = true },

@@ -1,75 +1,142 @@
 using System.Diagnostics;
 using System.Net.Sockets;
+using System.Text;
 using DmVoice.TestSupport.Processes;
 
 namespace DmVoice.TestSupport.Redis;
 
 /// <summary>
-/// A private redis-server on a free loopback port, removed on dispose: without persistence to disk,
-/// or durable (synced append-only file) so it can be killed and restarted. Used by the tests and by
-/// the benchmark.
+/// A private redis-server on a free loopback port, removed on dispose. Used by the tests and by the
+/// benchmark. By default nothing is persisted; a durable one (<see cref="StartDurableAsync"/>) keeps an
+/// append-only file synced on every write, so it can be killed and restarted with its data, as a
+/// production Redis would be.
 /// </summary>
 public sealed class RedisServer : IAsyncDisposable
 {
-    private readonly string? _program;
+    private readonly string _program;
     private readonly string? _dataDirectory;
     private Process _process;
 
-    private RedisServer(Process process, int port, string? program = null, string? dataDirectory = null)
+    private RedisServer(string program, Process process, int port, string? dataDirectory)
     {
+        _program = program;
         _process = process;
         Port = port;
-        _program = program;
         _dataDirectory = dataDirectory;
     }
 
     public int Port { get; }
 
-    public int ProcessId => _process.Id;
-
-    /// <summary>
-    /// SIGSTOP: Redis stops answering but keeps its port open, so clients connect and then wait, as
-    /// with a stalled server. Returns once it is stopped. Linux only.
-    /// </summary>
-    public async Task PauseAsync()
-    {
-        Signals.Send(_process.Id, Signals.Stop);
-        await Eventually.TrueAsync(() => Signals.IsStopped(_process.Id), "redis-server to stop after SIGSTOP");
-    }
-
-    /// <summary>SIGCONT after <see cref="PauseAsync"/>; returns once Redis runs again.</summary>
-    public async Task ResumeAsync()
-    {
-        Signals.Send(_process.Id, Signals.Continue);
-        await Eventually.TrueAsync(() => !Signals.IsStopped(_process.Id), "redis-server to run again after SIGCONT");
-    }
-
     public string ConnectionString => $"127.0.0.1:{Port}";
 
     /// <summary>For tests: skips the test (fails it in CI) when redis-server is not installed.</summary>
     public static Task<RedisServer> StartAsync(CancellationToken cancellationToken = default) =>
-        StartAsync(TestEnvironment.RequireProgram("redis-server"), durable: false, cancellationToken);
+        StartAsync(TestEnvironment.RequireProgram("redis-server"), cancellationToken);
+
+    /// <summary>
+    /// For tests: a redis-server whose data survives <see cref="KillAsync"/> and <see cref="RestartAsync"/>
+    /// (an append-only file, fsynced on every write). Skips the test (fails it in CI) without redis-server.
+    /// </summary>
+    public static async Task<RedisServer> StartDurableAsync(CancellationToken cancellationToken = default)
+    {
+        var program = TestEnvironment.RequireProgram("redis-server");
+        var directory = Directory.CreateTempSubdirectory("dmvoice-redis-").FullName;
+        var port = TestEnvironment.FreeTcpPort();
+        var server = new RedisServer(program, Launch(program, port, directory), port, directory);
+        await server.WaitUntilReadyAsync(cancellationToken);
+        return server;
+    }
 
     /// <summary>redis-server on PATH, or null when it is not installed.</summary>
     public static string? FindProgram() => TestEnvironment.FindOnPath("redis-server");
 
     /// <summary>Starts the given redis-server program and waits until it answers PING.</summary>
-    /// <param name="durable">
-    /// Keep an append-only file synced on every write, so the server can be killed and restarted
-    /// (<see cref="KillAsync"/>, <see cref="RestartAsync"/>) without losing anything it acknowledged.
-    /// </param>
-    public static async Task<RedisServer> StartAsync(string program, bool durable = false, CancellationToken cancellationToken = default)
+    public static async Task<RedisServer> StartAsync(string program, CancellationToken cancellationToken = default)
     {
-        var dataDirectory = durable ? Directory.CreateTempSubdirectory("dmvoice-redis-").FullName : null;
         var port = TestEnvironment.FreeTcpPort();
-        var server = new RedisServer(StartProcess(program, port, dataDirectory), port, program, dataDirectory);
-        await server.WaitUntilAnsweringAsync(cancellationToken);
+        var server = new RedisServer(program, Launch(program, port, dataDirectory: null), port, dataDirectory: null);
+        await server.WaitUntilReadyAsync(cancellationToken);
         return server;
     }
 
-    private static Process StartProcess(string program, int port, string? dataDirectory)
+    /// <summary>Kills the server (SIGKILL): every client loses its connection at once, as in a crash.</summary>
+    public async Task KillAsync()
     {
-        var info = new ProcessStartInfo(program)
+        try
+        {
+            // SIGKILL ends a frozen process as well.
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                await _process.WaitForExitAsync();
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
+    }
+
+    /// <summary>Starts the server again on the same port (with its data, when durable) after <see cref="KillAsync"/>.</summary>
+    public async Task RestartAsync(CancellationToken cancellationToken = default)
+    {
+        await KillAsync();
+        _process.Dispose();
+        _process = Launch(_program, Port, _dataDirectory);
+        await WaitUntilReadyAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Freezes the server (SIGSTOP), as a stalled host or a long pause would: connections stay open and
+    /// every command waits, until <see cref="ThawAsync"/>. (A <c>CLIENT PAUSE … ALL</c> cannot be ended
+    /// early: it holds back <c>CLIENT UNPAUSE</c> too.)
+    /// </summary>
+    public async Task FreezeAsync()
+    {
+        Signals.Send(_process.Id, Signals.Stop);
+        await Eventually.TrueAsync(() => Signals.IsStopped(_process.Id), "redis-server to stop after SIGSTOP");
+    }
+
+    /// <summary>Lets a frozen server run again (SIGCONT); the commands that waited are answered.</summary>
+    public async Task ThawAsync()
+    {
+        Signals.Send(_process.Id, Signals.Continue);
+        await Eventually.TrueAsync(() => !Signals.IsStopped(_process.Id), "redis-server to run again after SIGCONT");
+    }
+
+    /// <summary>
+    /// <c>CLIENT PAUSE ms WRITE</c>: the server holds every write (reads go on) for that long. A write
+    /// held longer than a client's timeout fails at the client, and may still be applied afterwards.
+    /// </summary>
+    public Task PauseWritesAsync(TimeSpan duration) =>
+        CommandAsync("CLIENT", "PAUSE", ((long)duration.TotalMilliseconds).ToString(), "WRITE");
+
+    /// <summary>
+    /// Sends one command (e.g. <c>CLIENT PAUSE 60000 WRITE</c>, <c>CLIENT UNPAUSE</c>) and returns the first
+    /// line of the reply; an error reply (<c>-ERR …</c>) throws.
+    /// </summary>
+    public async Task<string> CommandAsync(params string[] arguments)
+    {
+        using var client = new TcpClient();
+        await client.ConnectAsync("127.0.0.1", Port);
+        var stream = client.GetStream();
+        var request = new StringBuilder().Append('*').Append(arguments.Length).Append("\r\n");
+        foreach (var argument in arguments)
+        {
+            request.Append('$').Append(Encoding.UTF8.GetByteCount(argument)).Append("\r\n").Append(argument).Append("\r\n");
+        }
+
+        await stream.WriteAsync(Encoding.UTF8.GetBytes(request.ToString()));
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        var reply = await reader.ReadLineAsync() ?? throw new InvalidOperationException("redis-server closed the connection without a reply");
+        return reply.StartsWith('-')
+            ? throw new InvalidOperationException($"redis-server refused '{string.Join(' ', arguments)}': {reply}")
+            : reply;
+    }
+
+    private static Process Launch(string program, int port, string? dataDirectory)
+    {
+        var start = new ProcessStartInfo(program)
         {
             ArgumentList = { "--port", port.ToString(), "--bind", "127.0.0.1", "--save", "", "--protected-mode", "yes" },
             RedirectStandardOutput = true,
@@ -78,18 +145,18 @@ public sealed class RedisServer : IAsyncDisposable
         };
         if (dataDirectory is null)
         {
-            info.ArgumentList.Add("--appendonly");
-            info.ArgumentList.Add("no");
+            start.ArgumentList.Add("--appendonly");
+            start.ArgumentList.Add("no");
         }
         else
         {
-            foreach (var arg in new[] { "--appendonly", "yes", "--appendfsync", "always", "--dir", dataDirectory })
+            foreach (var argument in new[] { "--dir", dataDirectory, "--appendonly", "yes", "--appendfsync", "always" })
             {
-                info.ArgumentList.Add(arg);
+                start.ArgumentList.Add(argument);
             }
         }
 
-        var process = Process.Start(info) ?? throw new InvalidOperationException("redis-server did not start");
+        var process = Process.Start(start) ?? throw new InvalidOperationException("redis-server did not start");
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
@@ -97,7 +164,7 @@ public sealed class RedisServer : IAsyncDisposable
         return process;
     }
 
-    private async Task WaitUntilAnsweringAsync(CancellationToken cancellationToken)
+    private async Task WaitUntilReadyAsync(CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow.AddSeconds(20);
         while (!await PingAsync(cancellationToken))
@@ -109,53 +176,6 @@ public sealed class RedisServer : IAsyncDisposable
             }
 
             await Task.Delay(50, cancellationToken);
-        }
-    }
-
-    /// <summary>Kills the server with SIGKILL, as a crash would.</summary>
-    public async Task KillAsync()
-    {
-        _process.Kill();
-        await _process.WaitForExitAsync();
-    }
-
-    /// <summary>Starts the server again on the same port (and, when durable, with the same data).</summary>
-    public async Task RestartAsync()
-    {
-        if (!_process.HasExited)
-        {
-            await KillAsync();
-        }
-
-        _process.Dispose();
-        _process = StartProcess(_program!, Port, _dataDirectory);
-        await WaitUntilAnsweringAsync(CancellationToken.None);
-    }
-
-    /// <summary>
-    /// <c>CLIENT PAUSE ms WRITE</c>: the server holds every write (reads go on) for that long. A write
-    /// held longer than a client's timeout fails at the client, and may still be applied afterwards.
-    /// </summary>
-    public Task PauseWritesAsync(TimeSpan duration) =>
-        SendAsync("CLIENT", "PAUSE", ((long)duration.TotalMilliseconds).ToString(), "WRITE");
-
-    private async Task SendAsync(params string[] command)
-    {
-        using var client = new TcpClient();
-        await client.ConnectAsync("127.0.0.1", Port);
-        var stream = client.GetStream();
-        var request = new System.Text.StringBuilder($"*{command.Length}\r\n");
-        foreach (var part in command)
-        {
-            request.Append($"${System.Text.Encoding.UTF8.GetByteCount(part)}\r\n{part}\r\n");
-        }
-
-        await stream.WriteAsync(System.Text.Encoding.UTF8.GetBytes(request.ToString()));
-        var buffer = new byte[256];
-        var read = await stream.ReadAsync(buffer);
-        if (read == 0 || buffer[0] != (byte)'+')
-        {
-            throw new InvalidOperationException($"redis-server refused {string.Join(' ', command)}: {System.Text.Encoding.UTF8.GetString(buffer, 0, read)}");
         }
     }
 
@@ -179,19 +199,7 @@ public sealed class RedisServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                await _process.WaitForExitAsync();
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // Already gone.
-        }
-
+        await KillAsync();
         _process.Dispose();
         if (_dataDirectory is not null)
         {
@@ -201,7 +209,7 @@ public sealed class RedisServer : IAsyncDisposable
             }
             catch (IOException)
             {
-                // Left for the OS to clean up.
+                // A leftover temp directory is harmless.
             }
         }
     }

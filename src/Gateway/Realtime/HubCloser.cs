@@ -1,0 +1,45 @@
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Protocol;
+
+namespace DmVoice.Gateway.Realtime;
+
+/// <summary>How the gateway closes a connection itself: with a reason the client sees, and reconnecting allowed.</summary>
+internal static class HubCloser
+{
+    /// <summary>How long a client gets to hang up after the close message before the transport is cut.</summary>
+    private static readonly TimeSpan HangUpGrace = TimeSpan.FromSeconds(2);
+
+    public static async Task CloseAsync(HubConnectionContext connection, string reason)
+    {
+        try
+        {
+            // The protocol's own close message, with reconnecting allowed: SignalR clients surface the
+            // error and their reconnect policy takes over. A write stuck behind a full pipe is not waited for.
+            await connection.WriteAsync(new CloseMessage(reason, allowReconnect: true)).AsTask().WaitAsync(HangUpGrace);
+            await Task.Delay(HangUpGrace);
+        }
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+        {
+            // Stalled or already gone: cut the transport below.
+        }
+
+        try
+        {
+            // Cut the transport, not the hub connection: HubConnectionContext.Abort would send a second close
+            // message that forbids reconnecting.
+            if (connection.Features.Get<IConnectionLifetimeFeature>() is { } lifetime)
+            {
+                lifetime.Abort();
+            }
+            else
+            {
+                connection.Abort();
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            // The client hung up within the grace, as it should: its connection is gone already.
+        }
+    }
+}
