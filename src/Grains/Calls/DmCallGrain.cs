@@ -140,6 +140,11 @@ public sealed partial class DmCallGrain : Grain, IDmCallGrain, IRemindable
 
         await CommitAsync();
         OnJoinedForMedia(userId);
+        if (started)
+        {
+            AnnounceCallActivity(call.StartedAt);
+        }
+
         return new JoinResult(DmGroupId, call.CallId, started, participant, State.Version);
     }
 

@@ -161,6 +161,13 @@ public sealed class DmGroupGrain(
             .Select(id => GrainFactory.GetGrain<IUserDirectoryGrain>(id).AddDm(DmGroupId))
             .Concat(removed.Select(id => GrainFactory.GetGrain<IUserDirectoryGrain>(id).RemoveDm(DmGroupId)));
         await Task.WhenAll(directoryUpdates);
+
+        // A membership change is activity in the DM: it moves up in every member's list (added members' AddDm did that).
+        var at = clock.UtcNow;
+        foreach (var id in state.State.Members.Except(added, StringComparer.Ordinal))
+        {
+            GrainFactory.GetGrain<IUserDirectoryGrain>(id).DmActivity(DmGroupId, at).Ignore();
+        }
     }
 
     private void EnsureMember(string requesterId)

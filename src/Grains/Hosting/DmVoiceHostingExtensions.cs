@@ -1,5 +1,6 @@
 using DmVoice.Grains.Infrastructure;
 using DmVoice.Grains.LiveKit;
+using DmVoice.Grains.Push;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -88,6 +89,7 @@ public static class DmVoiceHostingExtensions
         }
 
         services.TryAddSingleton<ILiveKitCommands, NoLiveKitCommands>();
+        services.AddDmVoicePush(configuration);
         services.AddMetrics();
         services.TryAddSingleton<CallMetrics>();
         return silo;
