@@ -48,10 +48,13 @@ public static class GatewayApp
         builder.Services.Configure<JsonOptions>(o => o.SerializerOptions.UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Skip);
 
         AddAuthentication(builder.Services, auth);
-        AddRateLimiting(builder.Services, gateway);
+        var requestLimiter = new UserRequestLimiter(gateway);
+        builder.Services.AddSingleton(requestLimiter);
+        AddRateLimiting(builder.Services, requestLimiter);
 
         builder.Services.AddSingleton<GatewayMetrics>();
         builder.Services.AddSingleton<DevTokenIssuer>();
+        builder.Services.AddSingleton<DisplayNameRecorder>();
         builder.Services.AddDmVoiceLiveKit(builder.Configuration);
         builder.AddDmVoiceRealtime(gateway);
 
@@ -60,7 +63,7 @@ public static class GatewayApp
             .AddCheck<GatewayLeaseHealthCheck>("lease", tags: ["ready"]);
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddAspNetCoreInstrumentation()
-            .AddMeter(GatewayMetrics.MeterName, CallMetrics.MeterName, "Microsoft.AspNetCore.Http.Connections")
+            .AddMeter(GatewayMetrics.MeterName, CallMetrics.MeterName, Grains.Push.PushMetrics.MeterName, "Microsoft.AspNetCore.Http.Connections")
             .AddPrometheusExporter());
         builder.Services.AddOpenApi();
 
@@ -104,6 +107,7 @@ public static class GatewayApp
             await next(http);
         });
         app.UseAuthorization();
+        app.UseDisplayNameRecorder();
 
         app.MapOpenApi().AllowAnonymous();
         app.MapScalarApiReference("/docs").AllowAnonymous();
@@ -113,9 +117,10 @@ public static class GatewayApp
         app.MapDevTokens();
 
         var api = app.MapGroup(string.Empty).RequireAuthorization();
-        api.MapDmGroups().MapVoicePresence().MapCalls();
+        api.MapDmGroups().MapVoicePresence().MapCalls().MapMe();
         app.MapLiveKit();
-        app.MapHub<VoiceHub>(VoiceHub.Path);
+        // A connection lives no longer than the token it was opened with: the client reconnects with a fresh one.
+        app.MapHub<VoiceHub>(VoiceHub.Path, o => o.CloseOnAuthenticationExpiration = true);
         return app;
     }
 
@@ -177,20 +182,12 @@ public static class GatewayApp
         services.AddAuthorization(o => o.FallbackPolicy = new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
     }
 
-    private static void AddRateLimiting(IServiceCollection services, GatewayOptions gateway)
+    private static void AddRateLimiting(IServiceCollection services, UserRequestLimiter limiter)
     {
         services.AddRateLimiter(o =>
         {
-            o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http =>
-            {
-                var key = http.User.FindFirstValue("sub") is { } sub ? "user:" + sub : "ip:" + http.Connection.RemoteIpAddress;
-                return RateLimitPartition.GetFixedWindowLimiter(key, _ => new FixedWindowRateLimiterOptions
-                {
-                    PermitLimit = gateway.RequestsPerMinute,
-                    Window = TimeSpan.FromMinutes(1),
-                    QueueLimit = 0,
-                });
-            });
+            o.GlobalLimiter = limiter.Limiter.WithTranslatedKey<HttpContext>(
+                http => UserRequestLimiter.KeyFor(http.User, http.Connection.RemoteIpAddress), leaveOpen: true);
             o.OnRejected = async (context, cancellationToken) =>
             {
                 var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(60);

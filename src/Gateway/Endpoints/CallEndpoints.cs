@@ -7,9 +7,6 @@ namespace DmVoice.Gateway.Endpoints;
 
 internal static class CallEndpoints
 {
-    private const int DefaultPageSize = 50;
-    private const int MaxPageSize = 100;
-
     public static RouteGroupBuilder MapCalls(this RouteGroupBuilder api)
     {
         var call = api.MapGroup("/dm-groups/{dmGroupId}").WithTags("Ringing and history");
@@ -53,25 +50,15 @@ internal static class CallEndpoints
 
     private static async Task<CallHistoryPage> HistoryAsync(string dmGroupId, HttpContext http, IGrainFactory grains, int? limit, DateTimeOffset? before)
     {
-        var size = PageSize(limit);
+        var size = Paging.Size(limit);
         var calls = await grains.DmCall(dmGroupId).GetHistory(http.User.UserId(), size, before);
         return new CallHistoryPage(calls, calls.Count == size ? calls[^1].StartedAt : null);
     }
 
     private static async Task<CallHistoryPage> MissedCallsAsync(HttpContext http, IGrainFactory grains, DateTimeOffset? since, int? limit)
     {
-        var size = PageSize(limit);
+        var size = Paging.Size(limit);
         var calls = await grains.GetGrain<IUserDirectoryGrain>(http.User.UserId()).GetMissedCalls(since, size);
         return new CallHistoryPage(calls, null);
-    }
-
-    private static int PageSize(int? limit)
-    {
-        if (limit is < 1 or > MaxPageSize)
-        {
-            throw DmVoiceException.Validation($"'limit' must be 1..{MaxPageSize}.");
-        }
-
-        return limit ?? DefaultPageSize;
     }
 }

@@ -20,8 +20,8 @@ internal static class VoicePresenceEndpoints
         return api;
     }
 
-    private static Task<CallPresence> GetAsync(string dmGroupId, HttpContext http, IGrainFactory grains) =>
-        grains.DmCall(dmGroupId).GetPresence(http.User.UserId());
+    private static async Task<CallPresence> GetAsync(string dmGroupId, HttpContext http, IGrainFactory grains, StatusQuery statuses) =>
+        await statuses.WithStatusesAsync(await grains.DmCall(dmGroupId).GetPresence(http.User.UserId()));
 
     private static Task<JoinResult> JoinAsync(
         string dmGroupId,

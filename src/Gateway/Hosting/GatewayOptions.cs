@@ -34,6 +34,12 @@ public sealed class GatewayOptions
 
     /// <summary>Events a connection may fall behind before it is closed (<c>event_backlog</c>) so its client re-syncs.</summary>
     public int ConnectionQueueLimit { get; set; } = 256;
+
+    /// <summary>
+    /// Open hub connections one user may have on this gateway; a further one closes their oldest
+    /// (<c>connection_limit</c>, without reconnecting).
+    /// </summary>
+    public int MaxConnectionsPerUser { get; set; } = 10;
 }
 
 /// <summary>Refuses to start with gateway settings outside their documented ranges.</summary>
@@ -65,6 +71,11 @@ public sealed class GatewayOptionsValidator : Microsoft.Extensions.Options.IVali
         if (options.ConnectionQueueLimit is < 8 or > 100_000)
         {
             failures.Add("Gateway:ConnectionQueueLimit must be 8-100000.");
+        }
+
+        if (options.MaxConnectionsPerUser is < 1 or > 1000)
+        {
+            failures.Add("Gateway:MaxConnectionsPerUser must be 1-1000.");
         }
 
         return failures.Count == 0

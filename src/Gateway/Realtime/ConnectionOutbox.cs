@@ -28,6 +28,18 @@ internal sealed partial class ConnectionOutbox(
 
     public HubConnectionContext Connection => connection;
 
+    /// <summary>Whether the gateway is closing (or closed) this connection.</summary>
+    public bool IsClosing
+    {
+        get
+        {
+            lock (_queue)
+            {
+                return _closed;
+            }
+        }
+    }
+
     public void Post(SerializedHubMessage message, string eventName)
     {
         lock (_queue)
@@ -64,8 +76,11 @@ internal sealed partial class ConnectionOutbox(
         _ = SendQueuedAsync();
     }
 
-    /// <summary>Closes the connection with a reason its client sees, letting it reconnect.</summary>
-    public Task CloseAsync(string reason)
+    /// <summary>
+    /// Closes the connection with a reason its client sees; with <paramref name="allowReconnect"/> (the usual
+    /// case) the client reconnects and syncs.
+    /// </summary>
+    public Task CloseAsync(string reason, bool allowReconnect = true)
     {
         lock (_queue)
         {
@@ -78,7 +93,7 @@ internal sealed partial class ConnectionOutbox(
             _queue.Clear();
         }
 
-        return CloseCoreAsync(reason);
+        return CloseCoreAsync(reason, allowReconnect);
     }
 
     private async Task SendQueuedAsync()
@@ -107,14 +122,14 @@ internal sealed partial class ConnectionOutbox(
         }
     }
 
-    private async Task CloseCoreAsync(string reason)
+    private async Task CloseCoreAsync(string reason, bool allowReconnect = true)
     {
         metrics.ConnectionClosedByGateway(reason);
         try
         {
             // The protocol's own close message, with reconnecting allowed: SignalR clients surface the
             // error and their reconnect policy takes over. A write stuck behind a full pipe is not waited for.
-            await connection.WriteAsync(new CloseMessage(reason, allowReconnect: true)).AsTask().WaitAsync(HangUpGrace);
+            await connection.WriteAsync(new CloseMessage(reason, allowReconnect)).AsTask().WaitAsync(HangUpGrace);
             await Task.Delay(HangUpGrace);
         }
         catch (Exception ex) when (ex is TimeoutException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)

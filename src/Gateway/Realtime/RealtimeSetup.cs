@@ -20,6 +20,7 @@ internal static partial class RealtimeSetup
         {
             o.MaximumReceiveMessageSize = gateway.MaxRequestBodyBytes;
             o.EnableDetailedErrors = builder.Environment.IsDevelopment();
+            o.AddFilter<HubRequestFilter>();
         });
         services.AddSingleton<HubLifetimeManager<VoiceHub>, VoiceHubLifetimeManager>();
         services.AddSingleton<IUserIdProvider, SubjectUserIdProvider>();
@@ -30,6 +31,7 @@ internal static partial class RealtimeSetup
         services.AddSingleton<GatewayLease>();
         services.AddHostedService(sp => sp.GetRequiredService<GatewayLease>());
         services.AddSingleton<VoiceOverviewQuery>();
+        services.AddSingleton<StatusQuery>();
         if (cluster.UsesStreams)
         {
             services.AddSingleton<IUserEventSource, StreamEventSource>();
