@@ -16,7 +16,8 @@ public interface IPushOutboxGrain : IGrainWithStringKey
     Task RingStarted(RingStartedPush push);
 
     /// <summary>
-    /// The ring stopped. When its "started" has not been tried yet, both are dropped: the phone never rang.
+    /// The ring stopped. When its "started" has not been tried yet, or has not arrived at all (one-way messages
+    /// may overtake each other), neither is sent: the phone never rang.
     /// </summary>
     [OneWay]
     [Alias("RingStopped")]

@@ -17,6 +17,12 @@ public sealed class PushOutboxState
     [Id(1)] public List<string> Delivered { get; set; } = [];
 
     [Id(2)] public bool ReminderRegistered { get; set; }
+
+    /// <summary>
+    /// Rings whose "stopped" came before their "started" was ever seen (one-way messages may arrive out of
+    /// order): a "started" that turns up later is not sent.
+    /// </summary>
+    [Id(3)] public List<string> StoppedUnseen { get; set; } = [];
 }
 
 [GenerateSerializer]
@@ -105,7 +111,7 @@ public sealed partial class PushOutboxGrain : Grain, IPushOutboxGrain, IRemindab
     {
         ArgumentNullException.ThrowIfNull(push);
         var id = PushPayloads.IdOf(PushTypes.RingStarted, push.RingId);
-        if (push.ExpiresAt <= _clock.UtcNow || IsKnown(id))
+        if (push.ExpiresAt <= _clock.UtcNow || IsKnown(id) || State.StoppedUnseen.Contains(push.RingId))
         {
             return;
         }
@@ -139,6 +145,20 @@ public sealed partial class PushOutboxGrain : Grain, IPushOutboxGrain, IRemindab
             // The phone was never told to ring: telling it nothing at all is right.
             State.Pending.Remove(started);
             _metrics.Record(started.Type, "skipped");
+            await DeliverAsync(changed: true);
+            return;
+        }
+
+        if (started is null && !State.Delivered.Contains(PushPayloads.IdOf(PushTypes.RingStarted, push.RingId)))
+        {
+            // Its "started" has not arrived (yet): nothing rang, so nothing to stop, and a late "started" is dropped.
+            State.StoppedUnseen.Add(push.RingId);
+            if (State.StoppedUnseen.Count > DeliveredMemory)
+            {
+                State.StoppedUnseen.RemoveAt(0);
+            }
+
+            _metrics.Record(PushTypes.RingStopped, "skipped");
             await DeliverAsync(changed: true);
             return;
         }

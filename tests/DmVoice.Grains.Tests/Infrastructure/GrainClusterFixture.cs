@@ -39,16 +39,27 @@ public class GrainClusterFixture : IAsyncLifetime
     /// </summary>
     public static readonly TimeSpan DisconnectGrace = TimeSpan.FromMinutes(10);
 
-    public IConfiguration Configuration => new ConfigurationBuilder()
-        .AddInMemoryCollection(new Dictionary<string, string?>
+    public IConfiguration Configuration
+    {
+        get
         {
-            ["Calls:EmptyCallGrace"] = "00:00:10",
-            ["Calls:RingTimeout"] = "00:00:30",
-            ["Calls:DisconnectGrace"] = DisconnectGrace.ToString(),
-            ["Calls:HistoryLimit"] = "5",
-            ["Cluster:EventDelivery"] = EventDelivery,
-        })
-        .Build();
+            var settings = new Dictionary<string, string?>
+            {
+                ["Calls:EmptyCallGrace"] = "00:00:10",
+                ["Calls:RingTimeout"] = "00:00:30",
+                ["Calls:DisconnectGrace"] = DisconnectGrace.ToString(),
+                ["Calls:HistoryLimit"] = "5",
+                ["Cluster:EventDelivery"] = EventDelivery,
+            };
+            AddSettings(settings);
+            return new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        }
+    }
+
+    /// <summary>Settings a derived fixture adds (or overrides).</summary>
+    protected virtual void AddSettings(Dictionary<string, string?> settings)
+    {
+    }
 
     /// <summary>How events reach devices in this cluster (<c>Cluster:EventDelivery</c>).</summary>
     protected virtual string EventDelivery => DmVoiceClusterOptions.DirectDelivery;

@@ -21,7 +21,13 @@ public sealed class RedisModeCluster : IAsyncDisposable
     private readonly string _clusterId = "test-" + Guid.NewGuid().ToString("N")[..8];
     private IHost? _client;
 
-    private RedisModeCluster(RedisServer redis) => Redis = redis;
+    private readonly IReadOnlyDictionary<string, string?> _settings;
+
+    private RedisModeCluster(RedisServer redis, IReadOnlyDictionary<string, string?>? settings)
+    {
+        Redis = redis;
+        _settings = settings ?? new Dictionary<string, string?>();
+    }
 
     public RedisServer Redis { get; }
 
@@ -39,10 +45,11 @@ public sealed class RedisModeCluster : IAsyncDisposable
         }
     }
 
-    public static async Task<RedisModeCluster> StartAsync(int silos = 2)
+    /// <param name="settings">More settings for every silo (e.g. the Push section).</param>
+    public static async Task<RedisModeCluster> StartAsync(int silos = 2, IReadOnlyDictionary<string, string?>? settings = null)
     {
         var redis = await RedisServer.StartAsync();
-        var cluster = new RedisModeCluster(redis);
+        var cluster = new RedisModeCluster(redis, settings);
         await cluster.StartSilosAsync(silos);
         await cluster.StartClientAsync();
         return cluster;
@@ -61,6 +68,7 @@ public sealed class RedisModeCluster : IAsyncDisposable
             // As in GrainClusterFixture: participants here join without a device.
             ["Calls:DisconnectGrace"] = GrainClusterFixture.DisconnectGrace.ToString(),
         })
+        .AddInMemoryCollection(_settings)
         .Build();
 
     public async Task StartSilosAsync(int count)
