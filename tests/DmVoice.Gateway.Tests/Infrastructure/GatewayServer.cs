@@ -58,7 +58,17 @@ public sealed class GatewayServer : IAsyncDisposable
 
         time ??= new FakeTimeProvider(DateTimeOffset.UtcNow);
         var app = GatewayApp.Build([.. args], builder => builder.Services.AddSingleton(new CallClock(time)));
-        await app.StartAsync();
+        try
+        {
+            await app.StartAsync();
+        }
+        catch
+        {
+            // A start refused by validation leaves nothing running behind it.
+            await app.DisposeAsync();
+            throw;
+        }
+
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new GatewayServer(app, new Uri(address), time);
     }
