@@ -165,6 +165,7 @@ public sealed class PushOutboxTests(PushClusterFixture fx) : IClassFixture<PushC
         await Outbox(bob).RingStarted(Ring(alice));
         await Outbox(carol).RingStarted(Ring(alice));
 
+        await Receiver.WaitForAsync(bob, r => r.Count == 1, "bob's notification, refused");
         var carols = await Receiver.WaitForAsync(carol, r => r.Any(a => a.Answered == 200), "carol's notification after 408 and 429");
         Assert.Equal([408, 429, 200], carols.Select(a => a.Answered));
         await Eventually.GetAsync(() => Outbox(bob).GetPending(), p => p.Count == 0, "bob's refused notification to be given up");
@@ -179,6 +180,7 @@ public sealed class PushOutboxTests(PushClusterFixture fx) : IClassFixture<PushC
         try
         {
             await Outbox(bob).RingStarted(Ring(alice));
+            await Receiver.WaitForAsync(bob, r => r.Count == 4, "the four attempts allowed");
             await Eventually.GetAsync(() => Outbox(bob).GetPending(), p => p.Count == 0, "the notification to be given up");
             Assert.Equal(4, Receiver.For(bob).Count);
         }
