@@ -116,18 +116,7 @@ public sealed partial class PushOutboxGrain : Grain, IPushOutboxGrain, IRemindab
             return;
         }
 
-        var now = _time.GetUtcNow();
-        Enqueue(new PendingPush
-        {
-            Id = id,
-            Type = PushTypes.RingStarted,
-            RingId = push.RingId,
-            Body = PushPayloads.RingStarted(RecipientId, push, _clock.UtcNow),
-            RingExpiresAt = push.ExpiresAt,
-            GiveUpAt = now + _options.MaxAge,
-            NextAttemptAt = now,
-        });
-        await DeliverAsync(changed: true);
+        await EnqueueAsync(id, PushTypes.RingStarted, push.RingId, PushPayloads.RingStarted(RecipientId, push, _clock.UtcNow), push.ExpiresAt);
     }
 
     public async Task RingStopped(RingStoppedPush push)
@@ -163,17 +152,7 @@ public sealed partial class PushOutboxGrain : Grain, IPushOutboxGrain, IRemindab
             return;
         }
 
-        var now = _time.GetUtcNow();
-        Enqueue(new PendingPush
-        {
-            Id = id,
-            Type = PushTypes.RingStopped,
-            RingId = push.RingId,
-            Body = PushPayloads.RingStopped(RecipientId, push, _clock.UtcNow),
-            GiveUpAt = now + _options.MaxAge,
-            NextAttemptAt = now,
-        });
-        await DeliverAsync(changed: true);
+        await EnqueueAsync(id, PushTypes.RingStopped, push.RingId, PushPayloads.RingStopped(RecipientId, push, _clock.UtcNow), ringExpiresAt: null);
     }
 
     public Task<IReadOnlyList<PendingPushInfo>> GetPending() => Task.FromResult<IReadOnlyList<PendingPushInfo>>(
@@ -186,9 +165,20 @@ public sealed partial class PushOutboxGrain : Grain, IPushOutboxGrain, IRemindab
 
     private bool IsKnown(string id) => State.Delivered.Contains(id) || State.Pending.Exists(p => p.Id == id);
 
-    private void Enqueue(PendingPush push)
+    /// <summary>Stores a new notification behind the others, then sends what is due.</summary>
+    private async Task EnqueueAsync(string id, string type, string ringId, string body, DateTimeOffset? ringExpiresAt)
     {
-        State.Pending.Add(push);
+        var now = _time.GetUtcNow();
+        State.Pending.Add(new PendingPush
+        {
+            Id = id,
+            Type = type,
+            RingId = ringId,
+            Body = body,
+            RingExpiresAt = ringExpiresAt,
+            GiveUpAt = now + _options.MaxAge,
+            NextAttemptAt = now,
+        });
         while (State.Pending.Count > _options.OutboxLimit)
         {
             var dropped = State.Pending[0];
@@ -196,6 +186,8 @@ public sealed partial class PushOutboxGrain : Grain, IPushOutboxGrain, IRemindab
             _metrics.Record(dropped.Type, "dropped");
             LogDropped(RecipientId, dropped.Id, _options.OutboxLimit);
         }
+
+        await DeliverAsync(changed: true);
     }
 
     /// <summary>

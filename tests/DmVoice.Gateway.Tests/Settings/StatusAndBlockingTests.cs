@@ -44,8 +44,12 @@ public sealed class StatusAndBlockingTests(GatewayFixture fixture) : IClassFixtu
         }
 
         // The members list also carries each member's own name (from their token).
-        var members = await ReadAsync<DmMemberList>(await friend.Http.GetAsync($"/dm-groups/{dm.Id}/members"));
+        var members = await Eventually.GetAsync(
+            async () => await ReadAsync<DmMemberList>(await friend.Http.GetAsync($"/dm-groups/{dm.Id}/members")),
+            m => m.Members.All(x => x.DisplayName is not null),
+            "both names to be known");
         Assert.Equal("me", Assert.Single(members.Members, m => m.UserId == me.UserId).DisplayName);
+        Assert.Equal("friend", Assert.Single(members.Members, m => m.UserId == friend.UserId).DisplayName);
 
         await phone.StopAsync();
         await fixture.Server.WaitUntilOfflineAsync(me.UserId);
