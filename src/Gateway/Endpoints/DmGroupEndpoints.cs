@@ -58,8 +58,13 @@ internal static class DmGroupEndpoints
         var group = grains.GetGrain<IDmGroupGrain>(id);
         if (await AnyBlocksAsync(grains, others, me))
         {
+            if (isGroup)
+            {
+                throw CannotDm();
+            }
+
             // A 1:1 DM the two already have stays theirs; only a new one is refused.
-            return isGroup ? throw CannotDm() : TypedResults.Ok(await ExistingOrRefusedAsync(group, me));
+            return TypedResults.Ok(await ExistingOrRefusedAsync(group, me));
         }
 
         var creation = await group.Create(me, others, name, isGroup);
