@@ -2,6 +2,7 @@ using DmVoice.Grains.Push;
 using DmVoice.Tests.Infrastructure;
 using DmVoice.TestSupport.Orleans;
 using DmVoice.TestSupport.Push;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace DmVoice.Tests.Grains;
 
@@ -249,6 +250,22 @@ public sealed class PushOutboxTests(PushClusterFixture fx) : IClassFixture<PushC
         // The stop is the barrier: everything handed over before it has been dealt with when it arrives.
         var all = await Receiver.WaitForAsync(bob, r => r.Count == 2, "the stop");
         Assert.Equal([PushTypes.RingStarted, PushTypes.RingStopped], all.Select(a => a.Json.GetProperty("type").GetString()));
+    }
+
+    [Fact]
+    public async Task What_a_call_hands_to_the_silos_push_notifier_reaches_the_push_service()
+    {
+        var (alice, bob) = (TestIds.User("alice"), TestIds.User("bob"));
+        var notifier = fx.SiloServices.GetRequiredService<IPushNotifier>();
+        Assert.True(notifier.IsEnabled);
+        var ring = Ring(alice);
+
+        notifier.RingStarted(bob, ring);
+        await Receiver.WaitForAsync(bob, r => r.Count == 1, "the ring handed to the notifier");
+        notifier.RingStopped(bob, new RingStoppedPush(ring.DmGroupId, ring.CallId, ring.RingId, RingOutcomes.Declined));
+
+        var both = await Receiver.WaitForAsync(bob, r => r.Count == 2, "the stop handed to the notifier");
+        Assert.Equal(RingOutcomes.Declined, both[1].Json.GetProperty("reason").GetString());
     }
 
     [Fact]

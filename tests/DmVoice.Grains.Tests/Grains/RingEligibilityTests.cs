@@ -1,5 +1,6 @@
 using DmVoice.Tests.Infrastructure;
 using DmVoice.TestSupport.Orleans;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace DmVoice.Tests.Grains;
 
@@ -141,6 +142,14 @@ public sealed class RingEligibilityTests(GrainClusterFixture fx)
 
         // Blocking someone already blocked is not a new block.
         Assert.Equal("blocked-7", (await Settings(me).Block("blocked-7")).UserId);
+    }
+
+    [Fact]
+    public void Without_a_push_url_the_silos_push_notifier_does_nothing()
+    {
+        var notifier = fx.SiloServices.GetRequiredService<DmVoice.Grains.Push.IPushNotifier>();
+        Assert.False(notifier.IsEnabled);
+        Assert.IsType<DmVoice.Grains.Push.NoPushNotifier>(notifier);
     }
 
     [Fact]

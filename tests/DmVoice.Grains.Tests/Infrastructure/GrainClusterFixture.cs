@@ -113,6 +113,9 @@ public class GrainClusterFixture : IAsyncLifetime
         }
     }
 
+    /// <summary>The services of the first silo (what grains there are given).</summary>
+    public IServiceProvider SiloServices => Cluster.Silos[0].SiloHost.Services;
+
     public IDmGroupGrain Group(string id) => Client.GetGrain<IDmGroupGrain>(id);
 
     public IDmCallGrain Call(string id) => Client.GetGrain<IDmCallGrain>(id);
