@@ -8,8 +8,7 @@ namespace DmVoice.Tests.Grains;
 /// "May X ring me, and how?" as a recipient's settings answer it: blocked callers never ring, do-not-disturb
 /// and a muted DM make rings silent, and one caller cannot ring one recipient more than the limits allow.
 /// </summary>
-[Collection(GrainClusterCollection.Name)]
-public sealed class RingEligibilityTests(GrainClusterFixture fx)
+public abstract class RingEligibilityTests(GrainClusterFixture fx)
 {
     private IUserSettingsGrain Settings(string userId) => fx.Client.GetGrain<IUserSettingsGrain>(userId);
 
@@ -166,9 +165,14 @@ public sealed class RingEligibilityTests(GrainClusterFixture fx)
     }
 }
 
-/// <summary>A user's DMs come newest activity first: creation, a membership change and a call start all count.</summary>
 [Collection(GrainClusterCollection.Name)]
-public sealed class DmActivityOrderTests(GrainClusterFixture fx)
+public sealed class RingEligibilityTestsInMemory(GrainClusterFixture fx) : RingEligibilityTests(fx);
+
+[Collection(RedisGrainClusterCollection.Name)]
+public sealed class RingEligibilityTestsOnRedis(RedisGrainClusterFixture fx) : RingEligibilityTests(fx);
+
+/// <summary>A user's DMs come newest activity first: creation, a membership change and a call start all count.</summary>
+public abstract class DmActivityOrderTests(GrainClusterFixture fx)
 {
     private IUserDirectoryGrain Directory(string userId) => fx.Client.GetGrain<IUserDirectoryGrain>(userId);
 
@@ -232,3 +236,9 @@ public sealed class DmActivityOrderTests(GrainClusterFixture fx)
     private async Task<string[]> IdsAsync(string userId) =>
         (await Directory(userId).GetDmPage(100, null)).Entries.Select(e => e.DmGroupId).ToArray();
 }
+
+[Collection(GrainClusterCollection.Name)]
+public sealed class DmActivityOrderTestsInMemory(GrainClusterFixture fx) : DmActivityOrderTests(fx);
+
+[Collection(RedisGrainClusterCollection.Name)]
+public sealed class DmActivityOrderTestsOnRedis(RedisGrainClusterFixture fx) : DmActivityOrderTests(fx);
