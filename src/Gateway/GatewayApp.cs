@@ -48,11 +48,14 @@ public static class GatewayApp
         builder.Services.Configure<JsonOptions>(o => o.SerializerOptions.UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Skip);
 
         AddAuthentication(builder.Services, auth);
-        AddRateLimiting(builder.Services, gateway);
+        var requestLimiter = new UserRequestLimiter(gateway);
+        builder.Services.AddSingleton(requestLimiter);
+        AddRateLimiting(builder.Services, requestLimiter);
 
         builder.Services.AddSingleton<GatewayMetrics>();
         builder.Services.AddSingleton<ReadRetry>();
         builder.Services.AddSingleton<DevTokenIssuer>();
+        builder.Services.AddSingleton<DisplayNameRecorder>();
         builder.Services.AddDmVoiceLiveKit(builder.Configuration);
         builder.AddDmVoiceRealtime(gateway);
 
@@ -61,7 +64,7 @@ public static class GatewayApp
             .AddCheck<GatewayLeaseHealthCheck>("lease", tags: ["ready"]);
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddAspNetCoreInstrumentation()
-            .AddMeter(GatewayMetrics.MeterName, CallMetrics.MeterName, GrainCallMetrics.MeterName, "Microsoft.Orleans", "Microsoft.AspNetCore.Http.Connections")
+            .AddMeter(GatewayMetrics.MeterName, CallMetrics.MeterName, GrainCallMetrics.MeterName, Grains.Push.PushMetrics.MeterName, "Microsoft.Orleans", "Microsoft.AspNetCore.Http.Connections")
             .AddPrometheusExporter());
         builder.Services.AddOpenApi();
 
@@ -105,6 +108,7 @@ public static class GatewayApp
             await next(http);
         });
         app.UseAuthorization();
+        app.UseDisplayNameRecorder();
 
         app.MapOpenApi().AllowAnonymous();
         app.MapScalarApiReference("/docs").AllowAnonymous();
@@ -117,9 +121,10 @@ public static class GatewayApp
             .RequireAuthorization()
             .AddEndpointFilter<ReadRetryFilter>()
             .ProducesProblems(ProblemResponses.Common);
-        api.MapDmGroups().MapVoicePresence().MapCalls();
+        api.MapDmGroups().MapVoicePresence().MapCalls().MapMe();
         app.MapLiveKit();
-        app.MapHub<VoiceHub>(VoiceHub.Path);
+        // A connection lives no longer than the token it was opened with: the client reconnects with a fresh one.
+        app.MapHub<VoiceHub>(VoiceHub.Path, o => o.CloseOnAuthenticationExpiration = true);
         return app;
     }
 
@@ -181,20 +186,12 @@ public static class GatewayApp
         services.AddAuthorization(o => o.FallbackPolicy = new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
     }
 
-    private static void AddRateLimiting(IServiceCollection services, GatewayOptions gateway)
+    private static void AddRateLimiting(IServiceCollection services, UserRequestLimiter limiter)
     {
         services.AddRateLimiter(o =>
         {
-            o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http =>
-            {
-                var key = http.User.FindFirstValue("sub") is { } sub ? "user:" + sub : "ip:" + http.Connection.RemoteIpAddress;
-                return RateLimitPartition.GetFixedWindowLimiter(key, _ => new FixedWindowRateLimiterOptions
-                {
-                    PermitLimit = gateway.RequestsPerMinute,
-                    Window = TimeSpan.FromMinutes(1),
-                    QueueLimit = 0,
-                });
-            });
+            o.GlobalLimiter = limiter.Limiter.WithTranslatedKey<HttpContext>(
+                http => UserRequestLimiter.KeyFor(http.User, http.Connection.RemoteIpAddress), leaveOpen: true);
             o.OnRejected = async (context, cancellationToken) =>
             {
                 var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(60);

@@ -5,6 +5,7 @@ import type {
   CallPresence,
   DevToken,
   DmGroup,
+  DmGroupPage,
   JoinResult,
   LiveKitToken,
   MyVoiceOverview,
@@ -32,8 +33,17 @@ export class Api {
     private readonly baseUrl = '',
   ) {}
 
-  listDms(): Promise<DmGroup[]> {
-    return this.send('GET', '/dm-groups');
+  /** Every DM of mine, newest activity first, read page by page. */
+  async listDms(): Promise<DmGroup[]> {
+    const all: DmGroup[] = [];
+    let cursor: string | null = null;
+    do {
+      const query: string = cursor ? `?limit=100&cursor=${enc(cursor)}` : '?limit=100';
+      const page: DmGroupPage = await this.send('GET', `/dm-groups${query}`);
+      all.push(...page.dmGroups);
+      cursor = page.nextCursor;
+    } while (cursor);
+    return all;
   }
 
   getDm(dmGroupId: string): Promise<DmGroup> {

@@ -9,6 +9,12 @@ export interface DmGroup {
   isGroup: boolean;
 }
 
+/** GET /dm-groups: one page of my DMs, newest activity first; pass `nextCursor` back as `cursor`. */
+export interface DmGroupPage {
+  dmGroups: (DmGroup & { lastActivityAt: string; muted: boolean; mutedUntil: string | null })[];
+  nextCursor: string | null;
+}
+
 export interface VoiceParticipant {
   userId: string;
   displayName: string;
@@ -33,6 +39,8 @@ export interface CallPresence {
   participants: VoiceParticipant[];
   ringing: RingingEntry[];
   version: number;
+  /** What others see of the participants' and the rung users' status: online, idle, dnd or offline. */
+  statuses?: Record<string, string> | null;
 }
 
 export interface MyVoiceOverview {

@@ -9,9 +9,6 @@ namespace DmVoice.Gateway.Endpoints;
 
 internal static class CallEndpoints
 {
-    private const int DefaultPageSize = 50;
-    private const int MaxPageSize = 100;
-
     public static RouteGroupBuilder MapCalls(this RouteGroupBuilder api)
     {
         var call = api.MapGroup("/dm-groups/{dmGroupId}").WithTags("Ringing and history");
@@ -61,25 +58,15 @@ internal static class CallEndpoints
 
     private static async Task<Ok<CallHistoryPage>> HistoryAsync(string dmGroupId, HttpContext http, IGrainFactory grains, int? limit, DateTimeOffset? before)
     {
-        var size = PageSize(limit);
+        var size = Paging.Size(limit);
         var calls = await grains.DmCall(dmGroupId).GetHistory(http.User.UserId(), size, before);
         return TypedResults.Ok(new CallHistoryPage(calls, calls.Count == size ? calls[^1].StartedAt : null));
     }
 
     private static async Task<Ok<CallHistoryPage>> MissedCallsAsync(HttpContext http, IGrainFactory grains, DateTimeOffset? since, int? limit)
     {
-        var size = PageSize(limit);
+        var size = Paging.Size(limit);
         var calls = await grains.GetGrain<IUserDirectoryGrain>(http.User.UserId()).GetMissedCalls(since, size);
         return TypedResults.Ok(new CallHistoryPage(calls, null));
-    }
-
-    private static int PageSize(int? limit)
-    {
-        if (limit is < 1 or > MaxPageSize)
-        {
-            throw DmVoiceException.Validation($"'limit' must be 1..{MaxPageSize}.");
-        }
-
-        return limit ?? DefaultPageSize;
     }
 }

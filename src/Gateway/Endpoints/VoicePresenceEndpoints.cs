@@ -26,8 +26,8 @@ internal static class VoicePresenceEndpoints
         return api;
     }
 
-    private static async Task<Ok<CallPresence>> GetAsync(string dmGroupId, HttpContext http, IGrainFactory grains) =>
-        TypedResults.Ok(await grains.DmCall(dmGroupId).GetPresence(http.User.UserId()));
+    private static async Task<Ok<CallPresence>> GetAsync(string dmGroupId, HttpContext http, IGrainFactory grains, StatusQuery statuses) =>
+        TypedResults.Ok(await statuses.WithStatusesAsync(await grains.DmCall(dmGroupId).GetPresence(http.User.UserId())));
 
     private static async Task<Ok<JoinResult>> JoinAsync(
         string dmGroupId,

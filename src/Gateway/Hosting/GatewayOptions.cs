@@ -45,6 +45,12 @@ public sealed class GatewayOptions
 
     /// <summary>What a 503 <c>temporarily_unavailable</c> tells the client to wait before trying again (<c>Retry-After</c>).</summary>
     public TimeSpan UnavailableRetryAfter { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Open hub connections one user may have on this gateway; a further one closes their oldest
+    /// (<c>connection_limit</c>, without reconnecting).
+    /// </summary>
+    public int MaxConnectionsPerUser { get; set; } = 10;
 }
 
 /// <summary>Refuses to start with gateway settings outside their documented ranges.</summary>
@@ -86,6 +92,11 @@ public sealed class GatewayOptionsValidator : Microsoft.Extensions.Options.IVali
         if (options.UnavailableRetryAfter < TimeSpan.FromSeconds(1) || options.UnavailableRetryAfter > TimeSpan.FromMinutes(1))
         {
             failures.Add("Gateway:UnavailableRetryAfter must be 1-60 seconds.");
+        }
+
+        if (options.MaxConnectionsPerUser is < 1 or > 1000)
+        {
+            failures.Add("Gateway:MaxConnectionsPerUser must be 1-1000.");
         }
 
         return failures.Count == 0

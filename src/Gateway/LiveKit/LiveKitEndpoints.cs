@@ -48,7 +48,12 @@ internal static class LiveKitEndpoints
             throw new DmVoiceException(ErrorCodes.Forbidden, "'identity' must be your own user id.");
         }
 
-        var name = Validate.OptionalName(request.Name, "name") ?? http.User.DisplayName();
+        // The name others see in the room is the one of the caller's own token; a client cannot pick another.
+        var name = http.User.DisplayName();
+        if (Validate.OptionalName(request.Name, "name") is { } asked && asked != name)
+        {
+            throw new DmVoiceException(ErrorCodes.Forbidden, "'name' must be your own display name (the one in your token), or left out.");
+        }
 
         // dm_not_found for non-members and unknown DMs alike.
         await grains.GetGrain<IDmGroupGrain>(dmGroupId).Get(me);

@@ -141,8 +141,9 @@ public sealed partial class LiveKitWebhookHandler(
                 return WebhookResults.Ignored;
             }
 
-            // The same path as a REST join, so the one-call rule holds (a previous call is left as "moved").
-            var join = new JoinRequest(DisplayName(participant) ?? userId);
+            // The same path as a REST join, so the one-call rule holds (a previous call is left as "moved"). The name is
+            // the one of the user's own token (as a gateway last saw it), never the one in the LiveKit participant.
+            var join = new JoinRequest(await OwnDisplayNameAsync(userId));
             try
             {
                 await grains.GetGrain<IUserVoiceGrain>(userId).JoinDmCall(dmGroupId, join);
@@ -171,17 +172,8 @@ public sealed partial class LiveKitWebhookHandler(
         return left ? WebhookResults.Applied : WebhookResults.Ignored;
     }
 
-    private static string? DisplayName(ParticipantInfo participant)
-    {
-        try
-        {
-            return Validate.OptionalName(participant.Name, "name");
-        }
-        catch (DmVoiceException)
-        {
-            return null;
-        }
-    }
+    private async Task<string> OwnDisplayNameAsync(string userId) =>
+        (await grains.GetGrain<IUserSettingsGrain>(userId).GetProfile()).DisplayName ?? userId;
 
     private static bool IsWebhookContentType(string? contentType) =>
         MediaTypeHeaderValue.TryParse(contentType, out var parsed)

@@ -22,6 +22,8 @@ public static class ErrorStatus
         [ErrorCodes.InternalError] = (StatusCodes.Status500InternalServerError, "Something went wrong on our side."),
         [ErrorCodes.LiveKitNotConfigured] = (StatusCodes.Status503ServiceUnavailable, "LiveKit is not configured on this deployment."),
         [ErrorCodes.TemporarilyUnavailable] = (StatusCodes.Status503ServiceUnavailable, "The service is briefly unavailable; try again shortly."),
+        [ErrorCodes.CannotDmUser] = (StatusCodes.Status403Forbidden, "You cannot open a DM with this user."),
+        [ErrorCodes.LimitReached] = (StatusCodes.Status409Conflict, "A limit on how many of these you may keep is reached."),
     };
 
     public static (int Status, string Title) For(string code) =>

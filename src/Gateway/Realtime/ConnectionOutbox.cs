@@ -24,6 +24,18 @@ internal sealed partial class ConnectionOutbox(
 
     public HubConnectionContext Connection => connection;
 
+    /// <summary>Whether the gateway is closing (or closed) this connection.</summary>
+    public bool IsClosing
+    {
+        get
+        {
+            lock (_queue)
+            {
+                return _closed;
+            }
+        }
+    }
+
     public void Post(SerializedHubMessage message, string eventName)
     {
         lock (_queue)
@@ -60,8 +72,11 @@ internal sealed partial class ConnectionOutbox(
         _ = SendQueuedAsync();
     }
 
-    /// <summary>Closes the connection with a reason its client sees, letting it reconnect.</summary>
-    public Task CloseAsync(string reason)
+    /// <summary>
+    /// Closes the connection with a reason its client sees; with <paramref name="allowReconnect"/> (the usual
+    /// case) the client reconnects and syncs.
+    /// </summary>
+    public Task CloseAsync(string reason, bool allowReconnect = true)
     {
         lock (_queue)
         {
@@ -74,7 +89,7 @@ internal sealed partial class ConnectionOutbox(
             _queue.Clear();
         }
 
-        return CloseCoreAsync(reason);
+        return CloseCoreAsync(reason, allowReconnect);
     }
 
     private async Task SendQueuedAsync()
@@ -103,10 +118,10 @@ internal sealed partial class ConnectionOutbox(
         }
     }
 
-    private Task CloseCoreAsync(string reason)
+    private Task CloseCoreAsync(string reason, bool allowReconnect = true)
     {
         metrics.ConnectionClosedByGateway(reason);
-        return HubCloser.CloseAsync(connection, reason);
+        return HubCloser.CloseAsync(connection, reason, allowReconnect);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Connection {ConnectionId} fell {Limit} events behind; closing it so its client re-syncs")]

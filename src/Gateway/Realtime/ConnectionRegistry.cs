@@ -21,6 +21,7 @@ public sealed partial class ConnectionRegistry(
 {
     private readonly ConcurrentDictionary<string, UserConnections> _users = new(StringComparer.Ordinal);
     private readonly int _queueLimit = options.Value.ConnectionQueueLimit;
+    private readonly int _connectionLimit = options.Value.MaxConnectionsPerUser;
 
     private sealed class UserConnections
     {
@@ -61,6 +62,7 @@ public sealed partial class ConnectionRegistry(
 
                 user.Outboxes = [.. user.Outboxes, new ConnectionOutbox(connection, _queueLimit, metrics, logger)];
                 metrics.ConnectionOpened();
+                CloseOldestOverLimit(userId, user.Outboxes);
                 return;
             }
             finally
@@ -107,6 +109,20 @@ public sealed partial class ConnectionRegistry(
         {
             metrics.StreamSubscribed(-1);
             await subscription.DisposeAsync();
+        }
+    }
+
+    /// <summary>
+    /// A user over <see cref="GatewayOptions.MaxConnectionsPerUser"/> connections here loses the oldest, closed with
+    /// <see cref="ConnectionCloseReasons.ConnectionLimit"/> and without reconnecting (it would only push out the next).
+    /// </summary>
+    private void CloseOldestOverLimit(string userId, ConnectionOutbox[] outboxes)
+    {
+        var open = outboxes.Where(o => !o.IsClosing).ToArray();
+        foreach (var oldest in open.Take(open.Length - _connectionLimit))
+        {
+            LogConnectionLimit(userId, oldest.ConnectionId, _connectionLimit);
+            _ = oldest.CloseAsync(ConnectionCloseReasons.ConnectionLimit, allowReconnect: false);
         }
     }
 
@@ -177,6 +193,9 @@ public sealed partial class ConnectionRegistry(
     /// <summary>One serialisation per event and protocol, shared by every connection it goes to.</summary>
     private static SerializedHubMessage Serialize(VoiceEvent voiceEvent) =>
         new(new InvocationMessage(voiceEvent.EventName, [voiceEvent]));
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "User {UserId} is over {Limit} connections on this gateway; closing the oldest, {ConnectionId}")]
+    private partial void LogConnectionLimit(string userId, string connectionId, int limit);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Closing all {Count} connections: {Reason}")]
     private partial void LogClosingAll(int count, string reason);

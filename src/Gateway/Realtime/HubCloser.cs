@@ -4,19 +4,19 @@ using Microsoft.AspNetCore.SignalR.Protocol;
 
 namespace DmVoice.Gateway.Realtime;
 
-/// <summary>How the gateway closes a connection itself: with a reason the client sees, and reconnecting allowed.</summary>
+/// <summary>How the gateway closes a connection itself: with a reason the client sees, and (usually) reconnecting allowed.</summary>
 internal static class HubCloser
 {
     /// <summary>How long a client gets to hang up after the close message before the transport is cut.</summary>
     private static readonly TimeSpan HangUpGrace = TimeSpan.FromSeconds(2);
 
-    public static async Task CloseAsync(HubConnectionContext connection, string reason)
+    public static async Task CloseAsync(HubConnectionContext connection, string reason, bool allowReconnect = true)
     {
         try
         {
-            // The protocol's own close message, with reconnecting allowed: SignalR clients surface the
-            // error and their reconnect policy takes over. A write stuck behind a full pipe is not waited for.
-            await connection.WriteAsync(new CloseMessage(reason, allowReconnect: true)).AsTask().WaitAsync(HangUpGrace);
+            // The protocol's own close message, normally with reconnecting allowed: SignalR clients surface
+            // the error and their reconnect policy takes over. A write stuck behind a full pipe is not waited for.
+            await connection.WriteAsync(new CloseMessage(reason, allowReconnect)).AsTask().WaitAsync(HangUpGrace);
             await Task.Delay(HangUpGrace);
         }
         catch (Exception ex) when (ex is TimeoutException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)

@@ -20,6 +20,7 @@ internal static partial class RealtimeSetup
         {
             o.MaximumReceiveMessageSize = gateway.MaxRequestBodyBytes;
             o.EnableDetailedErrors = builder.Environment.IsDevelopment();
+            o.AddFilter<HubRequestFilter>();
             o.AddFilter<VoiceHubFilter>();
         });
         services.AddSingleton<HubLifetimeManager<VoiceHub>, VoiceHubLifetimeManager>();
@@ -32,6 +33,7 @@ internal static partial class RealtimeSetup
         services.AddHostedService(sp => sp.GetRequiredService<GatewayLease>());
         services.AddSingleton<VoiceOverviewQuery>();
         services.AddSingleton<DevicePresence>();
+        services.AddSingleton<StatusQuery>();
         if (cluster.UsesStreams)
         {
             services.AddSingleton<IUserEventSource, StreamEventSource>();

@@ -4,8 +4,9 @@ namespace DmVoice.Gateway.Realtime;
 /// A user's active call and every live call they can see: what a (re)connecting client starts from.
 /// Reads the user's index of live calls, so it costs O(live calls), not O(DMs); an entry the call
 /// grain no longer confirms (the call ended, the user left the DM) is dropped from the index here.
+/// Each call comes with the statuses of its participants and of those being rung.
 /// </summary>
-public sealed class VoiceOverviewQuery(IGrainFactory grains)
+public sealed class VoiceOverviewQuery(IGrainFactory grains, StatusQuery statuses)
 {
     public async Task<MyVoiceOverview> GetAsync(string userId)
     {
@@ -31,6 +32,7 @@ public sealed class VoiceOverviewQuery(IGrainFactory grains)
 
             return presence?.CallId is null ? null : presence;
         }));
-        return new MyVoiceOverview(await activeTask, presences.OfType<CallPresence>().ToArray());
+        var live = await statuses.WithStatusesAsync(presences.OfType<CallPresence>().ToArray());
+        return new MyVoiceOverview(await activeTask, live);
     }
 }

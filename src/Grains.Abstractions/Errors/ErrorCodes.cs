@@ -60,11 +60,20 @@ public static class ErrorCodes
     /// </summary>
     public const string TemporarilyUnavailable = "temporarily_unavailable";
 
+    /// <summary>
+    /// A new DM with this user cannot be opened (or they cannot be added to a group DM) by the caller.
+    /// Deliberately says no more than that: the same answer covers every reason, so it does not reveal a block.
+    /// </summary>
+    public const string CannotDmUser = "cannot_dm_user";
+
+    /// <summary>A per-user limit on stored things (blocks, muted DMs) is reached; remove some first.</summary>
+    public const string LimitReached = "limit_reached";
+
     /// <summary>Every code above, for documentation and tests.</summary>
     public static IReadOnlyList<string> All { get; } =
     [
         ValidationFailed, MalformedRequest, PayloadTooLarge, DmNotFound, DmFull, NotGroupDm, MemberNotFound,
         Forbidden, NotInCall, NoActiveCall, NotRinging, RateLimited, Unauthorized, NotFound, InternalError,
-        LiveKitNotConfigured, TemporarilyUnavailable,
+        LiveKitNotConfigured, TemporarilyUnavailable, CannotDmUser, LimitReached,
     ];
 }

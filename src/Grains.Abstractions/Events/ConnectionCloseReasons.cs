@@ -16,5 +16,11 @@ public static class ConnectionCloseReasons
     /// <summary>The gateway cannot reach the cluster; another gateway may.</summary>
     public const string ClusterUnreachable = "cluster_unreachable";
 
-    public static IReadOnlyList<string> All { get; } = [EventBacklog, GatewayLeaseLapsed, ClusterUnreachable];
+    /// <summary>
+    /// The user opened more connections than allowed; the oldest is closed. Unlike the others, this close
+    /// does not allow reconnecting: a client that reconnected would only push out the next oldest.
+    /// </summary>
+    public const string ConnectionLimit = "connection_limit";
+
+    public static IReadOnlyList<string> All { get; } = [EventBacklog, GatewayLeaseLapsed, ClusterUnreachable, ConnectionLimit];
 }

@@ -1,17 +1,38 @@
 namespace DmVoice.Abstractions;
 
-/// <summary>A user's DMs and missed calls (key: user id), so "mine" queries need no scan.</summary>
+/// <summary>
+/// A user's DMs, newest activity first, and missed calls (key: user id), so "mine" queries need no scan.
+/// A DM's activity is its creation, its last membership change and its last call, whichever is latest.
+/// </summary>
 [Alias("DmVoice.IUserDirectoryGrain")]
 public interface IUserDirectoryGrain : IGrainWithStringKey
 {
+    /// <summary>The user is now a member of the DM (created with them, or they were added): activity now.</summary>
     [Alias("AddDm")]
     Task AddDm(string dmGroupId);
 
+    /// <summary>The user left the DM or was removed; their settings for it go too.</summary>
     [Alias("RemoveDm")]
     Task RemoveDm(string dmGroupId);
 
     [Alias("GetDmIds")]
     Task<IReadOnlyList<string>> GetDmIds();
+
+    /// <summary>
+    /// Something happened in one of the user's DMs (its members changed, a call started). Moves it up unless
+    /// it already shows later activity; ignored for a DM the user is not in. One-way: senders never wait on it.
+    /// </summary>
+    [OneWay]
+    [Alias("DmActivity")]
+    Task DmActivity(string dmGroupId, DateTimeOffset at);
+
+    /// <summary>
+    /// One page of the user's DMs, newest activity first (ties by id), starting after <paramref name="after"/>.
+    /// Costs O(page), not O(DMs).
+    /// </summary>
+    [ReadOnly]
+    [Alias("GetDmPage")]
+    Task<DmPage> GetDmPage(int limit, DmCursor? after);
 
     /// <summary>Records a call this user missed. One-way: call grains never wait on it.</summary>
     [OneWay]
@@ -22,3 +43,24 @@ public interface IUserDirectoryGrain : IGrainWithStringKey
     [Alias("GetMissedCalls")]
     Task<IReadOnlyList<CallRecord>> GetMissedCalls(DateTimeOffset? since, int limit);
 }
+
+/// <summary>A DM in a user's list, with its latest activity.</summary>
+[GenerateSerializer, Immutable]
+[Alias("DmVoice.DmActivityEntry")]
+public sealed record DmActivityEntry(
+    [property: Id(0)] string DmGroupId,
+    [property: Id(1)] DateTimeOffset LastActivityAt);
+
+/// <summary>Where a page of DMs ends: the next page starts after this entry. Clients see it only as an opaque string.</summary>
+[GenerateSerializer, Immutable]
+[Alias("DmVoice.DmCursor")]
+public sealed record DmCursor(
+    [property: Id(0)] DateTimeOffset LastActivityAt,
+    [property: Id(1)] string DmGroupId);
+
+/// <summary>One page of a user's DMs; <c>Next</c> is null on the last page.</summary>
+[GenerateSerializer, Immutable]
+[Alias("DmVoice.DmPage")]
+public sealed record DmPage(
+    [property: Id(0)] IReadOnlyList<DmActivityEntry> Entries,
+    [property: Id(1)] DmCursor? Next);

@@ -76,6 +76,11 @@ public interface IUserVoiceGrain : IGrainWithStringKey
     [Alias("ConfirmActiveCall")]
     Task ConfirmActiveCall();
 
+    /// <summary>Whether the user has any device connected, on any gateway (what others' view of their status rests on). Interleaving read.</summary>
+    [AlwaysInterleave]
+    [Alias("HasLiveDevice")]
+    Task<bool> HasLiveDevice();
+
     /// <summary>Runs the disconnect grace when due, and saves deferred changes. Called by the grain itself.</summary>
     [Alias("ProcessDeadlines")]
     Task ProcessDeadlines();

@@ -26,7 +26,11 @@ public sealed record RingingEntry(
     [property: Id(1)] string RingId,
     [property: Id(2)] DateTimeOffset ExpiresAt);
 
-/// <summary>Who is in a DM's call and who is being rung. <c>CallId</c> is null when no call is live.</summary>
+/// <summary>
+/// Who is in a DM's call and who is being rung. <c>CallId</c> is null when no call is live. <c>Statuses</c>
+/// (user id → what others see of their status) covers the participants and the ringing; the gateway adds
+/// it, the call does not keep it.
+/// </summary>
 [GenerateSerializer, Immutable]
 [Alias("DmVoice.CallPresence")]
 public sealed record CallPresence(
@@ -36,7 +40,8 @@ public sealed record CallPresence(
     [property: Id(3)] string? StartedBy,
     [property: Id(4)] IReadOnlyList<VoiceParticipant> Participants,
     [property: Id(5)] IReadOnlyList<RingingEntry> Ringing,
-    [property: Id(6)] long Version);
+    [property: Id(6)] long Version,
+    [property: Id(7)] IReadOnlyDictionary<string, string>? Statuses = null);
 
 /// <summary>How one member took part in a finished call.</summary>
 [GenerateSerializer, Immutable]

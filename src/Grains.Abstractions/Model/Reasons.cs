@@ -49,6 +49,15 @@ public static class RingOutcomes
     public const string Busy = "busy";
     public const string Removed = "removed";
 
+    /// <summary>
+    /// The recipient blocks the caller: not rung. The caller is never told (to them it looks unanswered).
+    /// The answer comes from <see cref="IUserSettingsGrain.CheckRing"/>.
+    /// </summary>
+    public const string Blocked = "blocked";
+
+    /// <summary>The caller rang this recipient too often: not rung (see <see cref="IUserSettingsGrain.CheckRing"/>).</summary>
+    public const string RateLimited = "rate_limited";
+
     /// <summary>Outcomes that count as a missed call for the recipient.</summary>
     public static bool IsMissed(string outcome) => outcome is Missed or Busy or Cancelled;
 }

@@ -157,6 +157,11 @@ public sealed partial class DmCallGrain : Grain, IDmCallGrain, IRemindable
 
         OnJoinedForMedia(userId);
         EnsureMemberCheck();
+        if (started)
+        {
+            AnnounceCallActivity(call.StartedAt);
+        }
+
         return new JoinResult(DmGroupId, call.CallId, started, participant, State.Version);
     }
 

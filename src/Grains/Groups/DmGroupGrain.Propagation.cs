@@ -92,6 +92,14 @@ public sealed partial class DmGroupGrain
                 pending.DirectoryAdds.ToArray().Select(id => GrainFactory.GetGrain<IUserDirectoryGrain>(id).AddDm(DmGroupId))
                     .Concat(pending.DirectoryRemoves.ToArray().Select(id => GrainFactory.GetGrain<IUserDirectoryGrain>(id).RemoveDm(DmGroupId))));
 
+            // A membership change is activity in the DM: it moves up in every member's list (the added
+            // members' AddDm did that already).
+            var at = clock.UtcNow;
+            foreach (var id in pending.Members.Except(pending.DirectoryAdds, StringComparer.Ordinal))
+            {
+                GrainFactory.GetGrain<IUserDirectoryGrain>(id).DmActivity(DmGroupId, at).Ignore();
+            }
+
             pending.CallSyncPending = false;
             pending.DirectoryAdds.Clear();
             pending.DirectoryRemoves.Clear();

@@ -16,6 +16,12 @@ public sealed class CallOptions
     /// <summary>Re-rings a user may send per DM per minute.</summary>
     public int RingsPerMinute { get; set; } = 5;
 
+    /// <summary>Rings one caller may cause one recipient per minute (answered by the recipient's ring eligibility).</summary>
+    public int RingsPerCallerPerMinute { get; set; } = 5;
+
+    /// <summary>Rings one caller may cause one recipient per hour.</summary>
+    public int RingsPerCallerPerHour { get; set; } = 30;
+
     /// <summary>Finished calls kept per DM (older ones are dropped).</summary>
     public int HistoryLimit { get; set; } = 200;
 
@@ -49,6 +55,10 @@ public sealed class CallOptionsValidator : IValidateOptions<CallOptions>
         Check(options.DisconnectGrace >= TimeSpan.Zero && options.DisconnectGrace <= TimeSpan.FromMinutes(10), "Calls:DisconnectGrace must be 0-600 seconds.");
         Check(options.RingsPerMinute is >= 1 and <= 100, "Calls:RingsPerMinute must be 1-100.");
         Check(options.MemberCheckInterval >= TimeSpan.FromSeconds(1) && options.MemberCheckInterval <= TimeSpan.FromHours(1), "Calls:MemberCheckInterval must be 1 second to 1 hour.");
+        Check(options.RingsPerCallerPerMinute is >= 1 and <= 100, "Calls:RingsPerCallerPerMinute must be 1-100.");
+        Check(
+            options.RingsPerCallerPerHour >= options.RingsPerCallerPerMinute && options.RingsPerCallerPerHour <= 1000,
+            "Calls:RingsPerCallerPerHour must be at least Calls:RingsPerCallerPerMinute and at most 1000.");
         Check(options.HistoryLimit is >= 1 and <= 10_000, "Calls:HistoryLimit must be 1-10000.");
         Check(options.MissedCallLimit is >= 1 and <= 10_000, "Calls:MissedCallLimit must be 1-10000.");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

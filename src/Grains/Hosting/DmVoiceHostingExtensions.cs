@@ -1,6 +1,7 @@
 using System.Net;
 using DmVoice.Grains.Infrastructure;
 using DmVoice.Grains.LiveKit;
+using DmVoice.Grains.Push;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -104,6 +105,7 @@ public static class DmVoiceHostingExtensions
             services.AddDmVoiceLiveKitSilo(configuration);
         }
 
+        services.AddDmVoicePush(configuration);
         services.AddMetrics();
         services.TryAddSingleton<CallMetrics>();
         services.TryAddSingleton<GrainCallMetrics>();

@@ -1,4 +1,5 @@
 using DmVoice.Grains.Hosting;
+using DmVoice.Grains.Infrastructure;
 using Microsoft.Extensions.Options;
 
 namespace DmVoice.Grains.Users;
@@ -11,35 +12,115 @@ public sealed class UserDirectoryState
 
     /// <summary>Oldest first; trimmed to the configured limit.</summary>
     [Id(1)] public List<CallRecord> MissedCalls { get; set; } = [];
+
+    /// <summary>Each DM's latest activity (creation, membership change, call start). DMs from before it was kept have none.</summary>
+    [Id(2)] public Dictionary<string, DateTimeOffset> DmActivity { get; set; } = new(StringComparer.Ordinal);
 }
 
-/// <summary>A user's DMs and missed calls, so "my DMs" and "my missed calls" read one grain.</summary>
+/// <summary>
+/// A user's DMs and missed calls, so "my DMs" and "my missed calls" read one grain. The DMs are kept in
+/// order of their latest activity, so a page of them costs O(page) however many DMs the user has.
+/// Membership comes from the DM group grains (awaited); activity also comes one-way from call grains.
+/// The only grain it calls is the user's settings grain, one-way, when a DM is left.
+/// </summary>
 public sealed class UserDirectoryGrain(
     [PersistentState("directory", StorageNames.Default)] IPersistentState<UserDirectoryState> state,
+    CallClock clock,
     IOptions<CallOptions> options) : Grain, IUserDirectoryGrain
 {
+    /// <summary>The DMs newest activity first (ties by id): the order pages are read in. Built at activation.</summary>
+    private readonly SortedSet<DmActivityEntry> _byActivity = new(NewestFirst.Instance);
+
+    private UserDirectoryState State => state.State;
+
+    private string UserId => this.GetPrimaryKeyString();
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        foreach (var id in State.DmIds)
+        {
+            _byActivity.Add(new DmActivityEntry(id, State.DmActivity.GetValueOrDefault(id, DateTimeOffset.MinValue)));
+        }
+
+        return Task.CompletedTask;
+    }
+
     public async Task AddDm(string dmGroupId)
     {
-        if (state.State.DmIds.Add(dmGroupId))
+        var added = State.DmIds.Add(dmGroupId);
+        if (!SetActivity(dmGroupId, clock.UtcNow) && !added)
         {
-            await state.WriteOrDropAsync(this);
+            return;
         }
+
+        await state.WriteOrDropAsync(this);
     }
 
     public async Task RemoveDm(string dmGroupId)
     {
-        if (state.State.DmIds.Remove(dmGroupId))
+        if (!State.DmIds.Remove(dmGroupId))
+        {
+            return;
+        }
+
+        _byActivity.Remove(new DmActivityEntry(dmGroupId, State.DmActivity.GetValueOrDefault(dmGroupId, DateTimeOffset.MinValue)));
+        State.DmActivity.Remove(dmGroupId);
+        await state.WriteOrDropAsync(this);
+        GrainFactory.GetGrain<IUserSettingsGrain>(UserId).ForgetDm(dmGroupId).Ignore();
+    }
+
+    public Task<IReadOnlyList<string>> GetDmIds() =>
+        Task.FromResult<IReadOnlyList<string>>(State.DmIds.Order(StringComparer.Ordinal).ToArray());
+
+    public async Task DmActivity(string dmGroupId, DateTimeOffset at)
+    {
+        if (State.DmIds.Contains(dmGroupId) && SetActivity(dmGroupId, at))
         {
             await state.WriteOrDropAsync(this);
         }
     }
 
-    public Task<IReadOnlyList<string>> GetDmIds() =>
-        Task.FromResult<IReadOnlyList<string>>(state.State.DmIds.Order(StringComparer.Ordinal).ToArray());
+    public Task<DmPage> GetDmPage(int limit, DmCursor? after)
+    {
+        limit = Math.Clamp(limit, 1, 100);
+        IEnumerable<DmActivityEntry> from = _byActivity;
+        if (after is not null)
+        {
+            var start = new DmActivityEntry(after.DmGroupId, after.LastActivityAt);
+            from = _byActivity.Count == 0 || NewestFirst.Instance.Compare(start, _byActivity.Max) > 0
+                ? []
+                : _byActivity.GetViewBetween(start, _byActivity.Max!);
+        }
+
+        // One more than asked, to know whether another page follows; the cursor entry itself is skipped.
+        var page = new List<DmActivityEntry>(limit + 1);
+        foreach (var entry in from)
+        {
+            if (after is not null && entry.DmGroupId == after.DmGroupId && entry.LastActivityAt == after.LastActivityAt)
+            {
+                continue;
+            }
+
+            page.Add(entry);
+            if (page.Count > limit)
+            {
+                break;
+            }
+        }
+
+        DmCursor? next = null;
+        if (page.Count > limit)
+        {
+            page.RemoveAt(limit);
+            next = new DmCursor(page[^1].LastActivityAt, page[^1].DmGroupId);
+        }
+
+        return Task.FromResult(new DmPage(page, next));
+    }
 
     public async Task AddMissedCall(CallRecord record)
     {
-        var missed = state.State.MissedCalls;
+        var missed = State.MissedCalls;
         if (missed.Any(r => r.CallId == record.CallId))
         {
             return;
@@ -57,11 +138,38 @@ public sealed class UserDirectoryGrain(
 
     public Task<IReadOnlyList<CallRecord>> GetMissedCalls(DateTimeOffset? since, int limit)
     {
-        IReadOnlyList<CallRecord> result = state.State.MissedCalls
+        IReadOnlyList<CallRecord> result = State.MissedCalls
             .Where(r => since is null || r.EndedAt >= since)
             .OrderByDescending(r => r.EndedAt)
             .Take(Math.Clamp(limit, 1, 200))
             .ToArray();
         return Task.FromResult(result);
+    }
+
+    /// <summary>Moves the DM to <paramref name="at"/> unless it already shows later activity. Returns whether it moved.</summary>
+    private bool SetActivity(string dmGroupId, DateTimeOffset at)
+    {
+        var had = State.DmActivity.TryGetValue(dmGroupId, out var current);
+        if (had && current >= at)
+        {
+            return false;
+        }
+
+        _byActivity.Remove(new DmActivityEntry(dmGroupId, had ? current : DateTimeOffset.MinValue));
+        State.DmActivity[dmGroupId] = at;
+        _byActivity.Add(new DmActivityEntry(dmGroupId, at));
+        return true;
+    }
+
+    /// <summary>Newest activity first; equal times by id, so every entry has one place and cursors are exact.</summary>
+    private sealed class NewestFirst : IComparer<DmActivityEntry>
+    {
+        public static readonly NewestFirst Instance = new();
+
+        public int Compare(DmActivityEntry? x, DmActivityEntry? y)
+        {
+            var byTime = y!.LastActivityAt.CompareTo(x!.LastActivityAt);
+            return byTime != 0 ? byTime : string.CompareOrdinal(x.DmGroupId, y.DmGroupId);
+        }
     }
 }

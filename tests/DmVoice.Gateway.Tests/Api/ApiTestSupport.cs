@@ -195,6 +195,14 @@ public static class ApiEndpoints
         new("POST", "/dm-groups/{dm}/call/stop-ringing", """{"recipientIds":["{rung}"]}""", Actor.Caller, HttpStatusCode.NoContent),
         new("GET", "/dm-groups/{dm}/calls", null, Actor.Caller, HttpStatusCode.OK),
         new("GET", "/me/missed-calls", null, Actor.Caller, HttpStatusCode.OK),
+        new("GET", "/me/status", null, Actor.Caller, HttpStatusCode.OK),
+        new("PUT", "/me/status", """{"status":"dnd"}""", Actor.Caller, HttpStatusCode.OK),
+        new("GET", "/me/blocks", null, Actor.Caller, HttpStatusCode.OK),
+        new("PUT", "/me/blocks/{new}", null, Actor.Caller, HttpStatusCode.OK),
+        new("DELETE", "/me/blocks/{new}", null, Actor.Caller, HttpStatusCode.NoContent),
+        new("GET", "/dm-groups/{dm}/members", null, Actor.Caller, HttpStatusCode.OK),
+        new("GET", "/dm-groups/{dm}/settings", null, Actor.Rung, HttpStatusCode.OK),
+        new("PUT", "/dm-groups/{dm}/settings", """{"muted":true}""", Actor.Rung, HttpStatusCode.OK),
     ];
 
     public static ApiEndpoint Named(string name) => All.Single(e => e.Name == name);

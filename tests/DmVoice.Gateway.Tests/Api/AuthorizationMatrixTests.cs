@@ -109,8 +109,9 @@ public sealed class AuthorizationMatrixTests(GatewayFixture fixture) : IClassFix
         await using var scenario = await CallScenario.StartAsync(Server.BaseAddress);
         await using var stranger = fixture.NewUser("stranger");
 
-        var dms = await stranger.Http.GetFromJsonAsync<DmGroup[]>("/dm-groups", VoiceUser.Json);
-        Assert.Empty(dms!);
+        var dms = await stranger.ListDmsAsync();
+        Assert.Empty(dms.DmGroups);
+        Assert.Null(dms.NextCursor);
         var voice = await stranger.Http.GetFromJsonAsync<MyVoiceOverview>("/me/voice", VoiceUser.Json);
         Assert.Null(voice!.ActiveCall);
         Assert.Empty(voice.LiveCalls);

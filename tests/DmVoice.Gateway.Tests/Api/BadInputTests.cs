@@ -42,6 +42,12 @@ public sealed class BadInputTests(GatewayFixture fixture) : IClassFixture<Gatewa
         { "POST /dm-groups/{dm}/call/stop-ringing", "{" },
         { "POST /dm-groups/{dm}/call/stop-ringing", """{"recipientIds":{"a":1}}""" },
         { "POST /dm-groups/{dm}/call/stop-ringing", "null" },
+        { "PUT /me/status", "{" },
+        { "PUT /me/status", """{"status":5}""" },
+        { "PUT /me/status", "\"dnd\"" },
+        { "PUT /dm-groups/{dm}/settings", "{" },
+        { "PUT /dm-groups/{dm}/settings", """{"muted":"yes"}""" },
+        { "PUT /dm-groups/{dm}/settings", """{"muted":true,"mutedUntil":"tomorrow"}""" },
         { "POST /dev/token", "{" },
         { "POST /dev/token", """{"userId":5}""" },
     };
@@ -92,6 +98,14 @@ public sealed class BadInputTests(GatewayFixture fixture) : IClassFixture<Gatewa
             data.Add("PUT /dm-groups/{dm}/voice-presence/state", """{}""");
             data.Add("PUT /dm-groups/{dm}/voice-presence/state", """{"isMuted":null}""");
             data.Add("PUT /dm-groups/{dm}/voice-presence/state", """{"unknown":true}""");
+            data.Add("PUT /me/status", """{}""");
+            data.Add("PUT /me/status", """{"status":"offline"}""");
+            data.Add("PUT /me/status", """{"status":"DND"}""");
+            data.Add("PUT /me/status", """{"status":""}""");
+            data.Add("PUT /dm-groups/{dm}/settings", """{}""");
+            data.Add("PUT /dm-groups/{dm}/settings", """{"muted":false,"mutedUntil":"2099-01-01T00:00:00Z"}""");
+            data.Add("PUT /dm-groups/{dm}/settings", """{"muted":true,"mutedUntil":"2001-01-01T00:00:00Z"}""");
+            data.Add("PUT /dm-groups/{dm}/settings", """{"muted":true,"mutedUntil":"2999-01-01T00:00:00Z"}""");
             data.Add("POST /dev/token", """{}""");
             data.Add("POST /dev/token", $$"""{"userId":"ok","displayName":"{{new string('n', Validate.MaxNameLength + 1)}}"}""");
             return data;
@@ -248,6 +262,12 @@ public sealed class BadInputTests(GatewayFixture fixture) : IClassFixture<Gatewa
         { "/me/missed-calls?limit=ten", HttpStatusCode.BadRequest, ErrorCodes.MalformedRequest },
         { "/me/missed-calls?since=last-week", HttpStatusCode.BadRequest, ErrorCodes.MalformedRequest },
         { "/me/missed-calls?since=1700000000", HttpStatusCode.BadRequest, ErrorCodes.MalformedRequest },
+        { "/dm-groups?limit=0", HttpStatusCode.UnprocessableEntity, ErrorCodes.ValidationFailed },
+        { "/dm-groups?limit=101", HttpStatusCode.UnprocessableEntity, ErrorCodes.ValidationFailed },
+        { "/dm-groups?limit=many", HttpStatusCode.BadRequest, ErrorCodes.MalformedRequest },
+        { "/dm-groups?cursor=not-a-cursor", HttpStatusCode.BadRequest, ErrorCodes.MalformedRequest },
+        { "/dm-groups?cursor=MTo5OTk5OTk5OTk5OTk5OTk5OTk5OTp4", HttpStatusCode.BadRequest, ErrorCodes.MalformedRequest },
+        { "/dm-groups?cursor=", HttpStatusCode.BadRequest, ErrorCodes.MalformedRequest },
     };
 
     [Theory]
@@ -266,6 +286,8 @@ public sealed class BadInputTests(GatewayFixture fixture) : IClassFixture<Gatewa
     [InlineData("/dm-groups/{dm}/calls?before=2030-01-01T00%3A00%3A00%2B02%3A00")]
     [InlineData("/me/missed-calls?limit=1&since=2020-01-01T00:00:00Z")]
     [InlineData("/me/missed-calls?limit=100")]
+    [InlineData("/dm-groups?limit=1")]
+    [InlineData("/dm-groups?limit=100")]
     public async Task Query_values_at_the_edges_of_their_range_are_accepted(string path)
     {
         await using var scenario = await CallScenario.StartAsync(Server.BaseAddress);
@@ -382,7 +404,9 @@ public sealed class BadInputTests(GatewayFixture fixture) : IClassFixture<Gatewa
     [Theory]
     [InlineData("PATCH", "/dm-groups")]
     [InlineData("DELETE", "/me/voice")]
-    [InlineData("GET", "/dm-groups/x/members")]
+    [InlineData("GET", "/dm-groups/x/members/y")]
+    [InlineData("POST", "/me/status")]
+    [InlineData("GET", "/me/blocks/x")]
     [InlineData("GET", "/nowhere")]
     [InlineData("GET", "/nowhere.json")]
     [InlineData("POST", "/dm-groups//voice-presence/join")]
@@ -400,6 +424,6 @@ public sealed class BadInputTests(GatewayFixture fixture) : IClassFixture<Gatewa
         await Rest.AssertProblemAsync(await a.Http.PostAsync("/dm-groups", form), HttpStatusCode.BadRequest, ErrorCodes.MalformedRequest);
         using var text = new StringContent("""{"memberIds":["x"]}""", System.Text.Encoding.UTF8, "text/plain");
         await Rest.AssertProblemAsync(await a.Http.PostAsync("/dm-groups", text), HttpStatusCode.BadRequest, ErrorCodes.MalformedRequest);
-        Assert.Empty(await a.Http.GetFromJsonAsync<DmGroup[]>("/dm-groups", VoiceUser.Json) ?? []);
+        Assert.Empty((await a.ListDmsAsync()).DmGroups);
     }
 }

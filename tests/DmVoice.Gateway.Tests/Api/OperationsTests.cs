@@ -73,6 +73,14 @@ public sealed class OperationsTests(GatewayFixture fixture) : IClassFixture<Gate
         ("get", "/dm-groups/{dmGroupId}/calls"),
         ("get", "/me/missed-calls"),
         ("post", "/dev/token"),
+        ("get", "/me/status"),
+        ("put", "/me/status"),
+        ("get", "/me/blocks"),
+        ("put", "/me/blocks/{userId}"),
+        ("delete", "/me/blocks/{userId}"),
+        ("get", "/dm-groups/{dmGroupId}/members"),
+        ("get", "/dm-groups/{dmGroupId}/settings"),
+        ("put", "/dm-groups/{dmGroupId}/settings"),
     ];
 
     [Fact]

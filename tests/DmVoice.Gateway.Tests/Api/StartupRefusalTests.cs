@@ -68,6 +68,30 @@ public sealed class StartupRefusalTests
         Assert.Contains(key, error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("http://127.0.0.1:9/push", "too-short-a-secret", "Push:Secret")]
+    [InlineData("not a url", "push-secret-of-at-least-32-bytes-0123456789", "Push:Url")]
+    [InlineData("ftp://127.0.0.1/push", "push-secret-of-at-least-32-bytes-0123456789", "Push:Url")]
+    [InlineData("http://127.0.0.1:9/push", null, "Push:Secret")]
+    public async Task Push_settings_that_cannot_work_stop_the_start_naming_the_setting(string url, string? secret, string named)
+    {
+        var error = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => GatewayServer.StartAsync(s =>
+        {
+            s["Push:Url"] = url;
+            s["Push:Secret"] = secret;
+        }));
+
+        Assert.Contains(named, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_connection_cap_outside_1_to_1000_stops_the_start()
+    {
+        var error = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() =>
+            GatewayServer.StartAsync(s => s["Gateway:MaxConnectionsPerUser"] = "0"));
+        Assert.Contains("Gateway:MaxConnectionsPerUser", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task In_Production_without_dev_tokens_the_gateway_serves_tokens_it_did_not_mint_and_dev_token_is_404()
     {

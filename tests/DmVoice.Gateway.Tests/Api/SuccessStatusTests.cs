@@ -34,8 +34,8 @@ public sealed class SuccessStatusTests(GatewayFixture fixture) : IClassFixture<G
             Assert.Equal(dm.CreatedAt, same.CreatedAt);
         }
 
-        Assert.Single((await a.Http.GetFromJsonAsync<DmGroup[]>("/dm-groups", VoiceUser.Json))!);
-        Assert.Single((await b.Http.GetFromJsonAsync<DmGroup[]>("/dm-groups", VoiceUser.Json))!);
+        Assert.Single((await a.ListDmsAsync()).DmGroups);
+        Assert.Single((await b.ListDmsAsync()).DmGroups);
     }
 
     [Fact]
@@ -81,7 +81,7 @@ public sealed class SuccessStatusTests(GatewayFixture fixture) : IClassFixture<G
         await Rest.AssertStatusAsync(lastLeft, HttpStatusCode.NoContent);
         Assert.Empty(await lastLeft.Content.ReadAsByteArrayAsync());
         await Rest.AssertProblemAsync(await scenario.Other.Http.GetAsync($"/dm-groups/{dm}"), HttpStatusCode.NotFound, ErrorCodes.DmNotFound);
-        Assert.Empty((await scenario.Other.Http.GetFromJsonAsync<DmGroup[]>("/dm-groups", VoiceUser.Json))!);
+        Assert.Empty((await scenario.Other.ListDmsAsync()).DmGroups);
     }
 
     [Fact]

@@ -65,6 +65,25 @@ public sealed class VoiceUser : IAsyncDisposable
         return (await response.Content.ReadFromJsonAsync<DmGroup>(Json))!;
     }
 
+    /// <summary>GET /dm-groups: one page of my DMs, newest activity first.</summary>
+    public async Task<DmVoice.Gateway.Contracts.DmGroupPage> ListDmsAsync(int? limit = null, string? cursor = null)
+    {
+        var query = new List<string>();
+        if (limit is not null)
+        {
+            query.Add($"limit={limit}");
+        }
+
+        if (cursor is not null)
+        {
+            query.Add($"cursor={Uri.EscapeDataString(cursor)}");
+        }
+
+        var response = await Http.GetAsync("/dm-groups" + (query.Count > 0 ? "?" + string.Join('&', query) : string.Empty));
+        await EnsureSuccessAsync(response);
+        return (await response.Content.ReadFromJsonAsync<DmVoice.Gateway.Contracts.DmGroupPage>(Json))!;
+    }
+
     public async Task<JoinResult> JoinAsync(string dmGroupId, object? body = null)
     {
         var response = await Http.PostAsJsonAsync($"/dm-groups/{dmGroupId}/voice-presence/join", body ?? new { });

@@ -57,17 +57,20 @@ public sealed class LiveKitTokenTests(LiveKitGatewayFixture fixture) : IClassFix
     }
 
     [Fact]
-    public async Task Identity_may_be_given_as_ones_own_id_and_name_overrides_the_display_name()
+    public async Task Identity_and_name_may_be_given_only_as_ones_own_so_others_see_the_name_of_the_users_token()
     {
         await using var a = await VoiceUser.CreateAsync(Server, "alice");
         await using var b = await VoiceUser.CreateAsync(Server, "bob");
         var dm = await a.CreateDmAsync(b);
 
-        var response = await b.RequestTokenAsync(new { roomId = dm.Id, identity = b.UserId, name = "  Bobby on phone " });
+        var response = await b.RequestTokenAsync(new { roomId = dm.Id, identity = b.UserId, name = "  bob " });
         await VoiceUser.EnsureSuccessAsync(response);
         var claims = Verifier.Verify((await response.Content.ReadFromJsonAsync<JsonElement>()).Str("token"));
         Assert.Equal(b.UserId, claims.Identity);
-        Assert.Equal("Bobby on phone", claims.Name);
+        Assert.Equal("bob", claims.Name);
+
+        var chosen = await b.RequestTokenAsync(new { roomId = dm.Id, name = "Alice" });
+        await Api.Rest.AssertProblemAsync(chosen, System.Net.HttpStatusCode.Forbidden, ErrorCodes.Forbidden);
     }
 
     [Fact]

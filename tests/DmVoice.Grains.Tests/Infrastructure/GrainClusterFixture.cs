@@ -40,17 +40,28 @@ public class GrainClusterFixture : IAsyncLifetime
     /// </summary>
     public static readonly TimeSpan DisconnectGrace = TimeSpan.FromMinutes(10);
 
-    public IConfiguration Configuration => new ConfigurationBuilder()
-        .AddInMemoryCollection(new Dictionary<string, string?>
+    public IConfiguration Configuration
+    {
+        get
         {
-            ["Calls:EmptyCallGrace"] = "00:00:10",
-            ["Calls:RingTimeout"] = "00:00:30",
-            ["Calls:DisconnectGrace"] = DisconnectGrace.ToString(),
-            ["Calls:HistoryLimit"] = "5",
-            ["Cluster:EventDelivery"] = EventDelivery,
-            ["Calls:MemberCheckInterval"] = MemberCheckInterval.ToString(),
-        })
-        .Build();
+            var settings = new Dictionary<string, string?>
+            {
+                ["Calls:EmptyCallGrace"] = "00:00:10",
+                ["Calls:RingTimeout"] = "00:00:30",
+                ["Calls:DisconnectGrace"] = DisconnectGrace.ToString(),
+                ["Calls:HistoryLimit"] = "5",
+                ["Cluster:EventDelivery"] = EventDelivery,
+                ["Calls:MemberCheckInterval"] = MemberCheckInterval.ToString(),
+            };
+            AddSettings(settings);
+            return new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        }
+    }
+
+    /// <summary>Settings a derived fixture adds (or overrides).</summary>
+    protected virtual void AddSettings(Dictionary<string, string?> settings)
+    {
+    }
 
     /// <summary>How often live calls check their members (real time).</summary>
     protected virtual TimeSpan MemberCheckInterval => TimeSpan.FromSeconds(60);
@@ -106,6 +117,9 @@ public class GrainClusterFixture : IAsyncLifetime
             await Cluster.DisposeAsync();
         }
     }
+
+    /// <summary>The services of the first silo (what grains there are given).</summary>
+    public IServiceProvider SiloServices => Cluster.Silos[0].SiloHost.Services;
 
     public IDmGroupGrain Group(string id) => Client.GetGrain<IDmGroupGrain>(id);
 

@@ -45,7 +45,7 @@ public sealed class RedisModeCluster : IAsyncDisposable
         }
     }
 
-    /// <param name="settings">More settings for silos and client (e.g. LiveKit's).</param>
+    /// <param name="settings">More settings for silos and client (e.g. LiveKit's, the Push section).</param>
     public static async Task<RedisModeCluster> StartAsync(int silos = 2, IReadOnlyDictionary<string, string?>? settings = null)
     {
         var redis = await RedisServer.StartAsync();

@@ -1,0 +1,156 @@
+namespace DmVoice.Abstractions;
+
+/// <summary>
+/// What a user has said about themselves and about who may reach them (key: user id): their status,
+/// the users they block, the DMs they muted for themselves, and the display name of their own token as
+/// the gateway last saw it. It answers the one question a call asks before it rings someone:
+/// <see cref="CheckRing"/>. It calls no other grain, so any grain may await it.
+/// </summary>
+[Alias("DmVoice.IUserSettingsGrain")]
+public interface IUserSettingsGrain : IGrainWithStringKey
+{
+    /// <summary>The status the user chose (one of <see cref="UserStatuses.Settable"/>).</summary>
+    [ReadOnly]
+    [Alias("GetStatus")]
+    Task<string> GetStatus();
+
+    /// <summary>Sets the status; <see cref="ErrorCodes.ValidationFailed"/> for anything but the settable ones.</summary>
+    [Alias("SetStatus")]
+    Task<string> SetStatus(string status);
+
+    /// <summary>What others may see of this user: the name from their own token and their chosen status.</summary>
+    [ReadOnly]
+    [Alias("GetProfile")]
+    Task<UserProfile> GetProfile();
+
+    /// <summary>
+    /// Remembers the display name of the user's own token, as the gateway saw it on a request. One-way:
+    /// a gateway never waits for it. Names that are not valid display names are ignored.
+    /// </summary>
+    [OneWay]
+    [Alias("RememberDisplayName")]
+    Task RememberDisplayName(string displayName);
+
+    /// <summary>
+    /// Blocks a user (idempotent: blocking again keeps the first time). Not oneself; at most
+    /// <see cref="UserSettingsLimits.MaxBlocks"/> (<see cref="ErrorCodes.LimitReached"/>).
+    /// </summary>
+    [Alias("Block")]
+    Task<BlockedUser> Block(string userId);
+
+    /// <summary>Unblocks a user; false when they were not blocked.</summary>
+    [Alias("Unblock")]
+    Task<bool> Unblock(string userId);
+
+    /// <summary>Everyone this user blocks, most recent first.</summary>
+    [ReadOnly]
+    [Alias("GetBlocks")]
+    Task<IReadOnlyList<BlockedUser>> GetBlocks();
+
+    /// <summary>Whether this user blocks <paramref name="userId"/>.</summary>
+    [ReadOnly]
+    [Alias("IsBlocking")]
+    Task<bool> IsBlocking(string userId);
+
+    /// <summary>
+    /// Mutes or unmutes one DM for this user. The caller checks membership first (the DM group grain is
+    /// the authority on it). A mute with an end must end in the future and within a year.
+    /// </summary>
+    [Alias("SetDmSettings")]
+    Task<DmSettings> SetDmSettings(string dmGroupId, bool muted, DateTimeOffset? mutedUntil);
+
+    /// <summary>This user's settings for each DM asked (unmuted when none were set, or a mute has ended).</summary>
+    [ReadOnly]
+    [Alias("GetDmSettings")]
+    Task<IReadOnlyList<DmSettings>> GetDmSettings(IReadOnlyList<string> dmGroupIds);
+
+    /// <summary>The user left the DM: their settings for it go. One-way, from the user's directory.</summary>
+    [OneWay]
+    [Alias("ForgetDm")]
+    Task ForgetDm(string dmGroupId);
+
+    /// <summary>
+    /// May <paramref name="callerId"/> ring this user for a call in <paramref name="dmGroupId"/>, and how?
+    /// Blocked callers are never rung; callers over the per-caller limit are not rung either; do-not-disturb
+    /// or a muted DM makes the ring silent. With <paramref name="countTowardLimit"/>, a ring the answer allows
+    /// (silent or not) counts against the caller's limit for this user.
+    /// </summary>
+    [Alias("CheckRing")]
+    Task<RingVerdict> CheckRing(string callerId, string dmGroupId, bool countTowardLimit);
+}
+
+/// <summary>The answer of <see cref="IUserSettingsGrain.CheckRing"/>, per recipient.</summary>
+[GenerateSerializer]
+[Alias("DmVoice.RingVerdict")]
+public enum RingVerdict
+{
+    /// <summary>Ring, with sound and a push notification.</summary>
+    Ring,
+
+    /// <summary>
+    /// Ring silently: the ring exists, shows in presence and history, its events say <c>silent</c>, and no
+    /// push goes out (the recipient is on do-not-disturb, or muted this DM).
+    /// </summary>
+    Silent,
+
+    /// <summary>Do not ring: the recipient blocks the caller. Outcome <see cref="RingOutcomes.Blocked"/>, never shown to the caller.</summary>
+    Blocked,
+
+    /// <summary>Do not ring: the caller rang this recipient too often. Outcome <see cref="RingOutcomes.RateLimited"/>.</summary>
+    RateLimited,
+}
+
+/// <summary>The statuses a user can choose, and what others see.</summary>
+public static class UserStatuses
+{
+    public const string Online = "online";
+    public const string Idle = "idle";
+    public const string DoNotDisturb = "dnd";
+
+    /// <summary>Chosen by the user; others see <see cref="Offline"/>.</summary>
+    public const string Invisible = "invisible";
+
+    /// <summary>Never chosen: what others see of an invisible user, or of one with no device connected.</summary>
+    public const string Offline = "offline";
+
+    public static IReadOnlyList<string> Settable { get; } = [Online, Idle, DoNotDisturb, Invisible];
+
+    public static bool IsSettable(string? status) => status is Online or Idle or DoNotDisturb or Invisible;
+
+    /// <summary>What others see: offline when invisible or when no device is connected, else the chosen status.</summary>
+    public static string Visible(string chosen, bool hasLiveDevice) =>
+        !hasLiveDevice || chosen == Invisible ? Offline : chosen;
+}
+
+/// <summary>Limits on what one user keeps in their settings.</summary>
+public static class UserSettingsLimits
+{
+    public const int MaxBlocks = 1000;
+    public const int MaxMutedDms = 1000;
+
+    /// <summary>How far ahead a timed mute may end.</summary>
+    public static readonly TimeSpan MaxMuteDuration = TimeSpan.FromDays(366);
+}
+
+/// <summary>What others may see of a user: the name from their own token (null until a gateway saw one) and their chosen status.</summary>
+[GenerateSerializer, Immutable]
+[Alias("DmVoice.UserProfile")]
+public sealed record UserProfile(
+    [property: Id(0)] string UserId,
+    [property: Id(1)] string? DisplayName,
+    [property: Id(2)] string Status);
+
+/// <summary>A user someone blocks, and since when.</summary>
+[GenerateSerializer, Immutable]
+[Alias("DmVoice.BlockedUser")]
+public sealed record BlockedUser(
+    [property: Id(0)] string UserId,
+    [property: Id(1)] DateTimeOffset BlockedAt);
+
+/// <summary>One user's own settings for one DM. <c>MutedUntil</c> is null for a mute without an end.</summary>
+[GenerateSerializer, Immutable]
+[Alias("DmVoice.DmSettings")]
+public sealed record DmSettings(
+    [property: Id(0)] string DmGroupId,
+    [property: Id(1)] bool Muted,
+    [property: Id(2)] DateTimeOffset? MutedUntil);

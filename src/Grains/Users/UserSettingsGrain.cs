@@ -1,0 +1,244 @@
+using DmVoice.Grains.Hosting;
+using DmVoice.Grains.Infrastructure;
+using Microsoft.Extensions.Options;
+
+namespace DmVoice.Grains.Users;
+
+[GenerateSerializer]
+[Alias("DmVoice.UserSettingsState")]
+public sealed class UserSettingsState
+{
+    /// <summary>One of <see cref="UserStatuses.Settable"/>.</summary>
+    [Id(0)] public string Status { get; set; } = UserStatuses.Online;
+
+    /// <summary>Blocked user id → when they were blocked.</summary>
+    [Id(1)] public Dictionary<string, DateTimeOffset> Blocks { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Muted DM id → when the mute ends (null: when the user unmutes it).</summary>
+    [Id(2)] public Dictionary<string, DateTimeOffset?> MutedDms { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>The name of the user's own token, as a gateway last saw it.</summary>
+    [Id(3)] public string? DisplayName { get; set; }
+}
+
+/// <summary>
+/// A user's own settings and the ring eligibility that follows from them. Everything here is the user's
+/// say about themselves, so it needs nobody else: this grain calls no other grain, and any grain may await
+/// it. The count of rings per caller lives in memory: a restart forgets it, which only ever lets a ring through.
+/// </summary>
+public sealed class UserSettingsGrain(
+    [PersistentState("settings", StorageNames.Default)] IPersistentState<UserSettingsState> state,
+    CallClock clock,
+    IOptions<CallOptions> options) : Grain, IUserSettingsGrain
+{
+    private static readonly TimeSpan Minute = TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan Hour = TimeSpan.FromHours(1);
+
+    /// <summary>Caller id → when their recent rings of this user were (oldest first, at most an hour back).</summary>
+    private readonly Dictionary<string, Queue<DateTimeOffset>> _ringsByCaller = new(StringComparer.Ordinal);
+
+    private UserSettingsState State => state.State;
+
+    private string UserId => this.GetPrimaryKeyString();
+
+    public Task<string> GetStatus() => Task.FromResult(State.Status);
+
+    public async Task<string> SetStatus(string status)
+    {
+        if (!UserStatuses.IsSettable(status))
+        {
+            throw DmVoiceException.Validation($"'status' must be one of {string.Join(", ", UserStatuses.Settable)}.");
+        }
+
+        if (State.Status != status)
+        {
+            State.Status = status;
+            await state.WriteStateAsync();
+        }
+
+        return status;
+    }
+
+    public Task<UserProfile> GetProfile() => Task.FromResult(new UserProfile(UserId, State.DisplayName, State.Status));
+
+    public async Task RememberDisplayName(string displayName)
+    {
+        string? name;
+        try
+        {
+            name = Validate.OptionalName(displayName, "displayName");
+        }
+        catch (DmVoiceException)
+        {
+            return;
+        }
+
+        if (name is not null && name != State.DisplayName)
+        {
+            State.DisplayName = name;
+            await state.WriteStateAsync();
+        }
+    }
+
+    public async Task<BlockedUser> Block(string userId)
+    {
+        Validate.Id(userId, "userId");
+        if (userId == UserId)
+        {
+            throw DmVoiceException.Validation("You cannot block yourself.");
+        }
+
+        if (State.Blocks.TryGetValue(userId, out var since))
+        {
+            return new BlockedUser(userId, since);
+        }
+
+        if (State.Blocks.Count >= UserSettingsLimits.MaxBlocks)
+        {
+            throw new DmVoiceException(ErrorCodes.LimitReached, $"You can block at most {UserSettingsLimits.MaxBlocks} users; unblock someone first.");
+        }
+
+        var now = clock.UtcNow;
+        State.Blocks[userId] = now;
+        await state.WriteStateAsync();
+        return new BlockedUser(userId, now);
+    }
+
+    public async Task<bool> Unblock(string userId)
+    {
+        Validate.Id(userId, "userId");
+        if (!State.Blocks.Remove(userId))
+        {
+            return false;
+        }
+
+        await state.WriteStateAsync();
+        return true;
+    }
+
+    public Task<IReadOnlyList<BlockedUser>> GetBlocks() => Task.FromResult<IReadOnlyList<BlockedUser>>(
+        State.Blocks
+            .OrderByDescending(b => b.Value)
+            .ThenBy(b => b.Key, StringComparer.Ordinal)
+            .Select(b => new BlockedUser(b.Key, b.Value))
+            .ToArray());
+
+    public Task<bool> IsBlocking(string userId) => Task.FromResult(State.Blocks.ContainsKey(userId));
+
+    public async Task<DmSettings> SetDmSettings(string dmGroupId, bool muted, DateTimeOffset? mutedUntil)
+    {
+        Validate.Id(dmGroupId, "dmGroupId");
+        var now = clock.UtcNow;
+        var changed = PruneEndedMutes(now);
+        if (!muted)
+        {
+            if (mutedUntil is not null)
+            {
+                throw DmVoiceException.Validation("'mutedUntil' goes only with 'muted': true.");
+            }
+
+            changed |= State.MutedDms.Remove(dmGroupId);
+        }
+        else
+        {
+            if (mutedUntil is { } until && (until <= now || until > now + UserSettingsLimits.MaxMuteDuration))
+            {
+                throw DmVoiceException.Validation("'mutedUntil' must be in the future and at most a year ahead.");
+            }
+
+            if (!State.MutedDms.ContainsKey(dmGroupId) && State.MutedDms.Count >= UserSettingsLimits.MaxMutedDms)
+            {
+                throw new DmVoiceException(ErrorCodes.LimitReached, $"You can mute at most {UserSettingsLimits.MaxMutedDms} DMs; unmute one first.");
+            }
+
+            changed |= !State.MutedDms.TryGetValue(dmGroupId, out var current) || current != mutedUntil;
+            State.MutedDms[dmGroupId] = mutedUntil;
+        }
+
+        if (changed)
+        {
+            await state.WriteStateAsync();
+        }
+
+        return SettingsFor(dmGroupId, now);
+    }
+
+    public Task<IReadOnlyList<DmSettings>> GetDmSettings(IReadOnlyList<string> dmGroupIds)
+    {
+        var now = clock.UtcNow;
+        return Task.FromResult<IReadOnlyList<DmSettings>>(dmGroupIds.Select(id => SettingsFor(id, now)).ToArray());
+    }
+
+    public async Task ForgetDm(string dmGroupId)
+    {
+        if (State.MutedDms.Remove(dmGroupId))
+        {
+            await state.WriteStateAsync();
+        }
+    }
+
+    public Task<RingVerdict> CheckRing(string callerId, string dmGroupId, bool countTowardLimit)
+    {
+        if (State.Blocks.ContainsKey(callerId))
+        {
+            return Task.FromResult(RingVerdict.Blocked);
+        }
+
+        var now = clock.UtcNow;
+        if (countTowardLimit && !TryCountRing(callerId, now))
+        {
+            return Task.FromResult(RingVerdict.RateLimited);
+        }
+
+        var silent = State.Status == UserStatuses.DoNotDisturb || SettingsFor(dmGroupId, now).Muted;
+        return Task.FromResult(silent ? RingVerdict.Silent : RingVerdict.Ring);
+    }
+
+    private DmSettings SettingsFor(string dmGroupId, DateTimeOffset now) =>
+        State.MutedDms.TryGetValue(dmGroupId, out var until) && (until is null || until > now)
+            ? new DmSettings(dmGroupId, true, until)
+            : new DmSettings(dmGroupId, false, null);
+
+    /// <summary>Drops mutes that have ended, so they neither count toward the limit nor linger. Returns whether any went.</summary>
+    private bool PruneEndedMutes(DateTimeOffset now)
+    {
+        var ended = State.MutedDms.Where(m => m.Value <= now).Select(m => m.Key).ToArray();
+        foreach (var id in ended)
+        {
+            State.MutedDms.Remove(id);
+        }
+
+        return ended.Length > 0;
+    }
+
+    /// <summary>Counts a ring from the caller unless they are over a limit. Returns whether it was counted.</summary>
+    private bool TryCountRing(string callerId, DateTimeOffset now)
+    {
+        if (!_ringsByCaller.TryGetValue(callerId, out var recent))
+        {
+            recent = new Queue<DateTimeOffset>();
+            _ringsByCaller[callerId] = recent;
+        }
+
+        while (recent.Count > 0 && recent.Peek() <= now - Hour)
+        {
+            recent.Dequeue();
+        }
+
+        var lastMinute = recent.Count(at => at > now - Minute);
+        if (recent.Count >= options.Value.RingsPerCallerPerHour || lastMinute >= options.Value.RingsPerCallerPerMinute)
+        {
+            return false;
+        }
+
+        recent.Enqueue(now);
+
+        // Callers who rang nobody for an hour need no memory.
+        foreach (var quiet in _ringsByCaller.Where(c => c.Value.Count == 0 || c.Value.Last() <= now - Hour).Select(c => c.Key).ToArray())
+        {
+            _ringsByCaller.Remove(quiet);
+        }
+
+        return true;
+    }
+}
