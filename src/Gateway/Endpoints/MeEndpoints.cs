@@ -1,3 +1,4 @@
+using DmVoice.Gateway.Problems;
 using DmVoice.Gateway.Auth;
 using DmVoice.Gateway.Contracts;
 using Microsoft.AspNetCore.Http.HttpResults;

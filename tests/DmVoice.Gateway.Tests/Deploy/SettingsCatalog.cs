@@ -24,6 +24,7 @@ public static class SettingsCatalog
         [GatewayOptions.SectionName] = [typeof(GatewayOptions)],
         [AuthOptions.SectionName] = [typeof(AuthOptions)],
         [LiveKitOptions.SectionName] = [typeof(LiveKitOptions), typeof(LiveKitSyncOptions)],
+        [DmVoice.Grains.Push.PushOptions.SectionName] = [typeof(DmVoice.Grains.Push.PushOptions)],
     };
 
     /// <summary>Connection strings the processes ask for (<c>GetConnectionString</c>).</summary>

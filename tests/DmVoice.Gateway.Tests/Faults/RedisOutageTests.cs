@@ -98,7 +98,7 @@ public sealed class RedisOutageTests : IAsyncLifetime
         Assert.Equal(call.CallId, presence.CallId);
         Assert.Contains(alice.UserId, presence.Participants.Select(p => p.UserId));
         Assert.Contains(bob.UserId, presence.Participants.Select(p => p.UserId));
-        Assert.Equal([dm.Id], (await carol.Http.GetFromJsonAsync<DmGroup[]>("/dm-groups", VoiceUser.Json))!.Select(g => g.Id));
+        Assert.Equal([dm.Id], (await carol.ListDmsAsync()).DmGroups.Select(g => g.Id));
     }
 
     [Fact]

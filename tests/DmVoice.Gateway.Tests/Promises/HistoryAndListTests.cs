@@ -86,7 +86,7 @@ public sealed class HistoryAndListTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task My_DMs_are_listed_newest_first()
+    public async Task My_DMs_are_listed_newest_activity_first()
     {
         await using var a = await VoiceUser.CreateAsync(_server, "alice");
         await using var b = await VoiceUser.CreateAsync(_server, "bob");
@@ -97,10 +97,10 @@ public sealed class HistoryAndListTests : IAsyncLifetime
         _server.Time.Advance(TimeSpan.FromMinutes(1));
         var withCarol = await a.CreateDmAsync(c);
 
-        var mine = await a.Http.GetFromJsonAsync<DmGroup[]>("/dm-groups", VoiceUser.Json);
-        Assert.Equal([withCarol.Id, group.Id, withBob.Id], mine!.Select(g => g.Id));
-        var bobs = await b.Http.GetFromJsonAsync<DmGroup[]>("/dm-groups", VoiceUser.Json);
-        Assert.Equal([group.Id, withBob.Id], bobs!.Select(g => g.Id));
+        var mine = await a.ListDmsAsync();
+        Assert.Equal([withCarol.Id, group.Id, withBob.Id], mine.DmGroups.Select(g => g.Id));
+        var bobs = await b.ListDmsAsync();
+        Assert.Equal([group.Id, withBob.Id], bobs.DmGroups.Select(g => g.Id));
     }
 
     [Fact]

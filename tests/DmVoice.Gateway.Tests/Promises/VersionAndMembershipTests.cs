@@ -102,7 +102,7 @@ public sealed class VersionAndMembershipTests : IAsyncLifetime
         Assert.Equal(group.MemberIds, (await again.Content.ReadFromJsonAsync<DmGroup>(VoiceUser.Json))!.MemberIds);
 
         // The newcomer sees the DM and its live call...
-        Assert.Contains(dm.Id, (await newcomer.Http.GetFromJsonAsync<DmGroup[]>("/dm-groups", VoiceUser.Json))!.Select(g => g.Id));
+        Assert.Contains(dm.Id, (await newcomer.ListDmsAsync()).DmGroups.Select(g => g.Id));
         Assert.Equal(HttpStatusCode.OK, (await newcomer.Http.GetAsync($"/dm-groups/{dm.Id}")).StatusCode);
         var mine = await newcomer.Http.GetFromJsonAsync<MyVoiceOverview>("/me/voice", VoiceUser.Json);
         Assert.Equal(call.CallId, mine!.LiveCalls.Single(l => l.DmGroupId == dm.Id).CallId);
