@@ -3,15 +3,16 @@ using DmVoice.LiveKit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
-namespace DmVoice.Grains.Calls;
+namespace DmVoice.Grains.Rooms;
 
 /// <summary>
-/// Keeping the call and its LiveKit room in step (only when LiveKit is configured): webhook news applied with
-/// staleness checks, and a periodic sweep that repairs what webhooks missed.
+/// Keeping the room and its LiveKit room in step (only when LiveKit is configured), for both kinds of room:
+/// webhook news applied with staleness checks, a periodic sweep that repairs what webhooks missed, and the
+/// RoomService commands the room owes LiveKit.
 /// Times here are real time, LiveKit's clock domain, not <see cref="Infrastructure.CallClock"/>; they live in
 /// memory only, so a new activation simply has no history and skips the staleness checks.
 /// </summary>
-public sealed partial class DmCallGrain : IDmCallMediaGrain
+public abstract partial class VoiceRoomGrain
 {
     /// <summary>LiveKit reports times in whole seconds, and its clock is not ours: compare with slack.</summary>
     private static readonly TimeSpan MediaClockTolerance = TimeSpan.FromSeconds(5);
@@ -32,22 +33,32 @@ public sealed partial class DmCallGrain : IDmCallMediaGrain
 
     private static DateTimeOffset RealNow => TimeProvider.System.GetUtcNow();
 
+    /// <summary>The LiveKit room of this room (<c>dm_…</c>, <c>ch_…</c>).</summary>
+    protected abstract string MediaRoomName { get; }
+
+    /// <summary>
+    /// How a member seen in the LiveKit room joins: through their user grain, as a REST join would (one-call
+    /// rule included). Runs outside the grain's turn, so it must capture what it needs, not the grain.
+    /// </summary>
+    protected abstract Func<IUserVoiceGrain, JoinRequest, Task> MediaJoin { get; }
+
     public async Task<bool> MediaLeft(string userId, DateTimeOffset? mediaJoinedAt)
     {
-        if (State.Call is not { } call || call.FindParticipant(userId) is not { } participant)
+        if (RoomState.Live is not { } live || live.FindParticipant(userId) is not { } participant)
         {
             return false;
         }
 
+        // A seat that moved to another device counts as a join at the move: the old device's session is stale.
         if (mediaJoinedAt is { } mediaStart && _joinedCallAt.TryGetValue(userId, out var joined) && joined > mediaStart + MediaClockTolerance)
         {
-            LogStaleMediaLeft(DmGroupId, userId);
+            LogStaleMediaLeft(RoomLabel, userId);
             return false;
         }
 
-        RemoveParticipant(call, participant, LeaveReasons.Disconnected);
+        RemoveParticipant(live, participant, LeaveReasons.Disconnected);
         OnLeftForMedia(userId);
-        AfterParticipantsChanged(call);
+        AfterParticipantsChanged(live);
         await CommitAsync();
         return true;
     }
@@ -57,25 +68,28 @@ public sealed partial class DmCallGrain : IDmCallMediaGrain
 
     public async Task<bool> RoomFinished(DateTimeOffset? roomCreatedAt)
     {
-        if (State.Call is not { } call)
+        if (RoomState.Live is not { } live)
         {
             return false;
         }
 
-        if (roomCreatedAt is { } created && _mediaCallId == call.CallId && _mediaCallStartedAt > created + MediaClockTolerance)
+        if (roomCreatedAt is { } created && _mediaCallId == live.CallId && _mediaCallStartedAt > created + MediaClockTolerance)
         {
-            LogStaleRoomFinished(DmGroupId, call.CallId);
+            LogStaleRoomFinished(RoomLabel, live.CallId);
             return false;
         }
 
-        FinishCall(call, CallEndReasons.RoomFinished);
+        OnMediaRoomFinished(live);
         await CommitAsync();
         return true;
     }
 
+    /// <summary>LiveKit closed the room: the live room ends (<c>room_finished</c> for a DM's call).</summary>
+    protected abstract void OnMediaRoomFinished(ILiveRoomState live);
+
     public async Task ReconcileMedia(string callId, IReadOnlyList<MediaParticipant> inRoom)
     {
-        if (State.Call is not { } call || call.CallId != callId)
+        if (RoomState.Live is not { } live || live.CallId != callId)
         {
             return;
         }
@@ -84,7 +98,7 @@ public sealed partial class DmCallGrain : IDmCallMediaGrain
         var grace = SyncOptions.AbsenceGrace;
         var present = inRoom.Select(p => p.Identity).ToHashSet(StringComparer.Ordinal);
         var removed = false;
-        foreach (var participant in call.Participants.ToArray())
+        foreach (var participant in live.Participants.ToArray())
         {
             var userId = participant.Voice.UserId;
             if (present.Contains(userId))
@@ -104,19 +118,19 @@ public sealed partial class DmCallGrain : IDmCallMediaGrain
                 continue;
             }
 
-            LogAbsentFromRoom(DmGroupId, userId, grace);
-            RemoveParticipant(call, participant, LeaveReasons.Disconnected);
+            LogAbsentFromRoom(RoomLabel, userId, grace);
+            RemoveParticipant(live, participant, LeaveReasons.Disconnected);
             OnLeftForMedia(userId);
             removed = true;
         }
 
         if (removed)
         {
-            AfterParticipantsChanged(call);
+            AfterParticipantsChanged(live);
             await CommitAsync();
         }
 
-        if (State.Call?.CallId != callId)
+        if (RoomState.Live?.CallId != callId)
         {
             return;
         }
@@ -124,7 +138,8 @@ public sealed partial class DmCallGrain : IDmCallMediaGrain
         // Members in the room but not in the call join the way a REST join would (one-call rule included).
         // That goes through their user grain, which calls back into this grain: never awaited in this turn.
         var grains = GrainFactory;
-        var dmGroupId = DmGroupId;
+        var join = MediaJoin;
+        var label = RoomLabel;
         foreach (var member in inRoom)
         {
             if (CheckMediaJoinCore(member.Identity, member.JoinedAt) != MediaJoinCheck.Join)
@@ -134,16 +149,16 @@ public sealed partial class DmCallGrain : IDmCallMediaGrain
 
             var request = new JoinRequest(SafeDisplayName(member.Name) ?? member.Identity);
             var userId = member.Identity;
-            LogJoiningFromRoom(DmGroupId, userId);
+            LogJoiningFromRoom(label, userId);
             _ = Task.Run(async () =>
             {
                 try
                 {
-                    await grains.GetGrain<IUserVoiceGrain>(userId).JoinDmCall(dmGroupId, request);
+                    await join(grains.GetGrain<IUserVoiceGrain>(userId), request);
                 }
                 catch (Exception ex)
                 {
-                    LogJoinFromRoomFailed(ex, dmGroupId, userId);
+                    LogJoinFromRoomFailed(ex, label, userId);
                 }
             });
         }
@@ -152,15 +167,15 @@ public sealed partial class DmCallGrain : IDmCallMediaGrain
     /// <summary>Hook: a user joined the call (after the commit).</summary>
     private void OnJoinedForMedia(string userId)
     {
-        if (!LiveKitConfigured || State.Call is not { } call)
+        if (!LiveKitConfigured || RoomState.Live is not { } live)
         {
             return;
         }
 
         var now = RealNow;
-        if (_mediaCallId != call.CallId)
+        if (_mediaCallId != live.CallId)
         {
-            _mediaCallId = call.CallId;
+            _mediaCallId = live.CallId;
             _mediaCallStartedAt = now;
         }
 
@@ -184,7 +199,7 @@ public sealed partial class DmCallGrain : IDmCallMediaGrain
     /// <summary>Hook: starts the sweep when a call is live (at activation and on join); it stops itself when the call ends.</summary>
     private void EnsureMediaSweep()
     {
-        if (_mediaSweep is not null || State.Call is null || !LiveKitConfigured)
+        if (_mediaSweep is not null || RoomState.Live is null || !LiveKitConfigured)
         {
             return;
         }
@@ -209,7 +224,7 @@ public sealed partial class DmCallGrain : IDmCallMediaGrain
         _mediaSweep?.Dispose();
         _mediaSweep = null;
         _joinedCallAt.Clear();
-        foreach (var userId in _leftCallAt.Keys.Where(id => !State.Members.Contains(id)).ToArray())
+        foreach (var userId in _leftCallAt.Keys.Where(id => !IsMember(id)).ToArray())
         {
             _leftCallAt.Remove(userId);
         }
@@ -217,18 +232,18 @@ public sealed partial class DmCallGrain : IDmCallMediaGrain
 
     private async Task SweepMediaAsync(CancellationToken ct)
     {
-        if (State.Call is not { } call)
+        if (RoomState.Live is not { } live)
         {
             StopMediaSweep();
             return;
         }
 
-        var callId = call.CallId;
+        var callId = live.CallId;
         MediaParticipant[] inRoom;
         try
         {
             var rooms = ServiceProvider.GetRequiredService<ILiveKitRoomService>();
-            var participants = await rooms.ListParticipantsAsync(LiveKitRooms.ForDm(DmGroupId), ct);
+            var participants = await rooms.ListParticipantsAsync(MediaRoomName, ct);
             inRoom = participants
                 .Where(p => p.Kind == ParticipantKind.Standard && p.State != ParticipantInfoState.Disconnected && Validate.IsValidId(p.Identity))
                 .Select(p => new MediaParticipant(p.Identity, p.Name, p.JoinedAt))
@@ -240,11 +255,11 @@ public sealed partial class DmCallGrain : IDmCallMediaGrain
             // Warn once per outage, not on every tick of every live call.
             if (_sweepFailures++ == 0)
             {
-                LogSweepFailed(DmGroupId, ex.Message);
+                LogSweepFailed(RoomLabel, ex.Message);
             }
             else
             {
-                LogSweepStillFailing(DmGroupId, _sweepFailures, ex.Message);
+                LogSweepStillFailing(RoomLabel, _sweepFailures, ex.Message);
             }
 
             return;
@@ -252,28 +267,28 @@ public sealed partial class DmCallGrain : IDmCallMediaGrain
 
         if (_sweepFailures > 0)
         {
-            LogSweepRecovered(DmGroupId, _sweepFailures);
+            LogSweepRecovered(RoomLabel, _sweepFailures);
             _sweepFailures = 0;
         }
 
         try
         {
-            await this.AsReference<IDmCallMediaGrain>().ReconcileMedia(callId, inRoom);
+            await this.AsReference<IVoiceRoomMediaGrain>().ReconcileMedia(callId, inRoom);
         }
         catch (Exception ex) when (!ct.IsCancellationRequested)
         {
-            LogReconcileFailed(ex, DmGroupId);
+            LogReconcileFailed(ex, RoomLabel);
         }
     }
 
     private MediaJoinCheck CheckMediaJoinCore(string userId, DateTimeOffset? mediaJoinedAt)
     {
-        if (!State.Known || !State.Members.Contains(userId))
+        if (!IsMember(userId))
         {
             return MediaJoinCheck.NotMember;
         }
 
-        if (State.Call?.FindParticipant(userId) is not null)
+        if (RoomState.Live?.FindParticipant(userId) is not null)
         {
             return MediaJoinCheck.AlreadyInCall;
         }
@@ -305,13 +320,13 @@ public sealed partial class DmCallGrain : IDmCallMediaGrain
         var now = RealNow;
         foreach (var attempt in attempts)
         {
-            if (MediaCommands.Settle(State.MediaCommands, attempt, now, SyncOptions) is { } givenUp)
+            if (MediaCommands.Settle(RoomState.MediaCommands, attempt, now, SyncOptions) is { } givenUp)
             {
-                LogMediaCommandGivenUp(DmGroupId, givenUp.ToString(), givenUp.Attempts, attempt.Error);
+                LogMediaCommandGivenUp(RoomLabel, givenUp.ToString(), givenUp.Attempts, attempt.Error);
             }
             else if (attempt.Outcome == MediaCommandOutcome.Retry)
             {
-                LogMediaCommandRetry(DmGroupId, attempt.Error);
+                LogMediaCommandRetry(RoomLabel, attempt.Error);
             }
         }
 
@@ -320,20 +335,20 @@ public sealed partial class DmCallGrain : IDmCallMediaGrain
     }
 
     /// <summary>Owes LiveKit a RoomService call, stored with the change that needs it.</summary>
-    private void QueueMediaCommand(MediaCommandKind kind, string? userId)
+    protected void QueueMediaCommand(MediaCommandKind kind, string? userId)
     {
         if (LiveKitConfigured)
         {
-            MediaCommands.Queue(State.MediaCommands, kind, userId, RealNow);
+            MediaCommands.Queue(RoomState.MediaCommands, kind, userId, RealNow);
             _mediaCommandsQueued = true;
         }
     }
 
     private void CancelStaleMediaCommands(string userId)
     {
-        if (State.MediaCommands.Count > 0)
+        if (RoomState.MediaCommands.Count > 0)
         {
-            MediaCommands.CancelStale(State.MediaCommands, userId);
+            MediaCommands.CancelStale(RoomState.MediaCommands, userId);
         }
     }
 
@@ -346,7 +361,7 @@ public sealed partial class DmCallGrain : IDmCallMediaGrain
         _mediaCommandsQueued = false;
         _mediaCommandTimer?.Dispose();
         _mediaCommandTimer = null;
-        if (!LiveKitConfigured || MediaCommands.NextAttempt(State.MediaCommands) is not { } next)
+        if (!LiveKitConfigured || MediaCommands.NextAttempt(RoomState.MediaCommands) is not { } next)
         {
             return;
         }
@@ -367,7 +382,7 @@ public sealed partial class DmCallGrain : IDmCallMediaGrain
     {
         // Timers may fire a little early; what is due within that slack goes now.
         var now = RealNow + TimeSpan.FromMilliseconds(20);
-        var due = State.MediaCommands.Where(c => c.NextAttemptAt <= now).ToArray();
+        var due = RoomState.MediaCommands.Where(c => c.NextAttemptAt <= now).ToArray();
         if (due.Length == 0)
         {
             ScheduleMediaCommands();
@@ -375,16 +390,16 @@ public sealed partial class DmCallGrain : IDmCallMediaGrain
         }
 
         var rooms = ServiceProvider.GetRequiredService<ILiveKitRoomService>();
-        var room = LiveKitRooms.ForDm(DmGroupId);
+        var room = MediaRoomName;
         var attempts = await Task.WhenAll(due.Select(command => MediaCommands.SendAsync(rooms, room, command, ct)));
         try
         {
-            await this.AsReference<IDmCallMediaGrain>().MediaCommandsSent(attempts);
+            await this.AsReference<IVoiceRoomMediaGrain>().MediaCommandsSent(attempts);
         }
         catch (Exception ex) when (!ct.IsCancellationRequested)
         {
             // Not stored: the commands are still owed and go out again after the next activation.
-            LogMediaCommandsNotSettled(ex, DmGroupId);
+            LogMediaCommandsNotSettled(ex, RoomLabel);
         }
     }
 }

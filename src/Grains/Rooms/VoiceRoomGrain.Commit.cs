@@ -1,46 +1,47 @@
-using DmVoice.Grains.Infrastructure;
-
-namespace DmVoice.Grains.Calls;
+namespace DmVoice.Grains.Rooms;
 
 /// <summary>
 /// Commit and publish: a turn changes state in memory and queues what follows from it (events with
-/// their versions, notices to user grains, history records); <see cref="CommitAsync"/> writes the
-/// state and only then sends what was queued, in order.
+/// their versions, notices to user grains, and what the kind queues of its own, such as a DM's history
+/// records); <see cref="CommitAsync"/> writes the state and only then sends what was queued, in order.
 /// </summary>
-public sealed partial class DmCallGrain
+public abstract partial class VoiceRoomGrain
 {
     private const string DeadlineReminder = "call-deadlines";
 
     // Work that follows a committed change, done after the state write succeeds.
     private readonly List<(VoiceEvent Event, string[] Audience)> _pendingEvents = [];
     private readonly List<(string UserId, long Session)> _pendingRemovals = [];
-    private readonly List<CallRecord> _pendingRecords = [];
     private readonly List<(string UserId, string CallId)> _pendingDetachments = [];
 
     /// <summary>Queues an event with the next version; it is published after the state is written.</summary>
-    private void Emit(Func<long, VoiceEvent> create, string[]? audience = null)
+    protected void Emit(Func<long, VoiceEvent> create, string[]? audience = null)
     {
-        State.Version++;
-        _pendingEvents.Add((create(State.Version), audience ?? State.Members.ToArray()));
+        RoomState.Version++;
+        _pendingEvents.Add((create(RoomState.Version), audience ?? RoomState.Members.ToArray()));
     }
 
-    private DateTimeOffset? NextDeadline()
+    /// <summary>
+    /// One change told two ways under one version: <paramref name="audience"/> hears one event, and
+    /// <paramref name="own"/> (the user it concerns) another that says more. Nobody sees a version gap.
+    /// </summary>
+    protected void Emit(Func<long, VoiceEvent> create, string[] audience, Func<long, VoiceEvent> createOwn, string[] own)
     {
-        if (State.Call is not { } call)
+        RoomState.Version++;
+        _pendingEvents.Add((create(RoomState.Version), audience));
+        _pendingEvents.Add((createOwn(RoomState.Version), own));
+    }
+
+    protected DateTimeOffset? NextDeadline()
+    {
+        if (RoomState.Live is not { } live)
         {
             return null;
         }
 
-        DateTimeOffset? next = call.EmptySince + _options.EmptyCallGrace;
-        foreach (var ring in call.Rings)
-        {
-            if (next is null || ring.Entry.ExpiresAt < next)
-            {
-                next = ring.Entry.ExpiresAt;
-            }
-        }
-
-        return next;
+        var grace = live.EmptySince + Options.EmptyCallGrace;
+        var own = NextOwnDeadline();
+        return grace is null || (own is not null && own < grace) ? own : grace;
     }
 
     /// <summary>
@@ -49,7 +50,7 @@ public sealed partial class DmCallGrain
     /// <see cref="StateWrites"/>): no event for a change that was not stored, and no later turn
     /// publishing an earlier turn's events.
     /// </summary>
-    private async Task CommitAsync()
+    protected async Task CommitAsync()
     {
         try
         {
@@ -58,15 +59,8 @@ public sealed partial class DmCallGrain
             // While a call is live (or LiveKit is owed a command) a reminder brings back an activation
             // that went away (a silo crash, a failed write): its deadlines, member checks and owed
             // commands resume.
-            await UpdateReminderAsync(State.Call is not null || State.MediaCommands.Count > 0);
-            if (_pendingRecords.Count > 0)
-            {
-                // History first: a record of a call whose end then fails to be stored is replaced by
-                // the record written when the call really ends (same call id), never duplicated.
-                await _history.WriteOrDropAsync(this);
-            }
-
-            await _state.WriteOrDropAsync(this);
+            await UpdateReminderAsync(NeedsWakeUps);
+            await WriteStateAsync();
             _deadlineTimer.Schedule(next);
         }
         catch
@@ -78,23 +72,37 @@ public sealed partial class DmCallGrain
         await FlushAsync();
     }
 
+    /// <summary>
+    /// Writes the kind's state (and whatever it stores beside it first) with
+    /// <see cref="StateWrites.WriteOrDropAsync{T}"/>, so a failed write drops the activation.
+    /// </summary>
+    protected abstract Task WriteStateAsync();
+
+    /// <summary>The kind's own work queued for after the commit is dropped: the write failed.</summary>
+    protected virtual void DiscardOwnPending()
+    {
+    }
+
+    /// <summary>The kind's own work queued for after the commit, sent before the events.</summary>
+    protected virtual void FlushOwnPending()
+    {
+    }
+
     private void DiscardPending()
     {
         _pendingEvents.Clear();
         _pendingRemovals.Clear();
-        _pendingRecords.Clear();
         _pendingDetachments.Clear();
+        DiscardOwnPending();
     }
 
     private async Task FlushAsync()
     {
         var events = _pendingEvents.ToArray();
         var removals = _pendingRemovals.ToArray();
-        var records = _pendingRecords.ToArray();
         var detachments = _pendingDetachments.ToArray();
         _pendingEvents.Clear();
         _pendingRemovals.Clear();
-        _pendingRecords.Clear();
         _pendingDetachments.Clear();
 
         var here = Here;
@@ -103,13 +111,7 @@ public sealed partial class DmCallGrain
             GrainFactory.GetGrain<IUserVoiceGrain>(userId).OnRemovedFromCall(here, session).Ignore();
         }
 
-        foreach (var record in records)
-        {
-            foreach (var outcome in record.Outcomes.Where(o => RingOutcomes.IsMissed(o.Outcome) && State.Members.Contains(o.UserId)))
-            {
-                GrainFactory.GetGrain<IUserDirectoryGrain>(outcome.UserId).AddMissedCall(record).Ignore();
-            }
-        }
+        FlushOwnPending();
 
         foreach (var (voiceEvent, audience) in events)
         {
@@ -120,7 +122,7 @@ public sealed partial class DmCallGrain
             catch (Exception ex)
             {
                 // State is already durable; a client that misses an event sees the version gap and re-fetches.
-                LogPublishFailed(ex, DmGroupId, voiceEvent.EventName, voiceEvent.Version);
+                LogPublishFailed(ex, RoomLabel, voiceEvent.EventName, voiceEvent.Version);
             }
         }
 
@@ -138,7 +140,7 @@ public sealed partial class DmCallGrain
 
     private async Task UpdateReminderAsync(bool needed, bool force = false)
     {
-        if (!_options.DurableDeadlines || (needed == State.ReminderRegistered && !force))
+        if (!Options.DurableDeadlines || (needed == RoomState.ReminderRegistered && !force))
         {
             return;
         }
@@ -154,6 +156,6 @@ public sealed partial class DmCallGrain
             await this.UnregisterReminder(reminder);
         }
 
-        State.ReminderRegistered = needed;
+        RoomState.ReminderRegistered = needed;
     }
 }
