@@ -69,6 +69,7 @@ public static class DeviceKinds
 }
 
 /// <summary>The answer to a join: <c>CallStarted</c> is true for the first joiner, who rang the others.</summary>
+/// <param name="NotRung">When the join started the call: members who were not rung, and why.</param>
 [GenerateSerializer, Immutable]
 [Alias("DmVoice.JoinResult")]
 public sealed record JoinResult(
@@ -76,11 +77,13 @@ public sealed record JoinResult(
     [property: Id(1)] string CallId,
     [property: Id(2)] bool CallStarted,
     [property: Id(3)] VoiceParticipant User,
-    [property: Id(4)] long Version);
+    [property: Id(4)] long Version,
+    [property: Id(5)] IReadOnlyList<NotRungEntry>? NotRung = null);
 
 /// <summary>
 /// A room's answer to a join, for either kind of room. <c>Started</c>: the join made the room live.
 /// <c>SeatMoved</c>: the user was in already, on another device, and the seat moved to this one.
+/// <c>NotRung</c>: for a join that started a DM's call, members who were not rung, and why.
 /// </summary>
 [GenerateSerializer, Immutable]
 [Alias("DmVoice.RoomJoin")]
@@ -89,4 +92,5 @@ public sealed record RoomJoin(
     [property: Id(1)] bool Started,
     [property: Id(2)] VoiceParticipant User,
     [property: Id(3)] long Version,
-    [property: Id(4)] bool SeatMoved = false);
+    [property: Id(4)] bool SeatMoved = false,
+    [property: Id(5)] IReadOnlyList<NotRungEntry>? NotRung = null);

@@ -1,4 +1,5 @@
 using DmVoice.Grains.Hosting;
+using DmVoice.Grains.Push;
 using DmVoice.LiveKit;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -20,12 +21,16 @@ public sealed partial class DmCallGrain : VoiceRoomGrain, IDmCallGrain, IDmCallM
     private readonly CallMetrics _metrics;
     private readonly ILogger<DmCallGrain> _logger;
     private readonly CallClock _clock;
+    private readonly IPushNotifier _push;
 
     // History records of calls that ended in this turn: written before the state, announced after it.
     private readonly List<CallRecord> _pendingRecords = [];
 
-    // The members a starting call asked whether they are busy, until the join's events are made.
-    private IReadOnlyDictionary<string, MemberStatus>? _startRecipients;
+    // Push notifications of rings started and stopped in this turn, sent after the commit, in order.
+    private readonly List<(string Recipient, RingStartedPush? Started, RingStoppedPush? Stopped)> _pendingPushes = [];
+
+    // Whom a starting call may ring and how, until the join's events are made.
+    private RingPlan? _startPlan;
 
     public DmCallGrain(
         [PersistentState("call", StorageNames.Default)] IPersistentState<DmCallState> state,
@@ -34,6 +39,7 @@ public sealed partial class DmCallGrain : VoiceRoomGrain, IDmCallGrain, IDmCallM
         IOptions<CallOptions> options,
         IOptions<DmVoiceClusterOptions> cluster,
         CallMetrics metrics,
+        IPushNotifier push,
         ILogger<DmCallGrain> logger)
         : base(clock, options.Value, cluster.Value, metrics, logger)
     {
@@ -43,6 +49,7 @@ public sealed partial class DmCallGrain : VoiceRoomGrain, IDmCallGrain, IDmCallM
         _options = options.Value;
         _metrics = metrics;
         _logger = logger;
+        _push = push;
     }
 
     private string DmGroupId => this.GetPrimaryKeyString();
@@ -83,6 +90,7 @@ public sealed partial class DmCallGrain : VoiceRoomGrain, IDmCallGrain, IDmCallM
         IReadOnlyList<CallRecord> page = Enumerable.Reverse(_history.State.Records)
             .Where(r => before is null || r.StartedAt < before)
             .Take(Math.Clamp(limit, 1, 100))
+            .Select(r => AsSeenBy(r, requesterId))
             .ToArray();
         return Task.FromResult(page);
     }
@@ -111,11 +119,11 @@ public sealed partial class DmCallGrain : VoiceRoomGrain, IDmCallGrain, IDmCallM
 
     protected override async Task<IReadOnlyCollection<string>> StartLiveAsync(string starterId)
     {
-        (_, _startRecipients) = await StartCallAsync(starterId);
-        return _startRecipients.Keys.ToArray();
+        (_, _startPlan) = await StartCallAsync(starterId);
+        return _startPlan.Statuses.Keys.ToArray();
     }
 
-    protected override void OnParticipantJoined(VoiceParticipant participant, bool started, DateTimeOffset now)
+    protected override IReadOnlyList<NotRungEntry>? OnParticipantJoined(VoiceParticipant participant, bool started, DateTimeOffset now)
     {
         var call = State.Call!;
         var userId = participant.UserId;
@@ -126,17 +134,19 @@ public sealed partial class DmCallGrain : VoiceRoomGrain, IDmCallGrain, IDmCallM
 
         if (started)
         {
-            var recipients = _startRecipients!;
-            _startRecipients = null;
+            var plan = _startPlan!;
+            _startPlan = null;
             call.Outcomes[userId] = MemberOutcomes.Started;
-            var ringing = StartRings(call, recipients, now);
-            Emit(v => new CallStartedEvent { DmGroupId = DmGroupId, CallId = call.CallId, Version = v, User = participant, Ringing = ringing });
+            var (ringing, notRung) = StartRings(call, plan, now, participant);
+            EmitShowingRings(
+                (v, visible) => new CallStartedEvent { DmGroupId = DmGroupId, CallId = call.CallId, Version = v, User = participant, Ringing = visible, NotRung = notRung },
+                ringing);
             _metrics.CallStarted();
             LogCallStarted(DmGroupId, call.CallId, userId, ringing.Count);
 
-            // A 1:1 call whose only recipient is busy elsewhere has nobody to wait for.
-            EndOneToOneIfUnanswered(call, CallEndReasons.Busy);
-            return;
+            // A 1:1 call whose only recipient is busy elsewhere (or was rung too often lately) has nobody to wait for.
+            EndOneToOneIfUnanswered(call, NotRungEndReason(notRung));
+            return notRung;
         }
 
         // A rejoin keeps how the member first took part (the starter stays "started"); a member
@@ -152,6 +162,8 @@ public sealed partial class DmCallGrain : VoiceRoomGrain, IDmCallGrain, IDmCallM
         {
             StopRing(call, ring, RingOutcomes.Accepted);
         }
+
+        return null;
     }
 
     protected override void OnLiveCommitted(ILiveRoomState live) => AnnounceCallActivity(live.StartedAt);
@@ -218,19 +230,39 @@ public sealed partial class DmCallGrain : VoiceRoomGrain, IDmCallGrain, IDmCallM
     protected override void DiscardOwnPending()
     {
         _pendingRecords.Clear();
-        _startRecipients = null;
+        _pendingPushes.Clear();
+        _startPlan = null;
     }
 
-    /// <summary>Members whose ring of a call that just ended counts as missed hear of it in their directory.</summary>
+    /// <summary>
+    /// Members whose ring of a call that just ended counts as missed hear of it in their directory (not
+    /// those rung hidden: it never rang them); then the push notifications of the turn go out, in order.
+    /// </summary>
     protected override void FlushOwnPending()
     {
         var records = _pendingRecords.ToArray();
+        var pushes = _pendingPushes.ToArray();
         _pendingRecords.Clear();
+        _pendingPushes.Clear();
         foreach (var record in records)
         {
-            foreach (var outcome in record.Outcomes.Where(o => RingOutcomes.IsMissed(o.Outcome) && State.Members.Contains(o.UserId)))
+            var blocked = _history.State.BlockedRecipients.GetValueOrDefault(record.CallId) ?? [];
+            foreach (var outcome in record.Outcomes.Where(o => RingOutcomes.IsMissed(o.Outcome) && State.Members.Contains(o.UserId) && !blocked.Contains(o.UserId)))
             {
                 GrainFactory.GetGrain<IUserDirectoryGrain>(outcome.UserId).AddMissedCall(record).Ignore();
+            }
+        }
+
+        // Push notifications go out only for what was stored, in the order it happened; one-way.
+        foreach (var (recipient, started, stopped) in pushes)
+        {
+            if (started is not null)
+            {
+                _push.RingStarted(recipient, started);
+            }
+            else
+            {
+                _push.RingStopped(recipient, stopped!);
             }
         }
     }
@@ -261,21 +293,53 @@ public sealed partial class DmCallGrain : VoiceRoomGrain, IDmCallGrain, IDmCallM
         var excess = records.Count - _options.HistoryLimit;
         if (excess > 0)
         {
+            foreach (var dropped in records.Take(excess))
+            {
+                _history.State.BlockedRecipients.Remove(dropped.CallId);
+            }
+
             records.RemoveRange(0, excess);
         }
 
-        _pendingRecords.Add(record);
-        Emit(v => new CallEndedEvent
+        if (call.BlockedRecipients.Count > 0)
         {
-            DmGroupId = DmGroupId,
-            CallId = call.CallId,
-            Version = v,
-            Reason = reason,
-            DurationMs = record.DurationMs,
-            Record = record,
-        });
+            _history.State.BlockedRecipients[record.CallId] = [.. call.BlockedRecipients];
+        }
+
+        _pendingRecords.Add(record);
+
+        // Those who blocked a caller read their own outcome as "blocked"; everyone else the same record.
+        var blocked = call.BlockedRecipients.ToArray();
+        Emit(
+            v => new CallEndedEvent { DmGroupId = DmGroupId, CallId = call.CallId, Version = v, Reason = reason, DurationMs = record.DurationMs, Record = record },
+            State.Members.Where(m => !call.BlockedRecipients.Contains(m)).ToArray());
+        foreach (var userId in blocked.Where(State.Members.Contains))
+        {
+            EmitAgain(
+                v => new CallEndedEvent { DmGroupId = DmGroupId, CallId = call.CallId, Version = v, Reason = reason, DurationMs = record.DurationMs, Record = AsSeenBy(record, userId, blocked) },
+                [userId]);
+        }
+
         _metrics.CallEnded(reason, duration);
         LogCallEnded(DmGroupId, call.CallId, reason, record.DurationMs);
+    }
+
+    /// <summary>
+    /// A record as one member reads it: someone who blocked a caller reads their own outcome as
+    /// <c>blocked</c>; everyone else reads what the caller saw (an unanswered ring).
+    /// </summary>
+    private CallRecord AsSeenBy(CallRecord record, string requesterId, IReadOnlyCollection<string>? blocked = null)
+    {
+        blocked ??= _history.State.BlockedRecipients.GetValueOrDefault(record.CallId);
+        if (blocked is null || !blocked.Contains(requesterId))
+        {
+            return record;
+        }
+
+        return record with
+        {
+            Outcomes = record.Outcomes.Select(o => o.UserId == requesterId ? o with { Outcome = RingOutcomes.Blocked } : o).ToArray(),
+        };
     }
 
     private CallPresence BuildPresence(string requesterId)
@@ -286,7 +350,7 @@ public sealed partial class DmCallGrain : VoiceRoomGrain, IDmCallGrain, IDmCallM
         }
 
         var ringing = call.Rings
-            .Where(r => !(r.Dismissed && r.Entry.UserId == requesterId))
+            .Where(r => !((r.Dismissed || r.Hidden) && r.Entry.UserId == requesterId))
             .Select(r => r.Entry)
             .ToArray();
         return new CallPresence(DmGroupId, call.CallId, call.StartedAt, call.StartedBy, ParticipantsOf(call), ringing, State.Version);

@@ -98,8 +98,11 @@ public sealed partial class VoiceChannelGrain : VoiceRoomGrain, IVoiceChannelGra
         }
     }
 
-    protected override void OnParticipantJoined(VoiceParticipant participant, bool started, DateTimeOffset now) =>
+    protected override IReadOnlyList<NotRungEntry>? OnParticipantJoined(VoiceParticipant participant, bool started, DateTimeOffset now)
+    {
         Emit(v => JoinedEvent(State.Call!.CallId, v, participant));
+        return null;
+    }
 
     protected override void OnEmptyGraceOver(ILiveRoomState live) => CloseLive(live, LeaveReasons.CallEnded);
 

@@ -32,6 +32,10 @@ public abstract partial class VoiceRoomGrain
         _pendingEvents.Add((createOwn(RoomState.Version), own));
     }
 
+    /// <summary>Queues another form of the change just emitted (same version) for a different audience.</summary>
+    protected void EmitAgain(Func<long, VoiceEvent> create, string[] audience) =>
+        _pendingEvents.Add((create(RoomState.Version), audience));
+
     protected DateTimeOffset? NextDeadline()
     {
         if (RoomState.Live is not { } live)

@@ -114,7 +114,7 @@ public abstract partial class VoiceRoomGrain : Grain, IVoiceRoomGrain, IVoiceRoo
         room.Participants.Add(new ParticipantState { Voice = participant, Session = session, Device = deviceId });
         room.EmptySince = null;
         Metrics.Joined();
-        OnParticipantJoined(participant, started, now);
+        var notRung = OnParticipantJoined(participant, started, now);
 
         try
         {
@@ -138,7 +138,7 @@ public abstract partial class VoiceRoomGrain : Grain, IVoiceRoomGrain, IVoiceRoo
             OnLiveCommitted(room);
         }
 
-        return new RoomJoin(room.CallId, started, participant, RoomState.Version);
+        return new RoomJoin(room.CallId, started, participant, RoomState.Version, NotRung: notRung);
     }
 
     public async Task<bool> Leave(string userId, string reason)
@@ -240,8 +240,11 @@ public abstract partial class VoiceRoomGrain : Grain, IVoiceRoomGrain, IVoiceRoo
     {
     }
 
-    /// <summary>Publishes the join (with the live room's start, for the first joiner) and whatever follows from it.</summary>
-    protected abstract void OnParticipantJoined(VoiceParticipant participant, bool started, DateTimeOffset now);
+    /// <summary>
+    /// Publishes the join (with the live room's start, for the first joiner) and whatever follows from it.
+    /// Answers the members a DM's new call did not ring (null for anything else).
+    /// </summary>
+    protected abstract IReadOnlyList<NotRungEntry>? OnParticipantJoined(VoiceParticipant participant, bool started, DateTimeOffset now);
 
     /// <summary>After the commit of the join that made the room live.</summary>
     protected virtual void OnLiveCommitted(ILiveRoomState live)

@@ -73,7 +73,7 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
     {
         Validate.Id(dmGroupId, "dmGroupId");
         var joined = await JoinAsync(CallContext.Dm(dmGroupId), request);
-        return new JoinResult(dmGroupId, joined.CallId, joined.Started, joined.User, joined.Version);
+        return new JoinResult(dmGroupId, joined.CallId, joined.Started, joined.User, joined.Version, joined.NotRung);
     }
 
     public async Task<ChannelJoinResult> JoinChannel(string channelId, JoinRequest request)
