@@ -19,6 +19,10 @@ public abstract partial class VoiceRoomGrain
 
     private readonly Dictionary<string, DateTimeOffset> _joinedCallAt = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTimeOffset> _leftCallAt = new(StringComparer.Ordinal);
+
+    // Users whose seat moved to another device whose media LiveKit has not reported yet: a "left" now is
+    // the old device's (hanging up after the move, or put out by LiveKit as a duplicate identity).
+    private readonly HashSet<string> _awaitingMovedMedia = new(StringComparer.Ordinal);
     private string? _mediaCallId;
     private DateTimeOffset? _mediaCallStartedAt;
     private IGrainTimer? _mediaSweep;
@@ -46,6 +50,14 @@ public abstract partial class VoiceRoomGrain
     {
         if (RoomState.Live is not { } live || live.FindParticipant(userId) is not { } participant)
         {
+            return false;
+        }
+
+        // The seat moved and the new device's media has not shown up yet: this is the old device leaving.
+        // Should it be the new device after all, the sweep removes the user once they stay away.
+        if (_awaitingMovedMedia.Contains(userId))
+        {
+            LogStaleMediaLeft(RoomLabel, userId);
             return false;
         }
 
@@ -184,9 +196,20 @@ public abstract partial class VoiceRoomGrain
         EnsureMediaSweep();
     }
 
+    /// <summary>Hook: the user's seat moved to another device (after the commit).</summary>
+    private void OnSeatMovedForMedia(string userId)
+    {
+        OnJoinedForMedia(userId);
+        if (LiveKitConfigured)
+        {
+            _awaitingMovedMedia.Add(userId);
+        }
+    }
+
     /// <summary>Hook: a user left the call.</summary>
     private void OnLeftForMedia(string userId)
     {
+        _awaitingMovedMedia.Remove(userId);
         if (!LiveKitConfigured)
         {
             return;
@@ -224,6 +247,7 @@ public abstract partial class VoiceRoomGrain
         _mediaSweep?.Dispose();
         _mediaSweep = null;
         _joinedCallAt.Clear();
+        _awaitingMovedMedia.Clear();
         foreach (var userId in _leftCallAt.Keys.Where(id => !IsMember(id)).ToArray())
         {
             _leftCallAt.Remove(userId);
@@ -290,6 +314,8 @@ public abstract partial class VoiceRoomGrain
 
         if (RoomState.Live?.FindParticipant(userId) is not null)
         {
+            // After a seat move, this is the new device's media: a later "left" is a real one again.
+            _awaitingMovedMedia.Remove(userId);
             return MediaJoinCheck.AlreadyInCall;
         }
 

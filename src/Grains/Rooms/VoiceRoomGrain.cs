@@ -97,7 +97,7 @@ public abstract partial class VoiceRoomGrain : Grain, IVoiceRoomGrain, IVoiceRoo
             await CommitAsync();
 
             // The media session of the device that held the seat is now a leftover: its "left" is stale.
-            OnJoinedForMedia(userId);
+            OnSeatMovedForMedia(userId);
             return new RoomJoin(live.CallId, false, moved, RoomState.Version, SeatMoved: true);
         }
 
