@@ -40,6 +40,19 @@ public abstract class SeatMoveTests(GrainClusterFixture fx)
             async viewer => (await channel.GetPresence(viewer)).Participants);
     }
 
+    /// <summary>The session-moved event a device of the user received: the new device, the old one, the version.</summary>
+    private static async Task<(string DeviceId, string? Previous, long Version)> SessionMovedAsync(string kind, EventRecorder device)
+    {
+        if (kind == CallKinds.Dm)
+        {
+            var moved = await device.WaitForAsync<SessionMovedEvent>();
+            return (moved.DeviceId, moved.PreviousDeviceId, moved.Version);
+        }
+
+        var channelMoved = await device.WaitForAsync<ChannelSessionMovedEvent>();
+        return (channelMoved.DeviceId, channelMoved.PreviousDeviceId, channelMoved.Version);
+    }
+
     private static JoinRequest From(string deviceId, string? kind = null, bool muted = false) =>
         new("Alice", IsMuted: muted, DeviceId: deviceId, DeviceKind: kind);
 
@@ -68,20 +81,24 @@ public abstract class SeatMoveTests(GrainClusterFixture fx)
         Assert.True(updated.IsMuted);
 
         // The user's own devices: where the seat went, so the desktop drops its media.
-        var (deviceId, previous, movedVersion) = kind == CallKinds.Dm
-            ? await desktop.WaitForAsync<SessionMovedEvent>() is var e1 ? (e1.DeviceId, e1.PreviousDeviceId, e1.Version) : default
-            : await desktop.WaitForAsync<ChannelSessionMovedEvent>() is var e2 ? (e2.DeviceId, e2.PreviousDeviceId, e2.Version) : default;
+        var (deviceId, previous, movedVersion) = await SessionMovedAsync(kind, desktop);
         Assert.Equal("phone-1", deviceId);
         Assert.Equal("desktop-1", previous);
-        Assert.Equal(movedVersion, (kind == CallKinds.Dm ? (VoiceEvent)bEvents.OfType<UserUpdatedEvent>().Single() : bEvents.OfType<ChannelUserUpdatedEvent>().Single()).Version);
-        await phone.WaitForAsync<VoiceEvent>(e => e.Version == movedVersion);
+        VoiceEvent othersSaw = kind == CallKinds.Dm ? bEvents.OfType<UserUpdatedEvent>().Single() : bEvents.OfType<ChannelUserUpdatedEvent>().Single();
+        Assert.Equal(movedVersion, othersSaw.Version);
+        Assert.Equal((deviceId, previous, movedVersion), await SessionMovedAsync(kind, phone));
 
         var seat = await fx.User(a).GetSeat();
         Assert.Equal(new VoiceSeat(new CallContext(kind, room.Id), "phone-1", DeviceKinds.Mobile), seat);
         Assert.Single(await room.Participants(b), p => p.UserId == a);
         Assert.Empty(bEvents.OfType<UserLeftEvent>());
         Assert.Empty(bEvents.OfType<ChannelUserLeftEvent>());
-        Assert.Single(bEvents.Events, e => e is UserJoinedEvent { User.UserId: var u } && u == a || e is ChannelUserJoinedEvent { User.UserId: var v } && v == a || e is CallStartedEvent { User.UserId: var w } && w == a);
+        Assert.Single(bEvents.Events, e => e switch
+        {
+            UserJoinedEvent joined => joined.User.UserId == a,
+            ChannelUserJoinedEvent joined => joined.User.UserId == a,
+            _ => false,
+        });
     }
 
     [Theory]
