@@ -17,6 +17,7 @@ public sealed partial class DmCallGrain
     private readonly List<CallRecord> _pendingRecords = [];
     private readonly List<(string UserId, string CallId)> _pendingDetachments = [];
     private readonly List<(string Recipient, RingStartedPush? Started, RingStoppedPush? Stopped)> _pendingPushes = [];
+    private readonly List<(string Recipient, string CallerId)> _pendingRingCounts = [];
 
     /// <summary>Queues an event with the next version; it is published after the state is written.</summary>
     private void Emit(Func<long, VoiceEvent> create, string[]? audience = null)
@@ -104,6 +105,7 @@ public sealed partial class DmCallGrain
         _pendingRecords.Clear();
         _pendingDetachments.Clear();
         _pendingPushes.Clear();
+        _pendingRingCounts.Clear();
     }
 
     private async Task FlushAsync()
@@ -113,13 +115,20 @@ public sealed partial class DmCallGrain
         var records = _pendingRecords.ToArray();
         var detachments = _pendingDetachments.ToArray();
         var pushes = _pendingPushes.ToArray();
+        var ringCounts = _pendingRingCounts.ToArray();
         _pendingEvents.Clear();
         _pendingRemovals.Clear();
         _pendingRecords.Clear();
         _pendingDetachments.Clear();
         _pendingPushes.Clear();
+        _pendingRingCounts.Clear();
 
         var here = Here;
+        foreach (var (recipient, callerId) in ringCounts)
+        {
+            GrainFactory.GetGrain<IUserSettingsGrain>(recipient).CountRing(callerId).Ignore();
+        }
+
         foreach (var (userId, session) in removals)
         {
             GrainFactory.GetGrain<IUserVoiceGrain>(userId).OnRemovedFromCall(here, session).Ignore();

@@ -120,7 +120,7 @@ public sealed partial class DmCallGrain : Grain, IDmCallGrain, IRemindable
         if (started)
         {
             call.Outcomes[userId] = MemberOutcomes.Started;
-            (var ringing, notRung) = StartRings(call, plan!, now, participant);
+            (var ringing, notRung) = StartRings(call, plan!, now, participant, countsTowardLimit: true);
             EmitShowingRings(
                 (v, visible) => new CallStartedEvent { DmGroupId = DmGroupId, CallId = call.CallId, Version = v, User = participant, Ringing = visible, NotRung = notRung },
                 ringing);
