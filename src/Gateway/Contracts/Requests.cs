@@ -19,7 +19,7 @@ public sealed record DevTokenResponse(string Token, string UserId, DateTimeOffse
 public sealed record RingRequest(IReadOnlyList<string>? RecipientIds);
 
 /// <summary>POST .../call/ring response: who is ringing now.</summary>
-public sealed record RingResponse(string DmGroupId, IReadOnlyList<RingingEntry> Ringing);
+public sealed record RingResponse(string DmGroupId, IReadOnlyList<RingingEntry> Ringing, IReadOnlyList<NotRungEntry> NotRung);
 
 /// <summary>POST .../call/stop-ringing.</summary>
 public sealed record StopRingingRequest(IReadOnlyList<string>? RecipientIds);

@@ -34,8 +34,8 @@ internal static class CallEndpoints
         HttpContext http,
         IGrainFactory grains)
     {
-        var ringing = await grains.DmCall(dmGroupId).Ring(http.User.UserId(), request?.RecipientIds);
-        return TypedResults.Ok(new RingResponse(dmGroupId, ringing));
+        var result = await grains.DmCall(dmGroupId).Ring(http.User.UserId(), request?.RecipientIds);
+        return TypedResults.Ok(new RingResponse(dmGroupId, result.Ringing, result.NotRung));
     }
 
     private static async Task<NoContent> DeclineAsync(string dmGroupId, HttpContext http, IGrainFactory grains)

@@ -24,6 +24,9 @@ public sealed record CallStartedEvent : VoiceEvent
     [Id(0)] public required VoiceParticipant User { get; init; }
     [Id(1)] public required IReadOnlyList<RingingEntry> Ringing { get; init; }
 
+    /// <summary>Members the call did not ring (busy, or rung too often by the caller lately).</summary>
+    [Id(2)] public IReadOnlyList<NotRungEntry> NotRung { get; init; } = [];
+
     public override string EventName => VoiceEventNames.CallStarted;
 }
 
@@ -76,6 +79,12 @@ public sealed record CallEndedEvent : VoiceEvent
 public sealed record RingStartedEvent : VoiceEvent
 {
     [Id(0)] public required IReadOnlyList<RingingEntry> Ringing { get; init; }
+
+    /// <summary>Members asked for but not rung (busy, or rung too often by the caller lately).</summary>
+    [Id(1)] public IReadOnlyList<NotRungEntry> NotRung { get; init; } = [];
+
+    /// <summary>The participant who rang again.</summary>
+    [Id(2)] public string? RungBy { get; init; }
 
     public override string EventName => VoiceEventNames.RingStarted;
 }

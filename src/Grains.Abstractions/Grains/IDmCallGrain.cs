@@ -31,7 +31,7 @@ public interface IDmCallGrain : IGrainWithStringKey
 
     /// <summary>Rings members again (default: every member neither in the call nor ringing).</summary>
     [Alias("Ring")]
-    Task<IReadOnlyList<RingingEntry>> Ring(string requesterId, IReadOnlyList<string>? recipientIds);
+    Task<RingResult> Ring(string requesterId, IReadOnlyList<string>? recipientIds);
 
     /// <summary>The recipient declines on all devices; the caller is told.</summary>
     [Alias("Decline")]

@@ -19,12 +19,41 @@ public static class CallKinds
 }
 
 /// <summary>A recipient being rung: every device of the user rings until <c>ExpiresAt</c>.</summary>
+/// <param name="Silent">
+/// Ring without sound and without a push notification: the recipient is on do-not-disturb or muted
+/// this DM. The ring still shows, can be answered and ends as any other.
+/// </param>
 [GenerateSerializer, Immutable]
 [Alias("DmVoice.RingingEntry")]
 public sealed record RingingEntry(
     [property: Id(0)] string UserId,
     [property: Id(1)] string RingId,
-    [property: Id(2)] DateTimeOffset ExpiresAt);
+    [property: Id(2)] DateTimeOffset ExpiresAt,
+    [property: Id(3)] bool Silent = false);
+
+/// <summary>A member the call did not ring, and why (one of <see cref="NotRungReasons"/>).</summary>
+[GenerateSerializer, Immutable]
+[Alias("DmVoice.NotRungEntry")]
+public sealed record NotRungEntry(
+    [property: Id(0)] string UserId,
+    [property: Id(1)] string Reason);
+
+/// <summary>Why a member was not rung (the <c>reason</c> of a <c>notRung</c> entry).</summary>
+public static class NotRungReasons
+{
+    /// <summary>In another call.</summary>
+    public const string Busy = "busy";
+
+    /// <summary>The caller rang this member too often lately (per caller and recipient, a minute and an hour).</summary>
+    public const string RateLimited = "rate_limited";
+}
+
+/// <summary>The answer to a re-ring: who rings now, and who was not rung and why.</summary>
+[GenerateSerializer, Immutable]
+[Alias("DmVoice.RingResult")]
+public sealed record RingResult(
+    [property: Id(0)] IReadOnlyList<RingingEntry> Ringing,
+    [property: Id(1)] IReadOnlyList<NotRungEntry> NotRung);
 
 /// <summary>
 /// Who is in a DM's call and who is being rung. <c>CallId</c> is null when no call is live. <c>Statuses</c>

@@ -36,6 +36,9 @@ public static class CallEndReasons
 
     /// <summary>The media server closed the room.</summary>
     public const string RoomFinished = "room_finished";
+
+    /// <summary>1:1: the only recipient was not rung, because the caller rang them too often lately.</summary>
+    public const string RateLimited = "rate_limited";
 }
 
 /// <summary>How a ring ended, per recipient (the <c>outcome</c> of <c>dmVoiceRingStopped</c>).</summary>

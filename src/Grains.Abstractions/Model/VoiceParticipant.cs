@@ -43,6 +43,7 @@ public sealed record JoinRequest(
     [property: Id(2)] bool IsVideoEnabled = false);
 
 /// <summary>The answer to a join: <c>CallStarted</c> is true for the first joiner, who rang the others.</summary>
+/// <param name="NotRung">When the join started the call: members who were not rung, and why.</param>
 [GenerateSerializer, Immutable]
 [Alias("DmVoice.JoinResult")]
 public sealed record JoinResult(
@@ -50,4 +51,5 @@ public sealed record JoinResult(
     [property: Id(1)] string CallId,
     [property: Id(2)] bool CallStarted,
     [property: Id(3)] VoiceParticipant User,
-    [property: Id(4)] long Version);
+    [property: Id(4)] long Version,
+    [property: Id(5)] IReadOnlyList<NotRungEntry>? NotRung = null);

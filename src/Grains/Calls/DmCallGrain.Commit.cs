@@ -16,12 +16,32 @@ public sealed partial class DmCallGrain
     private readonly List<(string UserId, long Session)> _pendingRemovals = [];
     private readonly List<CallRecord> _pendingRecords = [];
     private readonly List<(string UserId, string CallId)> _pendingDetachments = [];
+    private readonly List<(string Recipient, RingStartedPush? Started, RingStoppedPush? Stopped)> _pendingPushes = [];
+    private readonly List<(string Recipient, string CallerId)> _pendingRingCounts = [];
 
     /// <summary>Queues an event with the next version; it is published after the state is written.</summary>
     private void Emit(Func<long, VoiceEvent> create, string[]? audience = null)
     {
         State.Version++;
         _pendingEvents.Add((create(State.Version), audience ?? State.Members.ToArray()));
+    }
+
+    /// <summary>Queues another form of the change just emitted (same version) for a different audience.</summary>
+    private void EmitAgain(Func<long, VoiceEvent> create, string[] audience) =>
+        _pendingEvents.Add((create(State.Version), audience));
+
+    /// <summary>
+    /// Queues a change that lists rings, showing each member the rings they may see: a recipient rung
+    /// hidden (they blocked the caller) does not see their own ring; everyone else sees every ring.
+    /// </summary>
+    private void EmitShowingRings(Func<long, IReadOnlyList<RingingEntry>, VoiceEvent> create, IReadOnlyList<RingingEntry> ringing)
+    {
+        var hidden = State.Call?.Rings.Where(r => r.Hidden).Select(r => r.Entry.UserId).ToHashSet(StringComparer.Ordinal) ?? [];
+        Emit(v => create(v, ringing), State.Members.Where(m => !hidden.Contains(m)).ToArray());
+        foreach (var userId in hidden.Where(State.Members.Contains))
+        {
+            EmitAgain(v => create(v, ringing.Where(r => r.UserId != userId).ToArray()), [userId]);
+        }
     }
 
     private DateTimeOffset? NextDeadline()
@@ -84,6 +104,8 @@ public sealed partial class DmCallGrain
         _pendingRemovals.Clear();
         _pendingRecords.Clear();
         _pendingDetachments.Clear();
+        _pendingPushes.Clear();
+        _pendingRingCounts.Clear();
     }
 
     private async Task FlushAsync()
@@ -92,12 +114,21 @@ public sealed partial class DmCallGrain
         var removals = _pendingRemovals.ToArray();
         var records = _pendingRecords.ToArray();
         var detachments = _pendingDetachments.ToArray();
+        var pushes = _pendingPushes.ToArray();
+        var ringCounts = _pendingRingCounts.ToArray();
         _pendingEvents.Clear();
         _pendingRemovals.Clear();
         _pendingRecords.Clear();
         _pendingDetachments.Clear();
+        _pendingPushes.Clear();
+        _pendingRingCounts.Clear();
 
         var here = Here;
+        foreach (var (recipient, callerId) in ringCounts)
+        {
+            GrainFactory.GetGrain<IUserSettingsGrain>(recipient).CountRing(callerId).Ignore();
+        }
+
         foreach (var (userId, session) in removals)
         {
             GrainFactory.GetGrain<IUserVoiceGrain>(userId).OnRemovedFromCall(here, session).Ignore();
@@ -105,9 +136,23 @@ public sealed partial class DmCallGrain
 
         foreach (var record in records)
         {
-            foreach (var outcome in record.Outcomes.Where(o => RingOutcomes.IsMissed(o.Outcome) && State.Members.Contains(o.UserId)))
+            var blocked = _history.State.BlockedRecipients.GetValueOrDefault(record.CallId) ?? [];
+            foreach (var outcome in record.Outcomes.Where(o => RingOutcomes.IsMissed(o.Outcome) && State.Members.Contains(o.UserId) && !blocked.Contains(o.UserId)))
             {
                 GrainFactory.GetGrain<IUserDirectoryGrain>(outcome.UserId).AddMissedCall(record).Ignore();
+            }
+        }
+
+        // Push notifications go out only for what was stored, in the order it happened; one-way.
+        foreach (var (recipient, started, stopped) in pushes)
+        {
+            if (started is not null)
+            {
+                _push.RingStarted(recipient, started);
+            }
+            else
+            {
+                _push.RingStopped(recipient, stopped!);
             }
         }
 

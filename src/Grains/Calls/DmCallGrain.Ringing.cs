@@ -8,11 +8,11 @@ public sealed partial class DmCallGrain
 {
     private static readonly TimeSpan RingRateWindow = TimeSpan.FromMinutes(1);
 
-    public async Task<IReadOnlyList<RingingEntry>> Ring(string requesterId, IReadOnlyList<string>? recipientIds)
+    public async Task<RingResult> Ring(string requesterId, IReadOnlyList<string>? recipientIds)
     {
         EnsureMember(requesterId);
         var call = State.Call ?? throw new DmVoiceException(ErrorCodes.NoActiveCall, "This DM has no live call to ring for.");
-        if (call.FindParticipant(requesterId) is null)
+        if (call.FindParticipant(requesterId) is not { } ringer)
         {
             throw NotInCall();
         }
@@ -30,20 +30,22 @@ public sealed partial class DmCallGrain
             // Rings nobody, but counts: the limit is on ring requests, as documented.
             RecordRing(requesterId, now);
             await CommitAsync();
-            return [];
+            return new RingResult([], []);
         }
 
-        // Asked again: whether each is busy now, and where their devices are.
-        var statuses = await AttachMembersAsync(call.CallId, targets);
+        // Asked again: whether each is busy now, where their devices are, and whether they may be rung.
+        var plan = await PlanRingsAsync(requesterId, await AttachMembersAsync(call.CallId, targets), startsCall: false);
         RecordRing(requesterId, now);
-        var ringing = StartRings(call, statuses, now);
-        if (ringing.Count > 0)
+        var (ringing, notRung) = StartRings(call, plan, now, ringer.Voice, countsTowardLimit: false);
+        if (ringing.Count > 0 || notRung.Count > 0)
         {
-            Emit(v => new RingStartedEvent { DmGroupId = DmGroupId, CallId = call.CallId, Version = v, Ringing = ringing });
+            EmitShowingRings(
+                (v, visible) => new RingStartedEvent { DmGroupId = DmGroupId, CallId = call.CallId, Version = v, Ringing = visible, NotRung = notRung, RungBy = requesterId },
+                ringing);
         }
 
         await CommitAsync();
-        return ringing;
+        return new RingResult(ringing, notRung);
     }
 
     public async Task Decline(string userId)
@@ -63,6 +65,11 @@ public sealed partial class DmCallGrain
         }
 
         // Silence every device of the recipient only; the caller is not told and still sees it ring.
+        if (!ring.Entry.Silent)
+        {
+            _pendingPushes.Add((userId, null, new RingStoppedPush(DmGroupId, call.CallId, ring.Entry.RingId, RingOutcomes.Dismissed)));
+        }
+
         ring.Dismissed = true;
         call.Outcomes[userId] = RingOutcomes.Dismissed;
         Emit(
@@ -98,40 +105,87 @@ public sealed partial class DmCallGrain
     }
 
     /// <summary>
-    /// Creates the call once every other member has been asked whether they are busy and where their
-    /// devices are. A member who cannot be reached fails the join before anything changed: no call
-    /// without its rings and its <c>dmVoiceCallStarted</c>.
+    /// Creates the call once every other member has been asked whether they are busy, where their
+    /// devices are and whether they may be rung. A member who cannot be reached fails the join before
+    /// anything changed: no call without its rings and its <c>dmVoiceCallStarted</c>.
     /// </summary>
-    private async Task<(LiveCallState Call, IReadOnlyDictionary<string, MemberStatus> Recipients)> StartCallAsync(string starterId)
+    private async Task<(LiveCallState Call, RingPlan Plan)> StartCallAsync(string starterId)
     {
         var callId = Guid.NewGuid().ToString("N");
-        var recipients = await AttachMembersAsync(callId, State.Members.Where(m => m != starterId).ToArray());
+        var statuses = await AttachMembersAsync(callId, State.Members.Where(m => m != starterId).ToArray());
+        var plan = await PlanRingsAsync(starterId, statuses, startsCall: true);
         var call = new LiveCallState { CallId = callId, StartedAt = _clock.UtcNow, StartedBy = starterId };
         State.Call = call;
-        return (call, recipients);
+        return (call, plan);
     }
 
-    /// <summary>Rings each recipient, except those already in another call: they are recorded as busy.</summary>
-    private List<RingingEntry> StartRings(LiveCallState call, IReadOnlyDictionary<string, MemberStatus> recipients, DateTimeOffset now)
+    /// <summary>Who a new ring would reach and how: members' status, and each free member's own answer on ringing.</summary>
+    private sealed record RingPlan(IReadOnlyDictionary<string, MemberStatus> Statuses, IReadOnlyDictionary<string, RingVerdict> Verdicts);
+
+    /// <summary>
+    /// Asks each recipient who is not busy whether the caller may ring them (blocked, rung too often
+    /// lately, do-not-disturb or a muted DM). Their settings grain calls nobody, so this cannot deadlock.
+    /// </summary>
+    private async Task<RingPlan> PlanRingsAsync(string callerId, IReadOnlyDictionary<string, MemberStatus> statuses, bool startsCall)
     {
         var here = Here;
-        var ringing = new List<RingingEntry>(recipients.Count);
-        foreach (var (userId, status) in recipients)
+        var free = statuses.Where(s => s.Value.ActiveCall is null || s.Value.ActiveCall == here).Select(s => s.Key).ToArray();
+        var verdicts = await Task.WhenAll(free.Select(id => GrainFactory.GetGrain<IUserSettingsGrain>(id).CheckRing(callerId, DmGroupId, startsCall)));
+        return new RingPlan(statuses, free.Zip(verdicts).ToDictionary(p => p.First, p => p.Second, StringComparer.Ordinal));
+    }
+
+    /// <summary>
+    /// Rings each recipient the plan allows. Busy members and members the caller rang too often lately
+    /// are not rung (and said so, in <c>notRung</c>); a member who blocked the caller is rung hidden (see
+    /// <see cref="RingState.Hidden"/>); do-not-disturb and muted DMs ring silently; audible rings are pushed.
+    /// Rings of a call being started count against the caller's per-recipient limit once stored
+    /// (<paramref name="countsTowardLimit"/>); re-rings inside a call have the call's own limit.
+    /// </summary>
+    private (List<RingingEntry> Ringing, List<NotRungEntry> NotRung) StartRings(LiveCallState call, RingPlan plan, DateTimeOffset now, VoiceParticipant caller, bool countsTowardLimit)
+    {
+        var ringing = new List<RingingEntry>(plan.Statuses.Count);
+        var notRung = new List<NotRungEntry>();
+        foreach (var (userId, status) in plan.Statuses)
         {
-            if (status.ActiveCall is { } active && active != here)
+            if (!plan.Verdicts.TryGetValue(userId, out var verdict))
             {
                 call.Outcomes[userId] = RingOutcomes.Busy;
+                notRung.Add(new NotRungEntry(userId, NotRungReasons.Busy));
                 _metrics.RingStopped(RingOutcomes.Busy);
                 continue;
             }
 
-            var entry = new RingingEntry(userId, Guid.NewGuid().ToString("N"), now + _options.RingTimeout);
-            call.Rings.Add(new RingState { Entry = entry });
+            if (verdict == RingVerdict.RateLimited)
+            {
+                call.Outcomes[userId] = RingOutcomes.RateLimited;
+                notRung.Add(new NotRungEntry(userId, NotRungReasons.RateLimited));
+                _metrics.RingStopped(RingOutcomes.RateLimited);
+                continue;
+            }
+
+            var entry = new RingingEntry(userId, Guid.NewGuid().ToString("N"), now + _options.RingTimeout, Silent: verdict == RingVerdict.Silent);
+            var ring = new RingState { Entry = entry, Hidden = verdict == RingVerdict.Blocked };
+            call.Rings.Add(ring);
             call.Outcomes.Remove(userId);
             ringing.Add(entry);
+            if (countsTowardLimit)
+            {
+                _pendingRingCounts.Add((userId, caller.UserId));
+            }
+
+            if (ring.Hidden)
+            {
+                call.BlockedRecipients.Add(userId);
+            }
+            else if (!entry.Silent)
+            {
+                _pendingPushes.Add((userId, new RingStartedPush(
+                    DmGroupId, call.CallId, entry.RingId, caller.UserId, caller.DisplayName, entry.ExpiresAt,
+                    HasLiveDevice: status.Routes.Length > 0, State.IsGroup), null));
+            }
         }
 
-        return ringing;
+        return (ringing, notRung);
     }
 
     private void StopRing(LiveCallState call, RingState ring, string outcome, string[]? audience = null, string? announcedOutcome = null)
@@ -139,13 +193,20 @@ public sealed partial class DmCallGrain
         call.Rings.Remove(ring);
         var userId = ring.Entry.UserId;
         call.Outcomes[userId] = outcome;
-        if (ring.Dismissed)
+        if (ring.Hidden && outcome == RingOutcomes.Accepted)
         {
-            // The recipient's devices stopped when they dismissed (that was their RingStopped);
-            // however the ring ends later, only the others are told.
+            // Joined after all: there is nothing left to hide.
+            call.BlockedRecipients.Remove(userId);
+        }
+
+        if (!ring.RecipientHearsOfIt)
+        {
+            // A dismissed ring already stopped on the recipient's devices (that was their RingStopped),
+            // and a hidden one never rang there: only the others are told.
             audience = (audience ?? State.Members.ToArray()).Where(m => m != userId).ToArray();
         }
 
+        var announced = announcedOutcome ?? outcome;
         Emit(
             v => new RingStoppedEvent
             {
@@ -154,11 +215,21 @@ public sealed partial class DmCallGrain
                 Version = v,
                 UserId = userId,
                 RingId = ring.Entry.RingId,
-                Outcome = announcedOutcome ?? outcome,
+                Outcome = announced,
             },
             audience);
-        _metrics.RingStopped(outcome);
+        if (ring.RecipientHearsOfIt && !ring.Entry.Silent)
+        {
+            // The phone that was woken for it stops too.
+            _pendingPushes.Add((userId, null, new RingStoppedPush(DmGroupId, call.CallId, ring.Entry.RingId, announced)));
+        }
+
+        _metrics.RingStopped(ring.Hidden ? RingOutcomes.Blocked : outcome);
     }
+
+    /// <summary>The reason a new 1:1 call ends at once when its only recipient was not rung.</summary>
+    private static string NotRungEndReason(IReadOnlyList<NotRungEntry> notRung) =>
+        notRung.Any(n => n.Reason == NotRungReasons.RateLimited) ? CallEndReasons.RateLimited : CallEndReasons.Busy;
 
     /// <summary>A 1:1 call whose only recipient did not answer ends when the caller is still alone.</summary>
     private void EndOneToOneIfUnanswered(LiveCallState call, string reason)
@@ -173,7 +244,9 @@ public sealed partial class DmCallGrain
     private (LiveCallState Call, RingState Ring) RequireRing(string userId)
     {
         EnsureMember(userId);
-        if (State.Call is { } call && call.FindRing(userId) is { } ring)
+
+        // A hidden ring (the recipient blocked the caller) is not theirs to answer: it never rang them.
+        if (State.Call is { } call && call.FindRing(userId) is { Hidden: false } ring)
         {
             return (call, ring);
         }

@@ -2,6 +2,7 @@ using DmVoice.Grains.Events;
 using DmVoice.Grains.Hosting;
 using DmVoice.Grains.Infrastructure;
 using DmVoice.Grains.LiveKit;
+using DmVoice.Grains.Push;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -23,6 +24,7 @@ public sealed partial class DmCallGrain : Grain, IDmCallGrain, IRemindable
     private readonly DmVoiceClusterOptions _cluster;
     private readonly CallMetrics _metrics;
     private readonly ILogger<DmCallGrain> _logger;
+    private readonly IPushNotifier _push;
     private readonly DeadlineTimer _deadlineTimer;
     private IEventPublisher _publisher = null!;
 
@@ -33,6 +35,7 @@ public sealed partial class DmCallGrain : Grain, IDmCallGrain, IRemindable
         IOptions<CallOptions> options,
         IOptions<DmVoiceClusterOptions> cluster,
         CallMetrics metrics,
+        IPushNotifier push,
         ILogger<DmCallGrain> logger)
     {
         _state = state;
@@ -42,6 +45,7 @@ public sealed partial class DmCallGrain : Grain, IDmCallGrain, IRemindable
         _cluster = cluster.Value;
         _metrics = metrics;
         _logger = logger;
+        _push = push;
         var self = this.AsReference<IDmCallGrain>();
         _deadlineTimer = new DeadlineTimer(clock.TimeProvider, () => self.ProcessDeadlines());
     }
@@ -94,14 +98,15 @@ public sealed partial class DmCallGrain : Grain, IDmCallGrain, IRemindable
         }
 
         var started = State.Call is null;
-        IReadOnlyDictionary<string, MemberStatus>? recipients = null;
+        RingPlan? plan = null;
         var call = State.Call!;
         if (started)
         {
-            (call, recipients) = await StartCallAsync(userId);
+            (call, plan) = await StartCallAsync(userId);
         }
 
         var now = _clock.UtcNow;
+        IReadOnlyList<NotRungEntry>? notRung = null;
         var participant = new VoiceParticipant(userId, displayName, request.IsMuted, false, request.IsVideoEnabled, false, now);
         call.Participants.Add(new ParticipantState { Voice = participant, Session = session });
         if (!call.EverJoined.Contains(userId))
@@ -115,13 +120,15 @@ public sealed partial class DmCallGrain : Grain, IDmCallGrain, IRemindable
         if (started)
         {
             call.Outcomes[userId] = MemberOutcomes.Started;
-            var ringing = StartRings(call, recipients!, now);
-            Emit(v => new CallStartedEvent { DmGroupId = DmGroupId, CallId = call.CallId, Version = v, User = participant, Ringing = ringing });
+            (var ringing, notRung) = StartRings(call, plan!, now, participant, countsTowardLimit: true);
+            EmitShowingRings(
+                (v, visible) => new CallStartedEvent { DmGroupId = DmGroupId, CallId = call.CallId, Version = v, User = participant, Ringing = visible, NotRung = notRung },
+                ringing);
             _metrics.CallStarted();
             LogCallStarted(DmGroupId, call.CallId, userId, ringing.Count);
 
-            // A 1:1 call whose only recipient is busy elsewhere has nobody to wait for.
-            EndOneToOneIfUnanswered(call, CallEndReasons.Busy);
+            // A 1:1 call whose only recipient is busy elsewhere (or was rung too often lately) has nobody to wait for.
+            EndOneToOneIfUnanswered(call, NotRungEndReason(notRung));
         }
         else
         {
@@ -147,7 +154,7 @@ public sealed partial class DmCallGrain : Grain, IDmCallGrain, IRemindable
         catch when (started)
         {
             // The call never existed: the members it registered with must not keep it in their index.
-            foreach (var memberId in recipients!.Keys)
+            foreach (var memberId in plan!.Statuses.Keys)
             {
                 DetachNow(memberId, call.CallId);
             }
@@ -162,7 +169,7 @@ public sealed partial class DmCallGrain : Grain, IDmCallGrain, IRemindable
             AnnounceCallActivity(call.StartedAt);
         }
 
-        return new JoinResult(DmGroupId, call.CallId, started, participant, State.Version);
+        return new JoinResult(DmGroupId, call.CallId, started, participant, State.Version, notRung);
     }
 
     public async Task<bool> Leave(string userId, string reason)
@@ -216,6 +223,7 @@ public sealed partial class DmCallGrain : Grain, IDmCallGrain, IRemindable
         IReadOnlyList<CallRecord> page = Enumerable.Reverse(_history.State.Records)
             .Where(r => before is null || r.StartedAt < before)
             .Take(Math.Clamp(limit, 1, 100))
+            .Select(r => AsSeenBy(r, requesterId))
             .ToArray();
         return Task.FromResult(page);
     }
@@ -348,24 +356,55 @@ public sealed partial class DmCallGrain : Grain, IDmCallGrain, IRemindable
         var excess = records.Count - _options.HistoryLimit;
         if (excess > 0)
         {
+            foreach (var dropped in records.Take(excess))
+            {
+                _history.State.BlockedRecipients.Remove(dropped.CallId);
+            }
+
             records.RemoveRange(0, excess);
+        }
+
+        if (call.BlockedRecipients.Count > 0)
+        {
+            _history.State.BlockedRecipients[record.CallId] = [.. call.BlockedRecipients];
         }
 
         _pendingRecords.Add(record);
         State.Call = null;
-        Emit(v => new CallEndedEvent
+
+        // Those who blocked a caller read their own outcome as "blocked"; everyone else the same record.
+        var blocked = call.BlockedRecipients.ToArray();
+        Emit(
+            v => new CallEndedEvent { DmGroupId = DmGroupId, CallId = call.CallId, Version = v, Reason = reason, DurationMs = record.DurationMs, Record = record },
+            State.Members.Where(m => !call.BlockedRecipients.Contains(m)).ToArray());
+        foreach (var userId in blocked.Where(State.Members.Contains))
         {
-            DmGroupId = DmGroupId,
-            CallId = call.CallId,
-            Version = v,
-            Reason = reason,
-            DurationMs = record.DurationMs,
-            Record = record,
-        });
+            EmitAgain(
+                v => new CallEndedEvent { DmGroupId = DmGroupId, CallId = call.CallId, Version = v, Reason = reason, DurationMs = record.DurationMs, Record = AsSeenBy(record, userId, blocked) },
+                [userId]);
+        }
         DetachMembersAfterCommit(call.CallId, State.Members);
         QueueMediaCommand(MediaCommandKind.DeleteRoom, null);
         _metrics.CallEnded(reason, duration);
         LogCallEnded(DmGroupId, call.CallId, reason, record.DurationMs);
+    }
+
+    /// <summary>
+    /// A record as one member reads it: someone who blocked a caller reads their own outcome as
+    /// <c>blocked</c>; everyone else reads what the caller saw (an unanswered ring).
+    /// </summary>
+    private CallRecord AsSeenBy(CallRecord record, string requesterId, IReadOnlyCollection<string>? blocked = null)
+    {
+        blocked ??= _history.State.BlockedRecipients.GetValueOrDefault(record.CallId);
+        if (blocked is null || !blocked.Contains(requesterId))
+        {
+            return record;
+        }
+
+        return record with
+        {
+            Outcomes = record.Outcomes.Select(o => o.UserId == requesterId ? o with { Outcome = RingOutcomes.Blocked } : o).ToArray(),
+        };
     }
 
     private CallPresence BuildPresence(string requesterId)
@@ -376,7 +415,7 @@ public sealed partial class DmCallGrain : Grain, IDmCallGrain, IRemindable
         }
 
         var ringing = call.Rings
-            .Where(r => !(r.Dismissed && r.Entry.UserId == requesterId))
+            .Where(r => !((r.Dismissed || r.Hidden) && r.Entry.UserId == requesterId))
             .Select(r => r.Entry)
             .ToArray();
         return new CallPresence(

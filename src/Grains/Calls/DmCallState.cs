@@ -43,6 +43,12 @@ public sealed class LiveCallState
     /// <summary>Set while the call is empty: it ends when the grace after this runs out.</summary>
     [Id(7)] public DateTimeOffset? EmptySince { get; set; }
 
+    /// <summary>
+    /// Members rung hidden because they blocked a caller: the call's record shows them what everyone
+    /// else sees of them (an unanswered ring), and only they see <c>blocked</c>.
+    /// </summary>
+    [Id(8)] public HashSet<string> BlockedRecipients { get; set; } = new(StringComparer.Ordinal);
+
     public ParticipantState? FindParticipant(string userId) => Participants.Find(p => p.Voice.UserId == userId);
 
     public RingState? FindRing(string userId) => Rings.Find(r => r.Entry.UserId == userId);
@@ -66,6 +72,15 @@ public sealed class RingState
 
     /// <summary>Silenced by the recipient: their devices stop, the others still see it ring until it expires.</summary>
     [Id(1)] public bool Dismissed { get; set; }
+
+    /// <summary>
+    /// The recipient blocked the caller: they are not rung at all, while everyone else sees an ordinary
+    /// ring that goes unanswered (a block is not revealed). Recorded as <c>blocked</c>.
+    /// </summary>
+    [Id(2)] public bool Hidden { get; set; }
+
+    /// <summary>Whom to tell when the ring ends: the recipient unless hidden or already dismissed.</summary>
+    public bool RecipientHearsOfIt => !Dismissed && !Hidden;
 }
 
 [GenerateSerializer]
@@ -74,4 +89,7 @@ public sealed class CallHistoryState
 {
     /// <summary>Oldest first; trimmed to the configured limit.</summary>
     [Id(0)] public List<CallRecord> Records { get; set; } = [];
+
+    /// <summary>Per call id: members who were rung hidden (they had blocked a caller); only they read <c>blocked</c>.</summary>
+    [Id(1)] public Dictionary<string, List<string>> BlockedRecipients { get; set; } = new(StringComparer.Ordinal);
 }

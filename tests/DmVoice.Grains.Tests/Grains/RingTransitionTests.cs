@@ -127,7 +127,7 @@ public abstract class RingTransitionTests(GrainClusterFixture fx)
             async x =>
             {
                 await x.ExpireRingsAsync(RingOutcomes.Missed);
-                var again = await x.Call.Ring(x.A, [x.B]);
+                var again = (await x.Call.Ring(x.A, [x.B])).Ringing;
                 Assert.Equal([x.B], again.Select(r => r.UserId));
                 await x.Fx.JoinAsync(x.B, x.DmId);
             },

@@ -131,7 +131,7 @@ public abstract class RingingTests(GrainClusterFixture fx)
         var dRing = (await fx.Call(dm.Id).GetPresence(a)).Ringing.Single(r => r.UserId == d);
 
         var now = fx.Time.GetUtcNow();
-        var rung = await fx.Call(dm.Id).Ring(b, null); // any participant may ring
+        var rung = (await fx.Call(dm.Id).Ring(b, null)).Ringing; // any participant may ring
 
         var entry = Assert.Single(rung);
         Assert.Equal(c, entry.UserId);
@@ -144,7 +144,7 @@ public abstract class RingingTests(GrainClusterFixture fx)
         Assert.Equal([dRing, entry], presence.Ringing);
 
         // Nobody left to ring: nothing happens.
-        Assert.Empty(await fx.Call(dm.Id).Ring(a, null));
+        Assert.Empty((await fx.Call(dm.Id).Ring(a, null)).Ringing);
     }
 
     [Fact]
@@ -157,7 +157,7 @@ public abstract class RingingTests(GrainClusterFixture fx)
         await fx.Call(dm.Id).Decline(c);
         var dRing = (await fx.Call(dm.Id).GetPresence(a)).Ringing.Single();
 
-        var rung = await fx.Call(dm.Id).Ring(a, [b, d, a, b]);
+        var rung = (await fx.Call(dm.Id).Ring(a, [b, d, a, b])).Ringing;
 
         Assert.Equal([b], rung.Select(r => r.UserId));
         var ringing = (await fx.Call(dm.Id).GetPresence(a)).Ringing;
@@ -212,7 +212,7 @@ public abstract class RingingTests(GrainClusterFixture fx)
 
         for (var i = 0; i < 5; i++)
         {
-            Assert.Equal([c], (await fx.Call(dm.Id).Ring(a, [c])).Select(r => r.UserId));
+            Assert.Equal([c], (await fx.Call(dm.Id).Ring(a, [c])).Ringing.Select(r => r.UserId));
             await fx.Call(dm.Id).StopRinging(a, [c]);
             fx.Advance(TimeSpan.FromSeconds(1));
         }
@@ -225,11 +225,11 @@ public abstract class RingingTests(GrainClusterFixture fx)
         Assert.Empty((await fx.Call(dm.Id).GetPresence(a)).Ringing);
 
         // The limit is per user: another participant may still ring.
-        Assert.Single(await fx.Call(dm.Id).Ring(b, [c]));
+        Assert.Single((await fx.Call(dm.Id).Ring(b, [c])).Ringing);
         await fx.Call(dm.Id).StopRinging(b, [c]);
 
         fx.Advance(limited.RetryAfter.Value);
-        Assert.Equal([c], (await fx.Call(dm.Id).Ring(a, [c])).Select(r => r.UserId));
+        Assert.Equal([c], (await fx.Call(dm.Id).Ring(a, [c])).Ringing.Select(r => r.UserId));
     }
 
     // ---- One RingStopped per ring on the recipient's stream ----
@@ -253,20 +253,20 @@ public abstract class RingingTests(GrainClusterFixture fx)
         await fx.User(b).LeaveDmCall(dm.Id);
 
         // 2: declined.
-        ringIds.Add((await call_.Ring(a, [b])).Single().RingId);
+        ringIds.Add((await call_.Ring(a, [b])).Ringing.Single().RingId);
         await call_.Decline(b);
 
         // 3: missed.
-        ringIds.Add((await call_.Ring(a, [b])).Single().RingId);
+        ringIds.Add((await call_.Ring(a, [b])).Ringing.Single().RingId);
         fx.Advance(RingTimeout);
         await aEvents.WaitForAsync<RingStoppedEvent>(e => e.RingId == ringIds[2]);
 
         // 4: cancelled by the caller.
-        ringIds.Add((await call_.Ring(a, [b])).Single().RingId);
+        ringIds.Add((await call_.Ring(a, [b])).Ringing.Single().RingId);
         await call_.StopRinging(a, [b]);
 
         // 5: dismissed, then timed out.
-        ringIds.Add((await call_.Ring(a, [b])).Single().RingId);
+        ringIds.Add((await call_.Ring(a, [b])).Ringing.Single().RingId);
         await call_.Dismiss(b);
         fx.Advance(RingTimeout);
         await aEvents.WaitForAsync<RingStoppedEvent>(e => e.RingId == ringIds[4]);
