@@ -23,6 +23,12 @@ public sealed partial class DmCallGrain
     [LoggerMessage(Level = LogLevel.Information, Message = "DM {DmGroupId}: ignored room_finished for a room older than call {CallId}")]
     private partial void LogStaleRoomFinished(string dmGroupId, string callId);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "DM {DmGroupId}: {UserId} joined the LiveKit room without being allowed in the call ({Check}); removing them from the room")]
+    private partial void LogStrayInRoom(string dmGroupId, string userId, MediaJoinCheck check);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "DM {DmGroupId}: {UserId} has been in the LiveKit room for {Grace} without being allowed in the call; removing them from the room")]
+    private partial void LogStrayEvicted(string dmGroupId, string userId, TimeSpan grace);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "DM {DmGroupId}: {UserId} has not been in the LiveKit room for {Grace}; removing as disconnected")]
     private partial void LogAbsentFromRoom(string dmGroupId, string userId, TimeSpan grace);
 

@@ -18,6 +18,9 @@ public sealed partial class DmCallGrain : IDmCallMediaGrain
 
     private readonly Dictionary<string, DateTimeOffset> _joinedCallAt = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTimeOffset> _leftCallAt = new(StringComparer.Ordinal);
+
+    /// <summary>Room participants who should not be there (see <see cref="IsStray"/>) → when a sweep first saw them.</summary>
+    private readonly Dictionary<string, DateTimeOffset> _straySince = new(StringComparer.Ordinal);
     private string? _mediaCallId;
     private DateTimeOffset? _mediaCallStartedAt;
     private IGrainTimer? _mediaSweep;
@@ -52,8 +55,19 @@ public sealed partial class DmCallGrain : IDmCallMediaGrain
         return true;
     }
 
-    public Task<MediaJoinCheck> CheckMediaJoin(string userId, DateTimeOffset? mediaJoinedAt) =>
-        Task.FromResult(CheckMediaJoinCore(userId, mediaJoinedAt));
+    public async Task<MediaJoinCheck> MediaJoined(string userId, DateTimeOffset? mediaJoinedAt)
+    {
+        var check = CheckMediaJoinCore(userId, mediaJoinedAt);
+        if (IsStray(check) && State.Known)
+        {
+            // Told by LiveKit itself that they are connected: no grace needed, they go now.
+            LogStrayInRoom(DmGroupId, userId, check);
+            QueueMediaCommand(MediaCommandKind.RemoveParticipant, userId);
+            await CommitAsync();
+        }
+
+        return check;
+    }
 
     public async Task<bool> RoomFinished(DateTimeOffset? roomCreatedAt)
     {
@@ -113,6 +127,11 @@ public sealed partial class DmCallGrain : IDmCallMediaGrain
         if (removed)
         {
             AfterParticipantsChanged(call);
+        }
+
+        var evicted = EvictStrays(inRoom, now, grace);
+        if (removed || evicted)
+        {
             await CommitAsync();
         }
 
@@ -132,14 +151,15 @@ public sealed partial class DmCallGrain : IDmCallMediaGrain
                 continue;
             }
 
-            var request = new JoinRequest(SafeDisplayName(member.Name) ?? member.Identity);
             var userId = member.Identity;
             LogJoiningFromRoom(DmGroupId, userId);
             _ = Task.Run(async () =>
             {
                 try
                 {
-                    await grains.GetGrain<IUserVoiceGrain>(userId).JoinDmCall(dmGroupId, request);
+                    // The user's own name, never the one in the LiveKit participant (the client chose that).
+                    var profile = await grains.GetGrain<IUserSettingsGrain>(userId).GetProfile();
+                    await grains.GetGrain<IUserVoiceGrain>(userId).JoinDmCall(dmGroupId, new JoinRequest(profile.DisplayName ?? userId));
                 }
                 catch (Exception ex)
                 {
@@ -209,6 +229,7 @@ public sealed partial class DmCallGrain : IDmCallMediaGrain
         _mediaSweep?.Dispose();
         _mediaSweep = null;
         _joinedCallAt.Clear();
+        _straySince.Clear();
         foreach (var userId in _leftCallAt.Keys.Where(id => !State.Members.Contains(id)).ToArray())
         {
             _leftCallAt.Remove(userId);
@@ -288,16 +309,38 @@ public sealed partial class DmCallGrain : IDmCallMediaGrain
         return MediaJoinCheck.Join;
     }
 
-    private static string? SafeDisplayName(string? name)
+    /// <summary>In the room without the right to be: not a member, or left the call after this media session began.</summary>
+    private static bool IsStray(MediaJoinCheck check) => check is MediaJoinCheck.NotMember or MediaJoinCheck.LeftSince;
+
+    /// <summary>
+    /// The room holds only participants. A stray the sweep still sees after the grace (their client was told,
+    /// or a webhook's removal is on its way) is owed a RemoveParticipant. Returns whether any was queued.
+    /// </summary>
+    private bool EvictStrays(IReadOnlyList<MediaParticipant> inRoom, DateTimeOffset now, TimeSpan grace)
     {
-        try
+        var strays = inRoom.Where(p => IsStray(CheckMediaJoinCore(p.Identity, p.JoinedAt))).Select(p => p.Identity).ToHashSet(StringComparer.Ordinal);
+        foreach (var gone in _straySince.Keys.Where(id => !strays.Contains(id)).ToArray())
         {
-            return Validate.OptionalName(name, "name");
+            _straySince.Remove(gone);
         }
-        catch (DmVoiceException)
+
+        var evicted = false;
+        foreach (var userId in strays)
         {
-            return null;
+            if (!_straySince.TryGetValue(userId, out var since))
+            {
+                _straySince[userId] = now;
+            }
+            else if (now - since >= grace && State.Known)
+            {
+                LogStrayEvicted(DmGroupId, userId, grace);
+                QueueMediaCommand(MediaCommandKind.RemoveParticipant, userId);
+                _straySince.Remove(userId);
+                evicted = true;
+            }
         }
+
+        return evicted;
     }
 
     public async Task MediaCommandsSent(IReadOnlyList<MediaCommandAttempt> attempts)
