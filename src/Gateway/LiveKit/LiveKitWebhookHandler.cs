@@ -148,7 +148,8 @@ public sealed partial class LiveKitWebhookHandler(
         var userId = participant.Identity;
         if (webhook.Event == WebhookEventNames.ParticipantJoined)
         {
-            var check = await media.CheckMediaJoin(userId, participant.JoinedAt);
+            // Strays (not a member, or left the call since this media session began) are removed from the room by the call.
+            var check = await media.MediaJoined(userId, participant.JoinedAt);
             if (check != MediaJoinCheck.Join)
             {
                 LogApplied(webhook.Event, roomLabel, userId, check.ToString());

@@ -19,9 +19,14 @@ public interface IVoiceRoomMediaGrain : IGrainWithStringKey
     [Alias("MediaLeft")]
     Task<bool> MediaLeft(string userId, DateTimeOffset? mediaJoinedAt);
 
-    /// <summary>Whether a user seen in the room should be joined to the call (through their user grain).</summary>
-    [Alias("CheckMediaJoin")]
-    Task<MediaJoinCheck> CheckMediaJoin(string userId, DateTimeOffset? mediaJoinedAt);
+    /// <summary>
+    /// A user's media joined the room (LiveKit's <c>participant_joined</c>): whether to join them to the call
+    /// (through their user grain). The room holds only participants: for a non-member, or a member who left
+    /// the call after this media session began, the answer comes with a stored RemoveParticipant owed to
+    /// LiveKit, so their media goes too.
+    /// </summary>
+    [Alias("MediaJoined")]
+    Task<MediaJoinCheck> MediaJoined(string userId, DateTimeOffset? mediaJoinedAt);
 
     /// <summary>
     /// The room closed: the live call ends (<c>room_finished</c>), unless it started well after that room was
@@ -42,7 +47,7 @@ public interface IVoiceRoomMediaGrain : IGrainWithStringKey
     Task MediaCommandsSent(IReadOnlyList<MediaCommandAttempt> attempts);
 }
 
-/// <summary>The answer of <see cref="IDmCallMediaGrain.CheckMediaJoin"/>.</summary>
+/// <summary>The answer of <see cref="IVoiceRoomMediaGrain.MediaJoined"/>.</summary>
 [GenerateSerializer]
 [Alias("DmVoice.MediaJoinCheck")]
 public enum MediaJoinCheck
@@ -53,10 +58,10 @@ public enum MediaJoinCheck
     /// <summary>Already a participant.</summary>
     AlreadyInCall,
 
-    /// <summary>Not a member of the DM or channel (or it does not exist): ignore.</summary>
+    /// <summary>Not a member of the DM or channel (or it does not exist): removed from the room.</summary>
     NotMember,
 
-    /// <summary>They left the call after this media session began: the session is a leftover, ignore.</summary>
+    /// <summary>They left the call after this media session began: the session is a leftover, removed from the room.</summary>
     LeftSince,
 }
 

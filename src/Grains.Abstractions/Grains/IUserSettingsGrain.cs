@@ -71,12 +71,23 @@ public interface IUserSettingsGrain : IGrainWithStringKey
 
     /// <summary>
     /// May <paramref name="callerId"/> ring this user for a call in <paramref name="dmGroupId"/>, and how?
-    /// Blocked callers are never rung; callers over the per-caller limit are not rung either; do-not-disturb
-    /// or a muted DM makes the ring silent. With <paramref name="countTowardLimit"/>, a ring the answer allows
-    /// (silent or not) counts against the caller's limit for this user.
+    /// Blocked callers are never rung; a call start (<paramref name="startsCall"/>) by a caller over the
+    /// per-caller limit does not ring either (re-rings inside a call have the call's own limit);
+    /// do-not-disturb or a muted DM makes the ring silent. Asking changes nothing: a ring counts only once it is stored
+    /// (<see cref="CountRing"/>), so a call start that fails spends none of the caller's allowance.
     /// </summary>
+    [ReadOnly]
     [Alias("CheckRing")]
-    Task<RingVerdict> CheckRing(string callerId, string dmGroupId, bool countTowardLimit);
+    Task<RingVerdict> CheckRing(string callerId, string dmGroupId, bool startsCall);
+
+    /// <summary>
+    /// A call <paramref name="callerId"/> started has rung this user (stored): it counts against the
+    /// caller's per-recipient limit. One-way, sent by the call after its state is written. Re-rings inside
+    /// a call do not come here; the call limits those itself.
+    /// </summary>
+    [OneWay]
+    [Alias("CountRing")]
+    Task CountRing(string callerId);
 }
 
 /// <summary>The answer of <see cref="IUserSettingsGrain.CheckRing"/>, per recipient.</summary>

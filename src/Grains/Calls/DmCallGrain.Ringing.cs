@@ -34,9 +34,9 @@ public sealed partial class DmCallGrain
         }
 
         // Asked again: whether each is busy now, where their devices are, and whether they may be rung.
-        var plan = await PlanRingsAsync(requesterId, await AttachMembersAsync(call.CallId, targets));
+        var plan = await PlanRingsAsync(requesterId, await AttachMembersAsync(call.CallId, targets), startsCall: false);
         RecordRing(requesterId, now);
-        var (ringing, notRung) = StartRings(call, plan, now, ringer.Voice);
+        var (ringing, notRung) = StartRings(call, plan, now, ringer.Voice, countsTowardLimit: false);
         if (ringing.Count > 0 || notRung.Count > 0)
         {
             EmitShowingRings(
@@ -113,7 +113,7 @@ public sealed partial class DmCallGrain
     {
         var callId = Guid.NewGuid().ToString("N");
         var statuses = await AttachMembersAsync(callId, State.Members.Where(m => m != starterId).ToArray());
-        var plan = await PlanRingsAsync(starterId, statuses);
+        var plan = await PlanRingsAsync(starterId, statuses, startsCall: true);
         var call = new LiveCallState { CallId = callId, StartedAt = _clock.UtcNow, StartedBy = starterId };
         State.Call = call;
         return (call, plan);
@@ -126,11 +126,11 @@ public sealed partial class DmCallGrain
     /// Asks each recipient who is not busy whether the caller may ring them (blocked, rung too often
     /// lately, do-not-disturb or a muted DM). Their settings grain calls nobody, so this cannot deadlock.
     /// </summary>
-    private async Task<RingPlan> PlanRingsAsync(string callerId, IReadOnlyDictionary<string, MemberStatus> statuses)
+    private async Task<RingPlan> PlanRingsAsync(string callerId, IReadOnlyDictionary<string, MemberStatus> statuses, bool startsCall)
     {
         var here = Here;
         var free = statuses.Where(s => s.Value.ActiveCall is null || s.Value.ActiveCall == here).Select(s => s.Key).ToArray();
-        var verdicts = await Task.WhenAll(free.Select(id => GrainFactory.GetGrain<IUserSettingsGrain>(id).CheckRing(callerId, DmGroupId, countTowardLimit: true)));
+        var verdicts = await Task.WhenAll(free.Select(id => GrainFactory.GetGrain<IUserSettingsGrain>(id).CheckRing(callerId, DmGroupId, startsCall)));
         return new RingPlan(statuses, free.Zip(verdicts).ToDictionary(p => p.First, p => p.Second, StringComparer.Ordinal));
     }
 
@@ -138,8 +138,10 @@ public sealed partial class DmCallGrain
     /// Rings each recipient the plan allows. Busy members and members the caller rang too often lately
     /// are not rung (and said so, in <c>notRung</c>); a member who blocked the caller is rung hidden (see
     /// <see cref="RingState.Hidden"/>); do-not-disturb and muted DMs ring silently; audible rings are pushed.
+    /// Rings of a call being started count against the caller's per-recipient limit once stored
+    /// (<paramref name="countsTowardLimit"/>); re-rings inside a call have the call's own limit.
     /// </summary>
-    private (List<RingingEntry> Ringing, List<NotRungEntry> NotRung) StartRings(LiveCallState call, RingPlan plan, DateTimeOffset now, VoiceParticipant caller)
+    private (List<RingingEntry> Ringing, List<NotRungEntry> NotRung) StartRings(LiveCallState call, RingPlan plan, DateTimeOffset now, VoiceParticipant caller, bool countsTowardLimit)
     {
         var ringing = new List<RingingEntry>(plan.Statuses.Count);
         var notRung = new List<NotRungEntry>();
@@ -166,6 +168,11 @@ public sealed partial class DmCallGrain
             call.Rings.Add(ring);
             call.Outcomes.Remove(userId);
             ringing.Add(entry);
+            if (countsTowardLimit)
+            {
+                _pendingRingCounts.Add((userId, caller.UserId));
+            }
+
             if (ring.Hidden)
             {
                 call.BlockedRecipients.Add(userId);

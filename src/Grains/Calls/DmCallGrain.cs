@@ -29,6 +29,9 @@ public sealed partial class DmCallGrain : VoiceRoomGrain, IDmCallGrain, IDmCallM
     // Push notifications of rings started and stopped in this turn, sent after the commit, in order.
     private readonly List<(string Recipient, RingStartedPush? Started, RingStoppedPush? Stopped)> _pendingPushes = [];
 
+    // Rings of a call started in this turn, counted against each caller's per-recipient limit once stored.
+    private readonly List<(string Recipient, string CallerId)> _pendingRingCounts = [];
+
     // Whom a starting call may ring and how, until the join's events are made.
     private RingPlan? _startPlan;
 
@@ -117,6 +120,8 @@ public sealed partial class DmCallGrain : VoiceRoomGrain, IDmCallGrain, IDmCallM
 
     protected override bool IsMember(string userId) => State.Known && State.Members.Contains(userId);
 
+    protected override bool RoomExists => State.Known;
+
     protected override async Task<IReadOnlyCollection<string>> StartLiveAsync(string starterId)
     {
         (_, _startPlan) = await StartCallAsync(starterId);
@@ -137,7 +142,7 @@ public sealed partial class DmCallGrain : VoiceRoomGrain, IDmCallGrain, IDmCallM
             var plan = _startPlan!;
             _startPlan = null;
             call.Outcomes[userId] = MemberOutcomes.Started;
-            var (ringing, notRung) = StartRings(call, plan, now, participant);
+            var (ringing, notRung) = StartRings(call, plan, now, participant, countsTowardLimit: true);
             EmitShowingRings(
                 (v, visible) => new CallStartedEvent { DmGroupId = DmGroupId, CallId = call.CallId, Version = v, User = participant, Ringing = visible, NotRung = notRung },
                 ringing);
@@ -231,19 +236,28 @@ public sealed partial class DmCallGrain : VoiceRoomGrain, IDmCallGrain, IDmCallM
     {
         _pendingRecords.Clear();
         _pendingPushes.Clear();
+        _pendingRingCounts.Clear();
         _startPlan = null;
     }
 
     /// <summary>
-    /// Members whose ring of a call that just ended counts as missed hear of it in their directory (not
+    /// The rings of a call that started count against each caller's per-recipient limit, now that they are
+    /// stored. Members whose ring of a call that just ended counts as missed hear of it in their directory (not
     /// those rung hidden: it never rang them); then the push notifications of the turn go out, in order.
     /// </summary>
     protected override void FlushOwnPending()
     {
         var records = _pendingRecords.ToArray();
         var pushes = _pendingPushes.ToArray();
+        var ringCounts = _pendingRingCounts.ToArray();
         _pendingRecords.Clear();
         _pendingPushes.Clear();
+        _pendingRingCounts.Clear();
+        foreach (var (recipient, callerId) in ringCounts)
+        {
+            GrainFactory.GetGrain<IUserSettingsGrain>(recipient).CountRing(callerId).Ignore();
+        }
+
         foreach (var record in records)
         {
             var blocked = _history.State.BlockedRecipients.GetValueOrDefault(record.CallId) ?? [];

@@ -75,6 +75,8 @@ public sealed partial class VoiceChannelGrain : VoiceRoomGrain, IVoiceChannelGra
 
     protected override bool IsMember(string userId) => State.Exists && State.Members.Contains(userId);
 
+    protected override bool RoomExists => State.Exists;
+
     /// <summary>
     /// The channel goes live: every member with access hears of it, and where their devices are. A
     /// member who cannot be reached does not hold up the join (a channel has no rings that need their

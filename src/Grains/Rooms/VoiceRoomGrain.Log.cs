@@ -20,6 +20,12 @@ public abstract partial class VoiceRoomGrain
     [LoggerMessage(Level = LogLevel.Information, Message = "{Room}: ignored room_finished for a room older than call {CallId}")]
     private partial void LogStaleRoomFinished(string room, string callId);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Room}: {UserId} joined the LiveKit room without being allowed in the call ({Check}); removing them from the room")]
+    private partial void LogStrayInRoom(string room, string userId, MediaJoinCheck check);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Room}: {UserId} has been in the LiveKit room for {Grace} without being allowed in the call; removing them from the room")]
+    private partial void LogStrayEvicted(string room, string userId, TimeSpan grace);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "{Room}: {UserId} has not been in the LiveKit room for {Grace}; removing as disconnected")]
     private partial void LogAbsentFromRoom(string room, string userId, TimeSpan grace);
 

@@ -23,6 +23,9 @@ public abstract partial class VoiceRoomGrain
     // Users whose seat moved to another device whose media LiveKit has not reported yet: a "left" now is
     // the old device's (hanging up after the move, or put out by LiveKit as a duplicate identity).
     private readonly HashSet<string> _awaitingMovedMedia = new(StringComparer.Ordinal);
+
+    /// <summary>Room participants who should not be there (see <see cref="IsStray"/>) → when a sweep first saw them.</summary>
+    private readonly Dictionary<string, DateTimeOffset> _straySince = new(StringComparer.Ordinal);
     private string? _mediaCallId;
     private DateTimeOffset? _mediaCallStartedAt;
     private IGrainTimer? _mediaSweep;
@@ -75,8 +78,25 @@ public abstract partial class VoiceRoomGrain
         return true;
     }
 
-    public Task<MediaJoinCheck> CheckMediaJoin(string userId, DateTimeOffset? mediaJoinedAt) =>
-        Task.FromResult(CheckMediaJoinCore(userId, mediaJoinedAt));
+    public async Task<MediaJoinCheck> MediaJoined(string userId, DateTimeOffset? mediaJoinedAt)
+    {
+        var check = CheckMediaJoinCore(userId, mediaJoinedAt);
+        if (check == MediaJoinCheck.AlreadyInCall)
+        {
+            // After a seat move, this is the new device's media: a later "left" is a real one again.
+            _awaitingMovedMedia.Remove(userId);
+        }
+
+        if (IsStray(check) && RoomExists)
+        {
+            // Told by LiveKit itself that they are connected: no grace needed, they go now.
+            LogStrayInRoom(RoomLabel, userId, check);
+            QueueMediaCommand(MediaCommandKind.RemoveParticipant, userId);
+            await CommitAsync();
+        }
+
+        return check;
+    }
 
     public async Task<bool> RoomFinished(DateTimeOffset? roomCreatedAt)
     {
@@ -95,6 +115,9 @@ public abstract partial class VoiceRoomGrain
         await CommitAsync();
         return true;
     }
+
+    /// <summary>Whether the room exists (a DM the group grain told of, a channel not deleted): strays are removed only from those.</summary>
+    protected abstract bool RoomExists { get; }
 
     /// <summary>LiveKit closed the room: the live room ends (<c>room_finished</c> for a DM's call).</summary>
     protected abstract void OnMediaRoomFinished(ILiveRoomState live);
@@ -139,6 +162,11 @@ public abstract partial class VoiceRoomGrain
         if (removed)
         {
             AfterParticipantsChanged(live);
+        }
+
+        var evicted = EvictStrays(inRoom, now, grace);
+        if (removed || evicted)
+        {
             await CommitAsync();
         }
 
@@ -159,14 +187,15 @@ public abstract partial class VoiceRoomGrain
                 continue;
             }
 
-            var request = new JoinRequest(SafeDisplayName(member.Name) ?? member.Identity);
             var userId = member.Identity;
             LogJoiningFromRoom(label, userId);
             _ = Task.Run(async () =>
             {
                 try
                 {
-                    await join(grains.GetGrain<IUserVoiceGrain>(userId), request);
+                    // The user's own name, never the one in the LiveKit participant (the client chose that).
+                    var profile = await grains.GetGrain<IUserSettingsGrain>(userId).GetProfile();
+                    await join(grains.GetGrain<IUserVoiceGrain>(userId), new JoinRequest(profile.DisplayName ?? userId));
                 }
                 catch (Exception ex)
                 {
@@ -248,6 +277,7 @@ public abstract partial class VoiceRoomGrain
         _mediaSweep = null;
         _joinedCallAt.Clear();
         _awaitingMovedMedia.Clear();
+        _straySince.Clear();
         foreach (var userId in _leftCallAt.Keys.Where(id => !IsMember(id)).ToArray())
         {
             _leftCallAt.Remove(userId);
@@ -314,8 +344,6 @@ public abstract partial class VoiceRoomGrain
 
         if (RoomState.Live?.FindParticipant(userId) is not null)
         {
-            // After a seat move, this is the new device's media: a later "left" is a real one again.
-            _awaitingMovedMedia.Remove(userId);
             return MediaJoinCheck.AlreadyInCall;
         }
 
@@ -329,16 +357,38 @@ public abstract partial class VoiceRoomGrain
         return MediaJoinCheck.Join;
     }
 
-    private static string? SafeDisplayName(string? name)
+    /// <summary>In the room without the right to be: not a member, or left the call after this media session began.</summary>
+    private static bool IsStray(MediaJoinCheck check) => check is MediaJoinCheck.NotMember or MediaJoinCheck.LeftSince;
+
+    /// <summary>
+    /// The room holds only participants. A stray the sweep still sees after the grace (their client was told,
+    /// or a webhook's removal is on its way) is owed a RemoveParticipant. Returns whether any was queued.
+    /// </summary>
+    private bool EvictStrays(IReadOnlyList<MediaParticipant> inRoom, DateTimeOffset now, TimeSpan grace)
     {
-        try
+        var strays = inRoom.Where(p => IsStray(CheckMediaJoinCore(p.Identity, p.JoinedAt))).Select(p => p.Identity).ToHashSet(StringComparer.Ordinal);
+        foreach (var gone in _straySince.Keys.Where(id => !strays.Contains(id)).ToArray())
         {
-            return Validate.OptionalName(name, "name");
+            _straySince.Remove(gone);
         }
-        catch (DmVoiceException)
+
+        var evicted = false;
+        foreach (var userId in strays)
         {
-            return null;
+            if (!_straySince.TryGetValue(userId, out var since))
+            {
+                _straySince[userId] = now;
+            }
+            else if (now - since >= grace && RoomExists)
+            {
+                LogStrayEvicted(RoomLabel, userId, grace);
+                QueueMediaCommand(MediaCommandKind.RemoveParticipant, userId);
+                _straySince.Remove(userId);
+                evicted = true;
+            }
         }
+
+        return evicted;
     }
 
     public async Task MediaCommandsSent(IReadOnlyList<MediaCommandAttempt> attempts)

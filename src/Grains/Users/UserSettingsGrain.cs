@@ -177,7 +177,7 @@ public sealed class UserSettingsGrain(
         }
     }
 
-    public Task<RingVerdict> CheckRing(string callerId, string dmGroupId, bool countTowardLimit)
+    public Task<RingVerdict> CheckRing(string callerId, string dmGroupId, bool startsCall)
     {
         if (State.Blocks.ContainsKey(callerId))
         {
@@ -185,7 +185,7 @@ public sealed class UserSettingsGrain(
         }
 
         var now = clock.UtcNow;
-        if (countTowardLimit && !TryCountRing(callerId, now))
+        if (startsCall && IsOverRingLimit(callerId, now))
         {
             return Task.FromResult(RingVerdict.RateLimited);
         }
@@ -211,34 +211,44 @@ public sealed class UserSettingsGrain(
         return ended.Length > 0;
     }
 
-    /// <summary>Counts a ring from the caller unless they are over a limit. Returns whether it was counted.</summary>
-    private bool TryCountRing(string callerId, DateTimeOffset now)
+    /// <summary>Whether the caller has used up their rings of this user for the last minute or hour.</summary>
+    private bool IsOverRingLimit(string callerId, DateTimeOffset now)
     {
+        if (!_ringsByCaller.TryGetValue(callerId, out var recent))
+        {
+            return false;
+        }
+
+        var lastHour = recent.Count(at => at > now - Hour);
+        var lastMinute = recent.Count(at => at > now - Minute);
+        return lastHour >= options.Value.RingsPerCallerPerHour || lastMinute >= options.Value.RingsPerCallerPerMinute;
+    }
+
+    public Task CountRing(string callerId)
+    {
+        var now = clock.UtcNow;
         if (!_ringsByCaller.TryGetValue(callerId, out var recent))
         {
             recent = new Queue<DateTimeOffset>();
             _ringsByCaller[callerId] = recent;
         }
 
-        while (recent.Count > 0 && recent.Peek() <= now - Hour)
-        {
-            recent.Dequeue();
-        }
-
-        var lastMinute = recent.Count(at => at > now - Minute);
-        if (recent.Count >= options.Value.RingsPerCallerPerHour || lastMinute >= options.Value.RingsPerCallerPerMinute)
-        {
-            return false;
-        }
-
         recent.Enqueue(now);
 
-        // Callers who rang nobody for an hour need no memory.
-        foreach (var quiet in _ringsByCaller.Where(c => c.Value.Count == 0 || c.Value.Last() <= now - Hour).Select(c => c.Key).ToArray())
+        // Rings older than an hour no longer count; callers who rang nobody for an hour need no memory.
+        foreach (var (caller, rings) in _ringsByCaller.ToArray())
         {
-            _ringsByCaller.Remove(quiet);
+            while (rings.Count > 0 && rings.Peek() <= now - Hour)
+            {
+                rings.Dequeue();
+            }
+
+            if (rings.Count == 0)
+            {
+                _ringsByCaller.Remove(caller);
+            }
         }
 
-        return true;
+        return Task.CompletedTask;
     }
 }

@@ -40,26 +40,33 @@ public sealed class LiveKitSweepTests(FastSweepLiveKitGatewayFixture fixture) : 
     }
 
     [Fact]
-    public async Task A_member_only_in_the_room_is_joined_and_a_stranger_is_not()
+    public async Task A_member_only_in_the_room_is_joined_under_their_own_name_and_a_stranger_is_removed_from_the_room()
     {
         await using var a = await VoiceUser.CreateAsync(Server, "alice");
         await using var b = await VoiceUser.CreateAsync(Server, "bob");
         await using var stranger = await VoiceUser.CreateAsync(Server, "stranger");
+        await b.Http.GetAsync("/me/voice"); // Bob has used DmVoice with his token, so his own name is known.
         var dm = await a.CreateDmAsync(b);
         var room = LiveKitHttp.Room(dm.Id);
         var aPhone = await a.ConnectAsync();
         LiveKit.AddParticipant(room, a.UserId);
         await a.JoinAsync(dm.Id);
 
+        var strangerSeen = Stopwatch.StartNew();
         LiveKit.AddParticipant(room, stranger.UserId);
-        LiveKit.AddParticipant(room, b.UserId, "Bob (media only)");
+        LiveKit.AddParticipant(room, b.UserId, "Not Bob (chosen by the client)");
 
         var joined = await aPhone.WaitForAsync(VoiceEventNames.UserJoined, e => e.GetProperty("user").Str("userId") == b.UserId);
-        Assert.Equal("Bob (media only)", joined.GetProperty("user").Str("displayName"));
+        Assert.Equal("bob", joined.GetProperty("user").Str("displayName"));
+
+        // The stranger's media goes, after the grace (a webhook would have removed them at once).
+        await LiveKit.WaitForCallAsync("RemoveParticipant", x => x.Room == room && x.Identity == stranger.UserId && x.StatusCode == 200);
+        Assert.True(strangerSeen.Elapsed >= FastSweepLiveKitGatewayFixture.AbsenceGrace, $"removed after {strangerSeen.Elapsed}, before the grace");
         await Task.Delay(FastSweepLiveKitGatewayFixture.SweepInterval * 3);
         var presence = await a.PresenceAsync(dm.Id);
         Assert.Equal(new[] { a.UserId, b.UserId }.Order(), presence.Participants.Select(p => p.UserId).Order());
         Assert.Equal(1, aPhone.Count(VoiceEventNames.UserJoined, e => e.GetProperty("user").Str("userId") == b.UserId));
+        Assert.DoesNotContain(LiveKit.Calls, x => x.Method == "RemoveParticipant" && x.Room == room && x.Identity != stranger.UserId);
     }
 
     [Fact]
@@ -81,6 +88,9 @@ public sealed class LiveKitSweepTests(FastSweepLiveKitGatewayFixture fixture) : 
 
         Assert.Equal([a.UserId], (await a.PresenceAsync(dm.Id)).Participants.Select(p => p.UserId));
         Assert.Equal(1, aPhone.Count(VoiceEventNames.UserJoined, e => e.GetProperty("user").Str("userId") == b.UserId));
+
+        // And the room holds only participants: the media that did not hang up is cut.
+        await LiveKit.WaitForCallAsync("RemoveParticipant", x => x.Room == room && x.Identity == b.UserId && x.StatusCode == 200);
     }
 
     [Fact]

@@ -99,22 +99,55 @@ public sealed class LiveKitWebhookTests(LiveKitGatewayFixture fixture) : IClassF
     }
 
     [Fact]
-    public async Task Participant_joined_for_a_non_member_or_a_room_that_is_no_dm_is_ignored()
+    public async Task Participant_joined_for_a_non_member_removes_them_from_the_room_and_one_for_a_room_that_is_no_dm_is_ignored()
     {
         await using var a = await VoiceUser.CreateAsync(Server, "alice");
         await using var b = await VoiceUser.CreateAsync(Server, "bob");
         await using var stranger = await VoiceUser.CreateAsync(Server, "stranger");
         var dm = await a.CreateDmAsync(b);
+        var room = LiveKitHttp.Room(dm.Id);
         await a.JoinAsync(dm.Id);
 
-        Assert.Equal("ignored", await Server.DeliverAsync(LiveKit.CreateWebhook(WebhookEventNames.ParticipantJoined, LiveKitHttp.Room(dm.Id), stranger.UserId)));
+        Assert.Equal("ignored", await Server.DeliverAsync(LiveKit.CreateWebhook(WebhookEventNames.ParticipantJoined, room, stranger.UserId)));
         Assert.Equal("ignored", await Server.DeliverAsync(LiveKit.CreateWebhook(WebhookEventNames.ParticipantJoined, "lobby", b.UserId)));
-        Assert.Equal("ignored", await Server.DeliverAsync(LiveKit.CreateWebhook(WebhookEventNames.TrackPublished, LiveKitHttp.Room(dm.Id), b.UserId)));
+        Assert.Equal("ignored", await Server.DeliverAsync(LiveKit.CreateWebhook(WebhookEventNames.TrackPublished, room, b.UserId)));
 
+        // The stranger's media is cut (their token may still be valid); nothing is done about rooms that are no DM.
+        await LiveKit.WaitForCallAsync("RemoveParticipant", x => x.Room == room && x.Identity == stranger.UserId && x.StatusCode is 200 or 404);
+        Assert.DoesNotContain(LiveKit.Calls, x => x.Method == "RemoveParticipant" && x.Identity == b.UserId);
         var presence = await a.PresenceAsync(dm.Id);
         Assert.Equal([a.UserId], presence.Participants.Select(p => p.UserId));
         var strangers = await stranger.Http.GetFromJsonAsync<MyVoiceOverview>("/me/voice", VoiceUser.Json);
         Assert.Null(strangers!.ActiveCall);
+    }
+
+    [Fact]
+    public async Task Participant_joined_for_a_member_who_left_the_call_since_that_media_session_began_removes_their_media()
+    {
+        await using var a = await VoiceUser.CreateAsync(Server, "alice");
+        await using var b = await VoiceUser.CreateAsync(Server, "bob");
+        var dm = await a.CreateDmAsync(b);
+        var room = LiveKitHttp.Room(dm.Id);
+        var aPhone = await a.ConnectAsync();
+        await a.JoinAsync(dm.Id);
+        await b.JoinAsync(dm.Id);
+        var mediaJoinedAt = DateTimeOffset.UtcNow.AddSeconds(-2); // LiveKit's times have whole seconds.
+        await b.LeaveAsync(dm.Id);
+
+        // LiveKit reports the session late (or the client never hung up): it is not a new join.
+        Assert.Equal("ignored", await Server.DeliverAsync(LiveKit.CreateWebhook(WebhookEventNames.ParticipantJoined, room, b.UserId, joinedAt: mediaJoinedAt)));
+
+        await LiveKit.WaitForCallAsync("RemoveParticipant", x => x.Room == room && x.Identity == b.UserId);
+        Assert.Equal([a.UserId], (await a.PresenceAsync(dm.Id)).Participants.Select(p => p.UserId));
+        Assert.Equal(1, aPhone.Count(VoiceEventNames.UserJoined, e => e.GetProperty("user").Str("userId") == b.UserId));
+
+        // Joining again is a join like any other: no removal is left owed that would cut the new media.
+        LiveKit.ClearCalls();
+        await b.JoinAsync(dm.Id);
+        Assert.Equal("ignored", await Server.DeliverAsync(LiveKit.CreateWebhook(WebhookEventNames.ParticipantJoined, room, b.UserId)));
+        await Task.Delay(500);
+        Assert.DoesNotContain(LiveKit.Calls, x => x.Method == "RemoveParticipant" && x.Identity == b.UserId);
+        Assert.True(await LiveKitHttp.InCallAsync(a, dm.Id, b));
     }
 
     [Fact]

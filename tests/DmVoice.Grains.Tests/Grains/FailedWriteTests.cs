@@ -36,6 +36,24 @@ public sealed class FailedWriteTests(FaultyStorageClusterFixture fx)
     }
 
     [Fact]
+    public async Task Call_starts_that_cannot_be_stored_spend_none_of_the_callers_rings_of_the_others()
+    {
+        var (a, b) = (TestIds.User("a"), TestIds.User("b"));
+        var dm = await fx.CreateDmAsync(a, b);
+
+        // More failed starts than the per-caller limit of 5 a minute allows rings.
+        for (var i = 0; i < 6; i++)
+        {
+            fx.Faults.FailWrites("call", dm.Id);
+            await FailsToStore(() => fx.JoinAsync(a, dm.Id));
+        }
+
+        var call = await fx.JoinAsync(a, dm.Id);
+        Assert.True(call.NotRung is null or { Count: 0 }, "b was rung, not refused as rung too often");
+        Assert.Equal([b], (await fx.Call(dm.Id).GetPresence(a)).Ringing.Select(r => r.UserId));
+    }
+
+    [Fact]
     public async Task A_join_whose_user_side_cannot_be_stored_is_undone_in_the_call()
     {
         var (a, b, c) = (TestIds.User("a"), TestIds.User("b"), TestIds.User("c"));
