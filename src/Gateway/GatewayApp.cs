@@ -121,7 +121,7 @@ public static class GatewayApp
             .RequireAuthorization()
             .AddEndpointFilter<ReadRetryFilter>()
             .ProducesProblems(ProblemResponses.Common);
-        api.MapDmGroups().MapVoicePresence().MapCalls().MapMe();
+        api.MapDmGroups().MapVoicePresence().MapCalls().MapMe().MapVoiceChannels();
         app.MapLiveKit();
         // A connection lives no longer than the token it was opened with: the client reconnects with a fresh one.
         app.MapHub<VoiceHub>(VoiceHub.Path, o => o.CloseOnAuthenticationExpiration = true);

@@ -3,12 +3,23 @@ using System.Diagnostics.CodeAnalysis;
 namespace DmVoice.LiveKit;
 
 /// <summary>
-/// The deterministic DM group ↔ LiveKit room mapping. Being a pure function of the group id, every silo
-/// and the webhook handler agree on the room without storing it, and a webhook's room name maps back to the DM.
+/// The deterministic voice room ↔ LiveKit room mapping: <c>dm_&lt;dmGroupId&gt;</c> for a DM's call,
+/// <c>ch_&lt;channelId&gt;</c> for a voice channel. Being a pure function of the id, every silo and the
+/// webhook handler agree on the room without storing it, and a webhook's room name maps back to its room.
 /// </summary>
 public static class LiveKitRooms
 {
     public const string DmPrefix = "dm_";
+    public const string ChannelPrefix = "ch_";
+
+    public static string ForChannel(string channelId)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(channelId);
+        return ChannelPrefix + channelId;
+    }
+
+    public static bool TryParseChannel(string? roomName, [NotNullWhen(true)] out string? channelId) =>
+        TryParse(roomName, ChannelPrefix, out channelId);
 
     public static string ForDm(string dmGroupId)
     {
@@ -16,17 +27,20 @@ public static class LiveKitRooms
         return DmPrefix + dmGroupId;
     }
 
-    public static bool TryParseDm(string? roomName, [NotNullWhen(true)] out string? dmGroupId)
+    public static bool TryParseDm(string? roomName, [NotNullWhen(true)] out string? dmGroupId) =>
+        TryParse(roomName, DmPrefix, out dmGroupId);
+
+    private static bool TryParse(string? roomName, string prefix, [NotNullWhen(true)] out string? id)
     {
         if (roomName is not null
-            && roomName.Length > DmPrefix.Length
-            && roomName.StartsWith(DmPrefix, StringComparison.Ordinal))
+            && roomName.Length > prefix.Length
+            && roomName.StartsWith(prefix, StringComparison.Ordinal))
         {
-            dmGroupId = roomName[DmPrefix.Length..];
+            id = roomName[prefix.Length..];
             return true;
         }
 
-        dmGroupId = null;
+        id = null;
         return false;
     }
 }

@@ -116,6 +116,6 @@ public sealed class SeedFlowTests : IAsyncLifetime
         Assert.True(ringingB.ExpiresAt > _server.Time.GetUtcNow());
 
         var mine = await a.Http.GetFromJsonAsync<MyVoiceOverview>("/me/voice", VoiceUser.Json);
-        Assert.Equal(CallContext.Dm(ab.Id), mine!.ActiveCall);
+        Assert.Equal(new ActiveCall(CallKinds.Dm, ab.Id, null, null), mine!.ActiveCall);
     }
 }

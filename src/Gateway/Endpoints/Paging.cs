@@ -49,6 +49,37 @@ internal static class Paging
             // Falls through to the problem below.
         }
 
-        throw new DmVoiceException(ErrorCodes.MalformedRequest, "'cursor' is not a cursor this API gave out; pass nextCursor unchanged.");
+        throw NotACursor();
     }
+
+    /// <summary>The opaque cursor of a page of channels: the last channel id of the page.</summary>
+    public static string EncodeChannel(string lastChannelId) =>
+        Base64Url.EncodeToString(Encoding.UTF8.GetBytes("c1:" + lastChannelId));
+
+    /// <summary>A channel cursor this API gave out, or null when none was given; 400 for anything else.</summary>
+    public static string? DecodeChannel(string? cursor)
+    {
+        if (cursor is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            var text = Encoding.UTF8.GetString(Base64Url.DecodeFromChars(cursor));
+            if (text.StartsWith("c1:", StringComparison.Ordinal) && Validate.IsValidId(text[3..]))
+            {
+                return text[3..];
+            }
+        }
+        catch (FormatException)
+        {
+            // Falls through to the problem below.
+        }
+
+        throw NotACursor();
+    }
+
+    private static DmVoiceException NotACursor() =>
+        new(ErrorCodes.MalformedRequest, "'cursor' is not a cursor this API gave out; pass nextCursor unchanged.");
 }

@@ -14,7 +14,7 @@ internal static class VoicePresenceEndpoints
         var voice = api.MapGroup("/dm-groups/{dmGroupId}/voice-presence").WithTags("Voice presence");
         voice.MapGet("/", GetAsync).WithSummary("Who is in the DM's call and who is being rung")
             .ProducesProblems(StatusCodes.Status404NotFound, StatusCodes.Status422UnprocessableEntity);
-        voice.MapPost("/join", JoinAsync).WithSummary("Join (or start, ringing the others) the DM's call")
+        voice.MapPost("/join", JoinAsync).WithSummary("Join (or start, ringing the others) the DM's call; a second device takes the seat over")
             .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status422UnprocessableEntity);
         voice.MapDelete("/leave", LeaveAsync).WithSummary("Leave the DM's call")
             .ProducesProblems(StatusCodes.Status404NotFound, StatusCodes.Status409Conflict, StatusCodes.Status422UnprocessableEntity);
@@ -22,7 +22,7 @@ internal static class VoicePresenceEndpoints
             .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status422UnprocessableEntity);
 
         var me = api.MapGroup("/me").WithTags("Me");
-        me.MapGet("/voice", GetMyVoiceAsync).WithSummary("My active call and every live call in my DMs");
+        me.MapGet("/voice", GetMyVoiceAsync).WithSummary("My active call, every live call in my DMs and every live voice channel I may enter");
         return api;
     }
 
@@ -35,27 +35,18 @@ internal static class VoicePresenceEndpoints
         HttpContext http,
         IGrainFactory grains)
     {
-        var user = http.User;
-        var join = new JoinRequest(user.DisplayName(), request?.IsMuted ?? false, request?.IsVideoEnabled ?? false);
-        return TypedResults.Ok(await grains.GetGrain<IUserVoiceGrain>(user.UserId()).JoinDmCall(Validate.Id(dmGroupId, "dmGroupId"), join));
+        var join = VoiceRequests.Join(http.User, request);
+        return TypedResults.Ok(await grains.GetGrain<IUserVoiceGrain>(http.User.UserId()).JoinDmCall(Validate.Id(dmGroupId, "dmGroupId"), join));
     }
 
-    private static async Task<NoContent> LeaveAsync(string dmGroupId, HttpContext http, IGrainFactory grains)
+    private static async Task<NoContent> LeaveAsync(string dmGroupId, HttpContext http, IGrainFactory grains, string? deviceId)
     {
-        await grains.GetGrain<IUserVoiceGrain>(http.User.UserId()).LeaveDmCall(Validate.Id(dmGroupId, "dmGroupId"));
+        await grains.GetGrain<IUserVoiceGrain>(http.User.UserId()).LeaveDmCall(Validate.Id(dmGroupId, "dmGroupId"), VoiceRequests.Device(deviceId));
         return TypedResults.NoContent();
     }
 
-    private static async Task<Ok<VoiceParticipant>> UpdateStateAsync(string dmGroupId, UpdateVoiceStateRequest request, HttpContext http, IGrainFactory grains)
-    {
-        var patch = new VoiceStatePatch(request.IsMuted, request.IsDeafened, request.IsVideoEnabled, request.IsScreenSharing);
-        if (patch.IsEmpty)
-        {
-            throw DmVoiceException.Validation("Give at least one of isMuted, isDeafened, isVideoEnabled, isScreenSharing.");
-        }
-
-        return TypedResults.Ok(await grains.DmCall(dmGroupId).UpdateState(http.User.UserId(), patch));
-    }
+    private static async Task<Ok<VoiceParticipant>> UpdateStateAsync(string dmGroupId, UpdateVoiceStateRequest request, HttpContext http, IGrainFactory grains) =>
+        TypedResults.Ok(await grains.DmCall(dmGroupId).UpdateState(http.User.UserId(), VoiceRequests.Patch(request), VoiceRequests.Device(request.DeviceId)));
 
     private static async Task<Ok<MyVoiceOverview>> GetMyVoiceAsync(HttpContext http, VoiceOverviewQuery overview) =>
         TypedResults.Ok(await overview.GetAsync(http.User.UserId()));

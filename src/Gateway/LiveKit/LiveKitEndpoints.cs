@@ -23,6 +23,14 @@ internal static class LiveKitEndpoints
                 StatusCodes.Status400BadRequest, StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound,
                 StatusCodes.Status413PayloadTooLarge, StatusCodes.Status422UnprocessableEntity);
 
+        liveKit.MapPost("/channel-token", CreateChannelTokenAsync)
+            .RequireAuthorization()
+            .WithSummary("A LiveKit token to join the voice channel's room (members only)")
+            .ProducesProblems(ProblemResponses.Common)
+            .ProducesProblems(
+                StatusCodes.Status400BadRequest, StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound,
+                StatusCodes.Status413PayloadTooLarge, StatusCodes.Status422UnprocessableEntity);
+
         // Authenticated by LiveKit's signature, not a user token. Not rate limited per address: all of a
         // LiveKit deployment's webhooks come from few addresses, and dropping one loses a state change.
         liveKit.MapPost("/webhook", (HttpContext http, LiveKitWebhookHandler handler) => handler.HandleAsync(http))
@@ -41,8 +49,29 @@ internal static class LiveKitEndpoints
     private static async Task<Ok<LiveKitTokenResponse>> CreateDmTokenAsync(LiveKitTokenRequest request, HttpContext http, IGrainFactory grains)
     {
         var issuer = http.RequestServices.GetService<ILiveKitTokenIssuer>() ?? throw NotConfigured();
-        var me = http.User.UserId();
         var dmGroupId = Validate.Id(request.RoomId, "roomId");
+        var name = OwnName(request, http);
+
+        // dm_not_found for non-members and unknown DMs alike.
+        await grains.GetGrain<IDmGroupGrain>(dmGroupId).Get(http.User.UserId());
+        return TypedResults.Ok(Issue(issuer, LiveKitRooms.ForDm(dmGroupId), http.User.UserId(), name));
+    }
+
+    private static async Task<Ok<LiveKitTokenResponse>> CreateChannelTokenAsync(LiveKitTokenRequest request, HttpContext http, IGrainFactory grains)
+    {
+        var issuer = http.RequestServices.GetService<ILiveKitTokenIssuer>() ?? throw NotConfigured();
+        var channelId = Validate.Id(request.RoomId, "roomId");
+        var name = OwnName(request, http);
+
+        // channel_not_found for users without access and unknown channels alike.
+        await grains.GetGrain<IVoiceChannelGrain>(channelId).Get(http.User.UserId());
+        return TypedResults.Ok(Issue(issuer, LiveKitRooms.ForChannel(channelId), http.User.UserId(), name));
+    }
+
+    /// <summary>The caller's own name, after checking that the request asks for no other identity or name (403).</summary>
+    private static string OwnName(LiveKitTokenRequest request, HttpContext http)
+    {
+        var me = http.User.UserId();
         if (request.Identity is not null && Validate.Id(request.Identity, "identity") != me)
         {
             throw new DmVoiceException(ErrorCodes.Forbidden, "'identity' must be your own user id.");
@@ -55,12 +84,13 @@ internal static class LiveKitEndpoints
             throw new DmVoiceException(ErrorCodes.Forbidden, "'name' must be your own display name (the one in your token), or left out.");
         }
 
-        // dm_not_found for non-members and unknown DMs alike.
-        await grains.GetGrain<IDmGroupGrain>(dmGroupId).Get(me);
+        return name;
+    }
 
-        var room = LiveKitRooms.ForDm(dmGroupId);
-        var token = issuer.CreateJoinToken(room, me, name);
+    private static LiveKitTokenResponse Issue(ILiveKitTokenIssuer issuer, string room, string identity, string name)
+    {
+        var token = issuer.CreateJoinToken(room, identity, name);
         var expiresAt = new DateTimeOffset(new JsonWebToken(token).ValidTo, TimeSpan.Zero);
-        return TypedResults.Ok(new LiveKitTokenResponse(token, issuer.ServerUrl, room, me, expiresAt));
+        return new LiveKitTokenResponse(token, issuer.ServerUrl, room, identity, expiresAt);
     }
 }

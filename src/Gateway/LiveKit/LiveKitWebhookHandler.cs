@@ -76,9 +76,7 @@ public sealed partial class LiveKitWebhookHandler(
 
     private async Task<string> ApplyOnceAsync(WebhookEvent webhook)
     {
-        if (!IsRelevant(webhook.Event)
-            || !LiveKitRooms.TryParseDm(webhook.Room?.Name, out var dmGroupId)
-            || !Validate.IsValidId(dmGroupId))
+        if (!IsRelevant(webhook.Event) || RoomOf(webhook.Room?.Name) is not { } room)
         {
             return WebhookResults.Ignored;
         }
@@ -92,7 +90,7 @@ public sealed partial class LiveKitWebhookHandler(
 
         try
         {
-            return await ApplyAsync(webhook, dmGroupId);
+            return await ApplyAsync(webhook, room);
         }
         catch (Exception) when (dedup is not null)
         {
@@ -114,20 +112,36 @@ public sealed partial class LiveKitWebhookHandler(
     private static bool IsRelevant(string eventName) => eventName is WebhookEventNames.ParticipantJoined
         or WebhookEventNames.ParticipantLeft or WebhookEventNames.ParticipantConnectionAborted or WebhookEventNames.RoomFinished;
 
-    private async Task<string> ApplyAsync(WebhookEvent webhook, string dmGroupId)
+    /// <summary>The DM's call or voice channel a LiveKit room belongs to; null for any other room.</summary>
+    private static CallContext? RoomOf(string? roomName) =>
+        LiveKitRooms.TryParseDm(roomName, out var dmGroupId) && Validate.IsValidId(dmGroupId) ? CallContext.Dm(dmGroupId)
+        : LiveKitRooms.TryParseChannel(roomName, out var channelId) && Validate.IsValidId(channelId) ? CallContext.Channel(channelId)
+        : null;
+
+    private IVoiceRoomMediaGrain MediaOf(CallContext room) => room.Kind == CallKinds.Channel
+        ? grains.GetGrain<IVoiceChannelMediaGrain>(room.Id)
+        : grains.GetGrain<IDmCallMediaGrain>(room.Id);
+
+    /// <summary>The same path as a REST join, so the one-call rule holds (a previous call is left as "moved").</summary>
+    private Task JoinAsync(CallContext room, string userId, JoinRequest join) => room.Kind == CallKinds.Channel
+        ? grains.GetGrain<IUserVoiceGrain>(userId).JoinChannel(room.Id, join)
+        : grains.GetGrain<IUserVoiceGrain>(userId).JoinDmCall(room.Id, join);
+
+    private async Task<string> ApplyAsync(WebhookEvent webhook, CallContext room)
     {
-        var media = grains.GetGrain<IDmCallMediaGrain>(dmGroupId);
+        var media = MediaOf(room);
+        var roomLabel = $"{room.Kind} {room.Id}";
         if (webhook.Event == WebhookEventNames.RoomFinished)
         {
             var ended = await media.RoomFinished(webhook.Room?.CreationTime);
-            LogApplied(webhook.Event, dmGroupId, "-", ended ? "call ended" : "no live call");
+            LogApplied(webhook.Event, roomLabel, "-", ended ? "call ended" : "no live call");
             return ended ? WebhookResults.Applied : WebhookResults.Ignored;
         }
 
         var participant = webhook.Participant;
         if (participant is null || !Validate.IsValidId(participant.Identity))
         {
-            LogBadIdentity(webhook.Event, dmGroupId);
+            LogBadIdentity(webhook.Event, roomLabel);
             return WebhookResults.Ignored;
         }
 
@@ -138,38 +152,37 @@ public sealed partial class LiveKitWebhookHandler(
             var check = await media.MediaJoined(userId, participant.JoinedAt);
             if (check != MediaJoinCheck.Join)
             {
-                LogApplied(webhook.Event, dmGroupId, userId, check.ToString());
+                LogApplied(webhook.Event, roomLabel, userId, check.ToString());
                 return WebhookResults.Ignored;
             }
 
-            // The same path as a REST join, so the one-call rule holds (a previous call is left as "moved"). The name is
-            // the one of the user's own token (as a gateway last saw it), never the one in the LiveKit participant.
+            // The name is the one of the user's own token (as a gateway last saw it), never the one in the LiveKit participant.
             var join = new JoinRequest(await OwnDisplayNameAsync(userId));
             try
             {
-                await grains.GetGrain<IUserVoiceGrain>(userId).JoinDmCall(dmGroupId, join);
+                await JoinAsync(room, userId, join);
             }
             catch (DmVoiceException ex)
             {
-                // E.g. removed from the DM meanwhile: the event cannot apply, retrying will not change that.
-                LogApplied(webhook.Event, dmGroupId, userId, "join refused: " + ex.Code);
+                // E.g. removed from the DM meanwhile, or a full channel: the event cannot apply, retrying will not change that.
+                LogApplied(webhook.Event, roomLabel, userId, "join refused: " + ex.Code);
                 return WebhookResults.Ignored;
             }
 
-            LogApplied(webhook.Event, dmGroupId, userId, "joined the call");
+            LogApplied(webhook.Event, roomLabel, userId, "joined the call");
             return WebhookResults.Applied;
         }
 
         // participant_left / participant_connection_aborted
         if (participant.DisconnectReason == DisconnectReason.DuplicateIdentity)
         {
-            // The same user connected again (another device or a reload): they did not leave.
-            LogApplied(webhook.Event, dmGroupId, userId, "duplicate identity, still connected");
+            // The same user connected again (another device, whose join moved the seat, or a reload): they did not leave.
+            LogApplied(webhook.Event, roomLabel, userId, "duplicate identity, still connected");
             return WebhookResults.Ignored;
         }
 
         var left = await media.MediaLeft(userId, participant.JoinedAt);
-        LogApplied(webhook.Event, dmGroupId, userId, left ? "left the call (disconnected)" : "not in the call");
+        LogApplied(webhook.Event, roomLabel, userId, left ? "left the call (disconnected)" : "not in the call");
         return left ? WebhookResults.Applied : WebhookResults.Ignored;
     }
 
@@ -213,9 +226,9 @@ public sealed partial class LiveKitWebhookHandler(
     [LoggerMessage(Level = LogLevel.Information, Message = "LiveKit webhook {Event} {EventId} already processed; ignored")]
     private partial void LogDuplicate(string @event, string eventId);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "LiveKit webhook {Event} for DM {DmGroupId}, {UserId}: {Outcome}")]
-    private partial void LogApplied(string @event, string dmGroupId, string userId, string outcome);
+    [LoggerMessage(Level = LogLevel.Information, Message = "LiveKit webhook {Event} for {Room}, {UserId}: {Outcome}")]
+    private partial void LogApplied(string @event, string room, string userId, string outcome);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "LiveKit webhook {Event} for DM {DmGroupId} has no usable participant identity; ignored")]
-    private partial void LogBadIdentity(string @event, string dmGroupId);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "LiveKit webhook {Event} for {Room} has no usable participant identity; ignored")]
+    private partial void LogBadIdentity(string @event, string room);
 }

@@ -9,7 +9,7 @@ public static class ErrorStatus
         [ErrorCodes.MalformedRequest] = (StatusCodes.Status400BadRequest, "The request could not be read: malformed JSON, wrong types or an unparseable value."),
         [ErrorCodes.PayloadTooLarge] = (StatusCodes.Status413PayloadTooLarge, "The request body is too large."),
         [ErrorCodes.DmNotFound] = (StatusCodes.Status404NotFound, "The DM was not found."),
-        [ErrorCodes.MemberNotFound] = (StatusCodes.Status404NotFound, "The user is not a member of this DM."),
+        [ErrorCodes.MemberNotFound] = (StatusCodes.Status404NotFound, "The user is not a member."),
         [ErrorCodes.DmFull] = (StatusCodes.Status409Conflict, "The DM is full."),
         [ErrorCodes.NotGroupDm] = (StatusCodes.Status409Conflict, "This needs a group DM."),
         [ErrorCodes.Forbidden] = (StatusCodes.Status403Forbidden, "You may not do this."),
@@ -24,6 +24,8 @@ public static class ErrorStatus
         [ErrorCodes.TemporarilyUnavailable] = (StatusCodes.Status503ServiceUnavailable, "The service is briefly unavailable; try again shortly."),
         [ErrorCodes.CannotDmUser] = (StatusCodes.Status403Forbidden, "You cannot open a DM with this user."),
         [ErrorCodes.LimitReached] = (StatusCodes.Status409Conflict, "A limit on how many of these you may keep is reached."),
+        [ErrorCodes.ChannelNotFound] = (StatusCodes.Status404NotFound, "The voice channel was not found."),
+        [ErrorCodes.ChannelFull] = (StatusCodes.Status409Conflict, "The voice channel is full."),
     };
 
     public static (int Status, string Title) For(string code) =>

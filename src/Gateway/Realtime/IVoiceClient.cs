@@ -28,6 +28,21 @@ public interface IVoiceClient
 
     [HubMethodName(VoiceEventNames.RingStopped)]
     Task RingStopped(RingStoppedEvent payload);
+
+    [HubMethodName(VoiceEventNames.SessionMoved)]
+    Task SessionMoved(SessionMovedEvent payload);
+
+    [HubMethodName(VoiceEventNames.ChannelUserJoined)]
+    Task ChannelUserJoined(ChannelUserJoinedEvent payload);
+
+    [HubMethodName(VoiceEventNames.ChannelUserLeft)]
+    Task ChannelUserLeft(ChannelUserLeftEvent payload);
+
+    [HubMethodName(VoiceEventNames.ChannelUserUpdated)]
+    Task ChannelUserUpdated(ChannelUserUpdatedEvent payload);
+
+    [HubMethodName(VoiceEventNames.ChannelSessionMoved)]
+    Task ChannelSessionMoved(ChannelSessionMovedEvent payload);
 }
 
 internal static class VoiceClientDispatch
@@ -41,6 +56,11 @@ internal static class VoiceClientDispatch
         CallEndedEvent e => client.CallEnded(e),
         RingStartedEvent e => client.RingStarted(e),
         RingStoppedEvent e => client.RingStopped(e),
+        SessionMovedEvent e => client.SessionMoved(e),
+        ChannelUserJoinedEvent e => client.ChannelUserJoined(e),
+        ChannelUserLeftEvent e => client.ChannelUserLeft(e),
+        ChannelUserUpdatedEvent e => client.ChannelUserUpdated(e),
+        ChannelSessionMovedEvent e => client.ChannelSessionMoved(e),
         _ => throw new ArgumentOutOfRangeException(nameof(voiceEvent), voiceEvent.GetType().Name, "Unknown voice event"),
     };
 }

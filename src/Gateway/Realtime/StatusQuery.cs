@@ -34,6 +34,15 @@ public sealed class StatusQuery(IGrainFactory grains)
             .ToArray();
     }
 
+    /// <summary>Channels' presences with their participants' statuses (a channel rings nobody).</summary>
+    public async Task<IReadOnlyList<ChannelPresence>> WithStatusesAsync(IReadOnlyList<ChannelPresence> presences)
+    {
+        var all = await VisibleStatusesAsync(presences.SelectMany(p => p.Participants.Select(u => u.UserId)));
+        return presences
+            .Select(p => p with { Statuses = p.Participants.ToDictionary(u => u.UserId, u => all[u.UserId], StringComparer.Ordinal) })
+            .ToArray();
+    }
+
     private static IEnumerable<string> UsersIn(CallPresence presence) =>
         presence.Participants.Select(p => p.UserId).Concat(presence.Ringing.Select(r => r.UserId));
 

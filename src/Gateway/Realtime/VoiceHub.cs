@@ -47,9 +47,13 @@ public sealed partial class VoiceHub(
         return retry.RunAsync(() => overview.GetAsync(userId), "hub", Context.ConnectionAborted);
     }
 
+    /// <summary>The query parameter a client names its device with: the <c>deviceId</c> its joins carry.</summary>
+    public const string DeviceQuery = "deviceId";
+
     public override async Task OnConnectedAsync()
     {
         var userId = Context.User!.UserId();
+        var deviceId = DeviceOf(Context);
         if (!await lease.WaitUntilHeldAsync(Context.ConnectionAborted))
         {
             // Another gateway may reach the cluster; this one will again once it holds its lease.
@@ -62,7 +66,7 @@ public sealed partial class VoiceHub(
         try
         {
             Context.Items[OpenedItem] = true;
-            await grains.GetGrain<IUserVoiceGrain>(userId).ConnectionOpened(instance.ConnectionKey(Context.ConnectionId), lease.Route);
+            await grains.GetGrain<IUserVoiceGrain>(userId).ConnectionOpened(instance.ConnectionKey(Context.ConnectionId), lease.Route, deviceId);
             metrics.PresenceMessage("connection_opened");
         }
         catch (Exception ex) when (TransientFaults.IsTransient(ex))
@@ -101,6 +105,23 @@ public sealed partial class VoiceHub(
         }
 
         await base.OnDisconnectedAsync(exception);
+    }
+
+    /// <summary>
+    /// The device this connection says it is (<c>?deviceId=</c>), or null. A malformed one is refused
+    /// outright: the client is wrong, and reconnecting would not fix it.
+    /// </summary>
+    private static string? DeviceOf(HubCallerContext context)
+    {
+        var value = context.GetHttpContext()?.Request.Query[DeviceQuery].ToString();
+        if (string.IsNullOrEmpty(value))
+        {
+            return null;
+        }
+
+        return Validate.IsValidId(value)
+            ? value
+            : throw new HubException($"{ErrorCodes.ValidationFailed}: '{DeviceQuery}' must be 1..{Validate.MaxIdLength} characters of letters, digits, '_', '.', ':' or '-'.");
     }
 
     /// <summary>

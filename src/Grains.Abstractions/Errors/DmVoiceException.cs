@@ -43,5 +43,8 @@ public sealed class DmVoiceException : Exception
     public static DmVoiceException DmNotFound(string dmGroupId) =>
         new(ErrorCodes.DmNotFound, $"DM '{dmGroupId}' was not found.");
 
+    public static DmVoiceException ChannelNotFound(string channelId) =>
+        new(ErrorCodes.ChannelNotFound, $"Voice channel '{channelId}' was not found.");
+
     public static DmVoiceException Validation(string message) => new(ErrorCodes.ValidationFailed, message);
 }

@@ -24,13 +24,13 @@ public static class ErrorCodes
     /// <summary>The operation needs a group DM (1:1 DMs have fixed members).</summary>
     public const string NotGroupDm = "not_group_dm";
 
-    /// <summary>The user named in the path is not a member of the DM.</summary>
+    /// <summary>The user named in the path is not a member of the DM or channel.</summary>
     public const string MemberNotFound = "member_not_found";
 
     /// <summary>The caller may see the DM but not do this (e.g. only the owner removes others).</summary>
     public const string Forbidden = "forbidden";
 
-    /// <summary>The caller is not a participant of the DM's call.</summary>
+    /// <summary>The caller (or the device they named) is not a participant of the call.</summary>
     public const string NotInCall = "not_in_call";
 
     /// <summary>The DM has no live call.</summary>
@@ -66,14 +66,20 @@ public static class ErrorCodes
     /// </summary>
     public const string CannotDmUser = "cannot_dm_user";
 
-    /// <summary>A per-user limit on stored things (blocks, muted DMs) is reached; remove some first.</summary>
+    /// <summary>A limit on stored things (blocks, muted DMs, a channel's access list) is reached; remove some first.</summary>
     public const string LimitReached = "limit_reached";
+
+    /// <summary>The voice channel does not exist or the caller has no access to it (the two look the same).</summary>
+    public const string ChannelNotFound = "channel_not_found";
+
+    /// <summary>The voice channel's user limit is reached: nobody else can join its voice until someone leaves.</summary>
+    public const string ChannelFull = "channel_full";
 
     /// <summary>Every code above, for documentation and tests.</summary>
     public static IReadOnlyList<string> All { get; } =
     [
         ValidationFailed, MalformedRequest, PayloadTooLarge, DmNotFound, DmFull, NotGroupDm, MemberNotFound,
         Forbidden, NotInCall, NoActiveCall, NotRinging, RateLimited, Unauthorized, NotFound, InternalError,
-        LiveKitNotConfigured, TemporarilyUnavailable, CannotDmUser, LimitReached,
+        LiveKitNotConfigured, TemporarilyUnavailable, CannotDmUser, LimitReached, ChannelNotFound, ChannelFull,
     ];
 }

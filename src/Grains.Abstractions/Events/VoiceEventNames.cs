@@ -12,7 +12,16 @@ public static class VoiceEventNames
     public const string CallEnded = "dmVoiceCallEnded";
     public const string RingStarted = "dmVoiceRingStarted";
     public const string RingStopped = "dmVoiceRingStopped";
+    public const string SessionMoved = "dmVoiceSessionMoved";
+
+    public const string ChannelUserJoined = "voiceChannelUserJoined";
+    public const string ChannelUserLeft = "voiceChannelUserLeft";
+    public const string ChannelUserUpdated = "voiceChannelUserUpdated";
+    public const string ChannelSessionMoved = "voiceChannelSessionMoved";
 
     public static IReadOnlyList<string> All { get; } =
-        [CallStarted, UserJoined, UserLeft, UserUpdated, CallEnded, RingStarted, RingStopped];
+    [
+        CallStarted, UserJoined, UserLeft, UserUpdated, CallEnded, RingStarted, RingStopped, SessionMoved,
+        ChannelUserJoined, ChannelUserLeft, ChannelUserUpdated, ChannelSessionMoved,
+    ];
 }

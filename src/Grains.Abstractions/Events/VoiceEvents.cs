@@ -1,15 +1,14 @@
 namespace DmVoice.Abstractions;
 
 /// <summary>
-/// A change to a DM's call, delivered to every member's user stream. <see cref="Version"/> is the
-/// DM call's version after the change: it grows by one per change, so a client that sees a gap
-/// re-fetches presence.
+/// A change to a voice room (a DM's call or a voice channel), delivered to every member's devices.
+/// <see cref="Version"/> is the room's version after the change: it grows by one per change, so a
+/// client that sees a gap re-fetches presence.
 /// </summary>
 [GenerateSerializer]
 [Alias("DmVoice.VoiceEvent")]
 public abstract record VoiceEvent
 {
-    [Id(0)] public required string DmGroupId { get; init; }
     [Id(1)] public required string CallId { get; init; }
     [Id(2)] public required long Version { get; init; }
 
@@ -17,9 +16,25 @@ public abstract record VoiceEvent
     public abstract string EventName { get; }
 }
 
+/// <summary>A change to a DM's call, for every member of the DM.</summary>
+[GenerateSerializer]
+[Alias("DmVoice.DmVoiceEvent")]
+public abstract record DmVoiceEvent : VoiceEvent
+{
+    [Id(0)] public required string DmGroupId { get; init; }
+}
+
+/// <summary>A change to a voice channel's voice, for every member of the channel.</summary>
+[GenerateSerializer]
+[Alias("DmVoice.ChannelVoiceEvent")]
+public abstract record ChannelVoiceEvent : VoiceEvent
+{
+    [Id(0)] public required string ChannelId { get; init; }
+}
+
 [GenerateSerializer, Immutable]
 [Alias("DmVoice.CallStartedEvent")]
-public sealed record CallStartedEvent : VoiceEvent
+public sealed record CallStartedEvent : DmVoiceEvent
 {
     [Id(0)] public required VoiceParticipant User { get; init; }
     [Id(1)] public required IReadOnlyList<RingingEntry> Ringing { get; init; }
@@ -32,7 +47,7 @@ public sealed record CallStartedEvent : VoiceEvent
 
 [GenerateSerializer, Immutable]
 [Alias("DmVoice.UserJoinedEvent")]
-public sealed record UserJoinedEvent : VoiceEvent
+public sealed record UserJoinedEvent : DmVoiceEvent
 {
     [Id(0)] public required VoiceParticipant User { get; init; }
 
@@ -41,7 +56,7 @@ public sealed record UserJoinedEvent : VoiceEvent
 
 [GenerateSerializer, Immutable]
 [Alias("DmVoice.UserLeftEvent")]
-public sealed record UserLeftEvent : VoiceEvent
+public sealed record UserLeftEvent : DmVoiceEvent
 {
     [Id(0)] public required string UserId { get; init; }
 
@@ -53,7 +68,7 @@ public sealed record UserLeftEvent : VoiceEvent
 
 [GenerateSerializer, Immutable]
 [Alias("DmVoice.UserUpdatedEvent")]
-public sealed record UserUpdatedEvent : VoiceEvent
+public sealed record UserUpdatedEvent : DmVoiceEvent
 {
     [Id(0)] public required VoiceParticipant User { get; init; }
 
@@ -62,7 +77,7 @@ public sealed record UserUpdatedEvent : VoiceEvent
 
 [GenerateSerializer, Immutable]
 [Alias("DmVoice.CallEndedEvent")]
-public sealed record CallEndedEvent : VoiceEvent
+public sealed record CallEndedEvent : DmVoiceEvent
 {
     /// <summary>One of <see cref="CallEndReasons"/>.</summary>
     [Id(0)] public required string Reason { get; init; }
@@ -76,7 +91,7 @@ public sealed record CallEndedEvent : VoiceEvent
 
 [GenerateSerializer, Immutable]
 [Alias("DmVoice.RingStartedEvent")]
-public sealed record RingStartedEvent : VoiceEvent
+public sealed record RingStartedEvent : DmVoiceEvent
 {
     [Id(0)] public required IReadOnlyList<RingingEntry> Ringing { get; init; }
 
@@ -91,7 +106,7 @@ public sealed record RingStartedEvent : VoiceEvent
 
 [GenerateSerializer, Immutable]
 [Alias("DmVoice.RingStoppedEvent")]
-public sealed record RingStoppedEvent : VoiceEvent
+public sealed record RingStoppedEvent : DmVoiceEvent
 {
     [Id(0)] public required string UserId { get; init; }
     [Id(1)] public required string RingId { get; init; }
@@ -100,4 +115,67 @@ public sealed record RingStoppedEvent : VoiceEvent
     [Id(2)] public required string Outcome { get; init; }
 
     public override string EventName => VoiceEventNames.RingStopped;
+}
+
+/// <summary>
+/// The user's seat in the DM's call moved to another of their devices (<see cref="DeviceId"/>). Sent to
+/// the user's own devices instead of <see cref="UserUpdatedEvent"/>, with the same version: the device
+/// that held the seat drops its media and shows that the call goes on elsewhere.
+/// </summary>
+[GenerateSerializer, Immutable]
+[Alias("DmVoice.SessionMovedEvent")]
+public sealed record SessionMovedEvent : DmVoiceEvent
+{
+    /// <summary>The participant as they are now, on the new device.</summary>
+    [Id(0)] public required VoiceParticipant User { get; init; }
+
+    /// <summary>The device that holds the seat now.</summary>
+    [Id(1)] public required string DeviceId { get; init; }
+
+    /// <summary>The device that held it until now (null: a join that named none).</summary>
+    [Id(2)] public string? PreviousDeviceId { get; init; }
+
+    public override string EventName => VoiceEventNames.SessionMoved;
+}
+
+[GenerateSerializer, Immutable]
+[Alias("DmVoice.ChannelUserJoinedEvent")]
+public sealed record ChannelUserJoinedEvent : ChannelVoiceEvent
+{
+    [Id(0)] public required VoiceParticipant User { get; init; }
+
+    public override string EventName => VoiceEventNames.ChannelUserJoined;
+}
+
+[GenerateSerializer, Immutable]
+[Alias("DmVoice.ChannelUserLeftEvent")]
+public sealed record ChannelUserLeftEvent : ChannelVoiceEvent
+{
+    [Id(0)] public required string UserId { get; init; }
+
+    /// <summary>One of <see cref="LeaveReasons"/>.</summary>
+    [Id(1)] public required string Reason { get; init; }
+
+    public override string EventName => VoiceEventNames.ChannelUserLeft;
+}
+
+[GenerateSerializer, Immutable]
+[Alias("DmVoice.ChannelUserUpdatedEvent")]
+public sealed record ChannelUserUpdatedEvent : ChannelVoiceEvent
+{
+    [Id(0)] public required VoiceParticipant User { get; init; }
+
+    public override string EventName => VoiceEventNames.ChannelUserUpdated;
+}
+
+/// <summary>The channel counterpart of <see cref="SessionMovedEvent"/>.</summary>
+[GenerateSerializer, Immutable]
+[Alias("DmVoice.ChannelSessionMovedEvent")]
+public sealed record ChannelSessionMovedEvent : ChannelVoiceEvent
+{
+    [Id(0)] public required VoiceParticipant User { get; init; }
+    [Id(1)] public required string DeviceId { get; init; }
+    [Id(2)] public string? PreviousDeviceId { get; init; }
+
+    public override string EventName => VoiceEventNames.ChannelSessionMoved;
 }

@@ -1,12 +1,16 @@
 namespace DmVoice.Abstractions;
 
-/// <summary>
-/// What LiveKit tells a DM's call (key: DM group id; the same activation as <see cref="IDmCallGrain"/>).
-/// Every method ignores news that is older than the call state it would change: LiveKit's webhooks and
-/// listings can arrive late, and a stale "left" or "room finished" must not undo a newer join or call.
-/// </summary>
+/// <summary>What LiveKit tells a DM's call (key: DM group id; the same activation as <see cref="IDmCallGrain"/>).</summary>
 [Alias("DmVoice.IDmCallMediaGrain")]
-public interface IDmCallMediaGrain : IGrainWithStringKey
+public interface IDmCallMediaGrain : IVoiceRoomMediaGrain;
+
+/// <summary>
+/// What LiveKit tells a voice room, a DM's call or a voice channel. Every method ignores news that is
+/// older than the room state it would change: LiveKit's webhooks and listings can arrive late, and a
+/// stale "left" or "room finished" must not undo a newer join or call.
+/// </summary>
+[Alias("DmVoice.IVoiceRoomMediaGrain")]
+public interface IVoiceRoomMediaGrain : IGrainWithStringKey
 {
     /// <summary>
     /// The user's media left the room: they leave the call as <c>disconnected</c>, unless they joined the
@@ -43,7 +47,7 @@ public interface IDmCallMediaGrain : IGrainWithStringKey
     Task MediaCommandsSent(IReadOnlyList<MediaCommandAttempt> attempts);
 }
 
-/// <summary>The answer of <see cref="IDmCallMediaGrain.MediaJoined"/>.</summary>
+/// <summary>The answer of <see cref="IVoiceRoomMediaGrain.MediaJoined"/>.</summary>
 [GenerateSerializer]
 [Alias("DmVoice.MediaJoinCheck")]
 public enum MediaJoinCheck
@@ -54,7 +58,7 @@ public enum MediaJoinCheck
     /// <summary>Already a participant.</summary>
     AlreadyInCall,
 
-    /// <summary>Not a member of the DM (or the DM does not exist): removed from the room.</summary>
+    /// <summary>Not a member of the DM or channel (or it does not exist): removed from the room.</summary>
     NotMember,
 
     /// <summary>They left the call after this media session began: the session is a leftover, removed from the room.</summary>

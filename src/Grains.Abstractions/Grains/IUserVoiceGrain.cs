@@ -9,12 +9,29 @@ namespace DmVoice.Abstractions;
 [Alias("DmVoice.IUserVoiceGrain")]
 public interface IUserVoiceGrain : IGrainWithStringKey
 {
+    /// <summary>Joins the DM's call (starting it when nobody is in it). Leaves any other call (<c>moved</c>).</summary>
     [Alias("JoinDmCall")]
     Task<JoinResult> JoinDmCall(string dmGroupId, JoinRequest request);
 
-    /// <summary>Leaves the DM's call; <see cref="ErrorCodes.NotInCall"/> when the user is not in it.</summary>
+    /// <summary>Joins the voice channel's voice. Leaves any other call (<c>moved</c>).</summary>
+    [Alias("JoinChannel")]
+    Task<ChannelJoinResult> JoinChannel(string channelId, JoinRequest request);
+
+    /// <summary>
+    /// Leaves the DM's call; <see cref="ErrorCodes.NotInCall"/> when the user is not in it, or when
+    /// <paramref name="deviceId"/> names a device that no longer holds the seat.
+    /// </summary>
     [Alias("LeaveDmCall")]
-    Task LeaveDmCall(string dmGroupId);
+    Task LeaveDmCall(string dmGroupId, string? deviceId = null);
+
+    /// <summary>Leaves the channel's voice, as <see cref="LeaveDmCall"/> does a DM's call.</summary>
+    [Alias("LeaveChannel")]
+    Task LeaveChannel(string channelId, string? deviceId = null);
+
+    /// <summary>The user's call and the device that holds the seat; null when in none. Interleaving read.</summary>
+    [AlwaysInterleave]
+    [Alias("GetSeat")]
+    Task<VoiceSeat?> GetSeat();
 
     /// <summary>Read-only and interleaving, so a call grain can ask "is this user busy?" without deadlock.</summary>
     [AlwaysInterleave]
@@ -54,10 +71,11 @@ public interface IUserVoiceGrain : IGrainWithStringKey
 
     /// <summary>
     /// A device connected on a gateway. When this returns, every live call the user can see sends
-    /// to that gateway too, so a snapshot taken afterwards misses no later event.
+    /// to that gateway too, so a snapshot taken afterwards misses no later event. <paramref name="deviceId"/>
+    /// is the device the client says it is (what its joins name), if it said.
     /// </summary>
     [Alias("ConnectionOpened")]
-    Task ConnectionOpened(string connectionKey, GatewayRoute gateway);
+    Task ConnectionOpened(string connectionKey, GatewayRoute gateway, string? deviceId = null);
 
     /// <summary>A device disconnected; when none is left, the user leaves their call after a grace.</summary>
     [Alias("ConnectionClosed")]

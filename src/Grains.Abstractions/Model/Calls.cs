@@ -1,8 +1,8 @@
 namespace DmVoice.Abstractions;
 
 /// <summary>
-/// Where a user's one active call is. Kind is <see cref="CallKinds.Dm"/> today; a voice channel
-/// becomes another kind without changing the one-call rule.
+/// Where a user's one active call is: a DM's call (<see cref="CallKinds.Dm"/>) or a voice channel
+/// (<see cref="CallKinds.Channel"/>). The one-call rule holds across both kinds.
 /// </summary>
 [GenerateSerializer, Immutable]
 [Alias("DmVoice.CallContext")]
@@ -11,11 +11,14 @@ public sealed record CallContext(
     [property: Id(1)] string Id)
 {
     public static CallContext Dm(string dmGroupId) => new(CallKinds.Dm, dmGroupId);
+
+    public static CallContext Channel(string channelId) => new(CallKinds.Channel, channelId);
 }
 
 public static class CallKinds
 {
     public const string Dm = "dm";
+    public const string Channel = "channel";
 }
 
 /// <summary>A recipient being rung: every device of the user rings until <c>ExpiresAt</c>.</summary>
@@ -93,9 +96,33 @@ public sealed record CallRecord(
     [property: Id(7)] IReadOnlyList<string> Participants,
     [property: Id(8)] IReadOnlyList<MemberOutcome> Outcomes);
 
-/// <summary>What a client needs after it (re)connects: its own call and every live call in its DMs.</summary>
+/// <summary>
+/// What a client needs after it (re)connects: its own call (and which of its devices holds the seat),
+/// every live call in its DMs and every live voice channel it may enter.
+/// </summary>
 [GenerateSerializer, Immutable]
 [Alias("DmVoice.MyVoiceOverview")]
 public sealed record MyVoiceOverview(
-    [property: Id(0)] CallContext? ActiveCall,
-    [property: Id(1)] IReadOnlyList<CallPresence> LiveCalls);
+    [property: Id(0)] ActiveCall? ActiveCall,
+    [property: Id(1)] IReadOnlyList<CallPresence> LiveCalls,
+    [property: Id(2)] IReadOnlyList<ChannelPresence> LiveChannels);
+
+/// <summary>
+/// The user's one call: its kind (<c>dm</c> or <c>channel</c>) and id, and the device that holds the seat
+/// (null when the join named none) with its kind.
+/// </summary>
+[GenerateSerializer, Immutable]
+[Alias("DmVoice.ActiveCall")]
+public sealed record ActiveCall(
+    [property: Id(0)] string Kind,
+    [property: Id(1)] string Id,
+    [property: Id(2)] string? DeviceId,
+    [property: Id(3)] string? DeviceKind);
+
+/// <summary>Where the user's seat is, as their user grain knows it.</summary>
+[GenerateSerializer, Immutable]
+[Alias("DmVoice.VoiceSeat")]
+public sealed record VoiceSeat(
+    [property: Id(0)] CallContext Call,
+    [property: Id(1)] string? DeviceId,
+    [property: Id(2)] string? DeviceKind);

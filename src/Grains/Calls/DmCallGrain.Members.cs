@@ -1,18 +1,11 @@
 namespace DmVoice.Grains.Calls;
 
 /// <summary>
-/// Membership and routes: the DM's members as the group grain pushes them, and what this call knows
-/// about each member while it is live (busy elsewhere? on which gateways are their devices?). A live
-/// call registers with each member's user grain, which answers with the member's routes and keeps
-/// the call posted (<see cref="RoutesChanged"/>) until the call deregisters.
+/// The DM's members as the group grain pushes them. Members who left the DM leave the call and stop
+/// ringing (<c>removed</c>); members who joined it see a live call from now on.
 /// </summary>
 public sealed partial class DmCallGrain
 {
-    // Members whose user grain could not be reached when the call needed their routes; retried.
-    private readonly HashSet<string> _detachedMembers = new(StringComparer.Ordinal);
-    private IGrainTimer? _memberCheck;
-    private TimeSpan _memberCheckPeriod;
-
     public async Task SyncMembers(IReadOnlyList<string> memberIds, bool isGroup)
     {
         var removed = State.Members.Except(memberIds, StringComparer.Ordinal).ToArray();
@@ -26,196 +19,14 @@ public sealed partial class DmCallGrain
         State.Known = memberIds.Count > 0;
         State.Members = memberIds.ToList();
         State.IsGroup = isGroup;
-
-        if (State.Call is { } call)
+        RemoveFormerMembers(removed, (call, userId, audience) =>
         {
-            foreach (var userId in removed)
+            if (((LiveCallState)call).FindRing(userId) is { } ring)
             {
-                // The removed user hears about it too, on their own devices.
-                string[] audience = [.. State.Members, userId];
-                if (call.FindParticipant(userId) is { } participant)
-                {
-                    RemoveParticipant(call, participant, LeaveReasons.Removed, audience);
-                }
-
-                if (call.FindRing(userId) is { } ring)
-                {
-                    StopRing(call, ring, RingOutcomes.Removed, audience);
-                }
+                StopRing((LiveCallState)call, ring, RingOutcomes.Removed, audience);
             }
-
-            AfterParticipantsChanged(call);
-            if (State.Call is not null)
-            {
-                DetachMembersAfterCommit(call.CallId, removed);
-            }
-        }
+        });
 
         await CommitAsync();
-    }
-
-    public Task<string?> RoutesChanged(string userId, GatewayRoute[] routes)
-    {
-        if (!State.Known || !State.Members.Contains(userId) || State.Call is not { } call)
-        {
-            // Nothing live here for this user: the answer lets their index drop a stale entry.
-            return Task.FromResult<string?>(null);
-        }
-
-        _publisher.SetRoutes(userId, routes ?? []);
-        _detachedMembers.Remove(userId);
-        return Task.FromResult<string?>(call.CallId);
-    }
-
-    /// <summary>
-    /// Registers the live call with these members and learns their status. Throws when a member
-    /// cannot be reached, so a caller that has not changed anything yet fails cleanly.
-    /// </summary>
-    private async Task<IReadOnlyDictionary<string, MemberStatus>> AttachMembersAsync(string callId, string[] memberIds)
-    {
-        var live = new LiveCallRef(Here, callId);
-        var answers = await Task.WhenAll(memberIds.Select(id => GrainFactory.GetGrain<IUserVoiceGrain>(id).AddLiveCall(live)));
-        var statuses = new Dictionary<string, MemberStatus>(memberIds.Length, StringComparer.Ordinal);
-        for (var i = 0; i < memberIds.Length; i++)
-        {
-            statuses[memberIds[i]] = answers[i];
-            _publisher.SetRoutes(memberIds[i], answers[i].Routes);
-            _detachedMembers.Remove(memberIds[i]);
-        }
-
-        return statuses;
-    }
-
-    public Task<bool> HoldsSeat(string userId, long session) =>
-        Task.FromResult(State.Call?.FindParticipant(userId) is { } participant && participant.Session == session);
-
-    /// <summary>
-    /// A new activation of a live call (after a restart or a move) asks every member again, before it
-    /// publishes anything. Members that cannot be reached now are retried by the member check.
-    /// </summary>
-    private async Task ReattachMembersAsync(LiveCallState call)
-    {
-        await AskMembersAsync(call);
-        EnsureMemberCheck();
-    }
-
-    /// <summary>
-    /// Asks every member where they are (registering the live call with them again, which also repairs
-    /// their index of live calls) and refreshes their routes. Members that cannot be reached are left
-    /// out of the answer and marked for another try.
-    /// </summary>
-    private async Task<Dictionary<string, MemberStatus>> AskMembersAsync(LiveCallState call)
-    {
-        var live = new LiveCallRef(Here, call.CallId);
-        var members = State.Members.ToArray();
-        var answers = await Task.WhenAll(members.Select(async userId =>
-        {
-            try
-            {
-                return await GrainFactory.GetGrain<IUserVoiceGrain>(userId).AddLiveCall(live);
-            }
-            catch (Exception ex)
-            {
-                LogMemberUnreachable(ex, DmGroupId, userId);
-                return null;
-            }
-        }));
-
-        var statuses = new Dictionary<string, MemberStatus>(StringComparer.Ordinal);
-        for (var i = 0; i < members.Length; i++)
-        {
-            if (answers[i] is { } status)
-            {
-                statuses[members[i]] = status;
-                _publisher.SetRoutes(members[i], status.Routes);
-                _detachedMembers.Remove(members[i]);
-            }
-            else
-            {
-                _detachedMembers.Add(members[i]);
-            }
-        }
-
-        return statuses;
-    }
-
-    /// <summary>
-    /// While a call is live it checks its members now and then: routes and registrations that went
-    /// missing are repaired, and a participant whose user grain says they are elsewhere (a join whose
-    /// user side was never stored, a move whose leave was lost) is removed. Soon after a member could not
-    /// be reached, otherwise every <see cref="Hosting.CallOptions.MemberCheckInterval"/>.
-    /// </summary>
-    private void EnsureMemberCheck()
-    {
-        var period = _detachedMembers.Count > 0 ? TimeSpan.FromSeconds(2) : _options.MemberCheckInterval;
-        if (State.Call is null || (_memberCheck is not null && _memberCheckPeriod == period))
-        {
-            return;
-        }
-
-        _memberCheck?.Dispose();
-        _memberCheckPeriod = period;
-        _memberCheck = this.RegisterGrainTimer(
-            _ => CheckMembersAsync(),
-            new GrainTimerCreationOptions { DueTime = period, Period = period });
-    }
-
-    private async Task CheckMembersAsync()
-    {
-        if (State.Call is not { } call)
-        {
-            _memberCheck?.Dispose();
-            _memberCheck = null;
-            _detachedMembers.Clear();
-            return;
-        }
-
-        var statuses = await AskMembersAsync(call);
-        var here = Here;
-        var ghosts = call.Participants
-            .Where(p => statuses.TryGetValue(p.Voice.UserId, out var status) && status.ActiveCall != here)
-            .ToArray();
-        foreach (var ghost in ghosts)
-        {
-            var elsewhere = statuses[ghost.Voice.UserId].ActiveCall is not null;
-            LogGhostParticipant(DmGroupId, ghost.Voice.UserId);
-            RemoveParticipant(call, ghost, elsewhere ? LeaveReasons.Moved : LeaveReasons.Disconnected);
-            OnLeftForMedia(ghost.Voice.UserId);
-        }
-
-        if (ghosts.Length > 0)
-        {
-            AfterParticipantsChanged(call);
-            await CommitAsync();
-        }
-
-        // The other way round: a member who believes they are in this call but holds no seat (their
-        // leave or removal was stored here but never reached them) is told they are out.
-        foreach (var (userId, status) in statuses)
-        {
-            if (status.ActiveCall == here && !status.Joining && call.FindParticipant(userId) is null)
-            {
-                LogSeatlessMember(DmGroupId, userId);
-                GrainFactory.GetGrain<IUserVoiceGrain>(userId).OnRemovedFromCall(here, status.Session).Ignore();
-            }
-        }
-
-        EnsureMemberCheck();
-    }
-
-    /// <summary>After the commit, these members stop seeing the call: they are deregistered and their routes forgotten.</summary>
-    private void DetachMembersAfterCommit(string callId, IEnumerable<string> memberIds)
-    {
-        foreach (var userId in memberIds)
-        {
-            _pendingDetachments.Add((userId, callId));
-        }
-    }
-
-    private void DetachNow(string userId, string callId)
-    {
-        _publisher.ForgetRoutes(userId);
-        _detachedMembers.Remove(userId);
-        GrainFactory.GetGrain<IUserVoiceGrain>(userId).RemoveLiveCall(new LiveCallRef(Here, callId)).Ignore();
     }
 }

@@ -227,6 +227,20 @@ public sealed partial class DmCallGrain
         _metrics.RingStopped(ring.Hidden ? RingOutcomes.Blocked : outcome);
     }
 
+    /// <summary>
+    /// Queues a change that lists rings, showing each member the rings they may see: a recipient rung
+    /// hidden (they blocked the caller) does not see their own ring; everyone else sees every ring.
+    /// </summary>
+    private void EmitShowingRings(Func<long, IReadOnlyList<RingingEntry>, VoiceEvent> create, IReadOnlyList<RingingEntry> ringing)
+    {
+        var hidden = State.Call?.Rings.Where(r => r.Hidden).Select(r => r.Entry.UserId).ToHashSet(StringComparer.Ordinal) ?? [];
+        Emit(v => create(v, ringing), State.Members.Where(m => !hidden.Contains(m)).ToArray());
+        foreach (var userId in hidden.Where(State.Members.Contains))
+        {
+            EmitAgain(v => create(v, ringing.Where(r => r.UserId != userId).ToArray()), [userId]);
+        }
+    }
+
     /// <summary>The reason a new 1:1 call ends at once when its only recipient was not rung.</summary>
     private static string NotRungEndReason(IReadOnlyList<NotRungEntry> notRung) =>
         notRung.Any(n => n.Reason == NotRungReasons.RateLimited) ? CallEndReasons.RateLimited : CallEndReasons.Busy;

@@ -1,32 +1,39 @@
-using DmVoice.Grains.Events;
 using DmVoice.Grains.Hosting;
-using DmVoice.Grains.Infrastructure;
-using DmVoice.Grains.LiveKit;
 using DmVoice.Grains.Push;
+using DmVoice.LiveKit;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace DmVoice.Grains.Calls;
 
 /// <summary>
-/// One DM's call: who is in it and with what voice state, the call's lifecycle and history. The other
-/// facets live beside this file: ringing (<c>.Ringing.cs</c>), membership and routes to members'
-/// gateways (<c>.Members.cs</c>), commit and publish (<c>.Commit.cs</c>), keeping LiveKit in step
-/// (<c>.Media.cs</c>) and logging (<c>.Log.cs</c>). Every change is persisted first and then
-/// published, in order, to the DM's members.
+/// One DM's call. Who is in it and with what voice state, the <c>version</c>, commit and publish, routes,
+/// member checks and LiveKit follow the rules every voice room shares (<see cref="VoiceRoomGrain"/>).
+/// What only a DM's call has lives here and beside this file: the call's lifecycle and history (this
+/// file), ringing (<c>.Ringing.cs</c>), membership pushed by the group (<c>.Members.cs</c>), activity
+/// in members' DM lists (<c>.Activity.cs</c>) and its own log messages (<c>.Log.cs</c>).
 /// </summary>
-public sealed partial class DmCallGrain : Grain, IDmCallGrain, IRemindable
+public sealed partial class DmCallGrain : VoiceRoomGrain, IDmCallGrain, IDmCallMediaGrain
 {
     private readonly IPersistentState<DmCallState> _state;
     private readonly IPersistentState<CallHistoryState> _history;
-    private readonly CallClock _clock;
     private readonly CallOptions _options;
-    private readonly DmVoiceClusterOptions _cluster;
     private readonly CallMetrics _metrics;
     private readonly ILogger<DmCallGrain> _logger;
+    private readonly CallClock _clock;
     private readonly IPushNotifier _push;
-    private readonly DeadlineTimer _deadlineTimer;
-    private IEventPublisher _publisher = null!;
+
+    // History records of calls that ended in this turn: written before the state, announced after it.
+    private readonly List<CallRecord> _pendingRecords = [];
+
+    // Push notifications of rings started and stopped in this turn, sent after the commit, in order.
+    private readonly List<(string Recipient, RingStartedPush? Started, RingStoppedPush? Stopped)> _pendingPushes = [];
+
+    // Rings of a call started in this turn, counted against each caller's per-recipient limit once stored.
+    private readonly List<(string Recipient, string CallerId)> _pendingRingCounts = [];
+
+    // Whom a starting call may ring and how, until the join's events are made.
+    private RingPlan? _startPlan;
 
     public DmCallGrain(
         [PersistentState("call", StorageNames.Default)] IPersistentState<DmCallState> state,
@@ -37,171 +44,34 @@ public sealed partial class DmCallGrain : Grain, IDmCallGrain, IRemindable
         CallMetrics metrics,
         IPushNotifier push,
         ILogger<DmCallGrain> logger)
+        : base(clock, options.Value, cluster.Value, metrics, logger)
     {
         _state = state;
         _history = history;
         _clock = clock;
         _options = options.Value;
-        _cluster = cluster.Value;
         _metrics = metrics;
         _logger = logger;
         _push = push;
-        var self = this.AsReference<IDmCallGrain>();
-        _deadlineTimer = new DeadlineTimer(clock.TimeProvider, () => self.ProcessDeadlines());
     }
 
     private string DmGroupId => this.GetPrimaryKeyString();
 
     private DmCallState State => _state.State;
 
-    /// <summary>This call, as members' user grains know it.</summary>
-    private CallContext Here => CallContext.Dm(DmGroupId);
+    protected override IVoiceRoomState RoomState => State;
 
-    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    protected override CallContext Here => CallContext.Dm(DmGroupId);
+
+    protected override string MediaRoomName => LiveKitRooms.ForDm(DmGroupId);
+
+    protected override Func<IUserVoiceGrain, JoinRequest, Task> MediaJoin
     {
-        _publisher = EventPublishers.For(this, _cluster);
-
-        // Deadlines and owed LiveKit commands are persisted: an activation after a restart picks them
-        // up where they were.
-        _deadlineTimer.Schedule(NextDeadline());
-        EnsureMediaSweep();
-        ScheduleMediaCommands();
-        if (State.Call is { } call)
+        get
         {
-            // A live call whose activation is new knows nobody's routes yet: ask before any event.
-            await ReattachMembersAsync(call);
+            var dmGroupId = DmGroupId;
+            return (user, request) => user.JoinDmCall(dmGroupId, request);
         }
-    }
-
-    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
-    {
-        _deadlineTimer.Dispose();
-        return Task.CompletedTask;
-    }
-
-    public async Task<JoinResult> Join(string userId, JoinRequest request, long session, GatewayRoute[] routes)
-    {
-        EnsureMember(userId);
-        ArgumentNullException.ThrowIfNull(request);
-        var displayName = Validate.OptionalName(request.DisplayName, "displayName") ?? userId;
-        _publisher.SetRoutes(userId, routes ?? []);
-
-        // Removing this user's media, or deleting the room, would now undo the join.
-        CancelStaleMediaCommands(userId);
-
-        if (State.Call is { } live && live.FindParticipant(userId) is { } existing)
-        {
-            // Joining again (another device, a retry) is not a change, but the newest session wins.
-            existing.Session = session;
-            await CommitAsync();
-            return new JoinResult(DmGroupId, live.CallId, false, existing.Voice, State.Version);
-        }
-
-        var started = State.Call is null;
-        RingPlan? plan = null;
-        var call = State.Call!;
-        if (started)
-        {
-            (call, plan) = await StartCallAsync(userId);
-        }
-
-        var now = _clock.UtcNow;
-        IReadOnlyList<NotRungEntry>? notRung = null;
-        var participant = new VoiceParticipant(userId, displayName, request.IsMuted, false, request.IsVideoEnabled, false, now);
-        call.Participants.Add(new ParticipantState { Voice = participant, Session = session });
-        if (!call.EverJoined.Contains(userId))
-        {
-            call.EverJoined.Add(userId);
-        }
-
-        call.EmptySince = null;
-        _metrics.Joined();
-
-        if (started)
-        {
-            call.Outcomes[userId] = MemberOutcomes.Started;
-            (var ringing, notRung) = StartRings(call, plan!, now, participant, countsTowardLimit: true);
-            EmitShowingRings(
-                (v, visible) => new CallStartedEvent { DmGroupId = DmGroupId, CallId = call.CallId, Version = v, User = participant, Ringing = visible, NotRung = notRung },
-                ringing);
-            _metrics.CallStarted();
-            LogCallStarted(DmGroupId, call.CallId, userId, ringing.Count);
-
-            // A 1:1 call whose only recipient is busy elsewhere (or was rung too often lately) has nobody to wait for.
-            EndOneToOneIfUnanswered(call, NotRungEndReason(notRung));
-        }
-        else
-        {
-            // A rejoin keeps how the member first took part (the starter stays "started"); a member
-            // who was rung (and maybe missed or declined) and joins after all has accepted.
-            call.Outcomes[userId] = call.Outcomes.GetValueOrDefault(userId) switch
-            {
-                null => MemberOutcomes.Joined,
-                MemberOutcomes.Started or MemberOutcomes.Joined => call.Outcomes[userId],
-                _ => RingOutcomes.Accepted,
-            };
-            Emit(v => new UserJoinedEvent { DmGroupId = DmGroupId, CallId = call.CallId, Version = v, User = participant });
-            if (call.FindRing(userId) is { } ring)
-            {
-                StopRing(call, ring, RingOutcomes.Accepted);
-            }
-        }
-
-        try
-        {
-            await CommitAsync();
-        }
-        catch when (started)
-        {
-            // The call never existed: the members it registered with must not keep it in their index.
-            foreach (var memberId in plan!.Statuses.Keys)
-            {
-                DetachNow(memberId, call.CallId);
-            }
-
-            throw;
-        }
-
-        OnJoinedForMedia(userId);
-        EnsureMemberCheck();
-        if (started)
-        {
-            AnnounceCallActivity(call.StartedAt);
-        }
-
-        return new JoinResult(DmGroupId, call.CallId, started, participant, State.Version, notRung);
-    }
-
-    public async Task<bool> Leave(string userId, string reason)
-    {
-        if (State.Call is not { } call || call.FindParticipant(userId) is not { } participant)
-        {
-            return false;
-        }
-
-        RemoveParticipant(call, participant, reason);
-        AfterParticipantsChanged(call);
-        await CommitAsync();
-        OnLeftForMedia(userId);
-        return true;
-    }
-
-    public async Task<VoiceParticipant> UpdateState(string userId, VoiceStatePatch patch)
-    {
-        EnsureMember(userId);
-        ArgumentNullException.ThrowIfNull(patch);
-        var call = State.Call;
-        var participant = call?.FindParticipant(userId) ?? throw NotInCall();
-        var updated = participant.Voice.With(patch);
-        if (updated == participant.Voice)
-        {
-            return updated;
-        }
-
-        participant.Voice = updated;
-        Emit(v => new UserUpdatedEvent { DmGroupId = DmGroupId, CallId = call!.CallId, Version = v, User = updated });
-        await CommitAsync();
-        return updated;
     }
 
     public async Task<CallPresence> GetPresence(string requesterId)
@@ -239,15 +109,73 @@ public sealed partial class DmCallGrain : Grain, IDmCallGrain, IRemindable
         await CommitAsync();
     }
 
-    public async Task ProcessDeadlines()
+    protected override void EnsureMember(string userId)
     {
-        if (State.Call is not { } call)
+        Validate.Id(userId, "userId");
+        if (!IsMember(userId))
         {
-            await CommitAsync();
-            return;
+            throw DmVoiceException.DmNotFound(DmGroupId);
+        }
+    }
+
+    protected override bool IsMember(string userId) => State.Known && State.Members.Contains(userId);
+
+    protected override bool RoomExists => State.Known;
+
+    protected override async Task<IReadOnlyCollection<string>> StartLiveAsync(string starterId)
+    {
+        (_, _startPlan) = await StartCallAsync(starterId);
+        return _startPlan.Statuses.Keys.ToArray();
+    }
+
+    protected override IReadOnlyList<NotRungEntry>? OnParticipantJoined(VoiceParticipant participant, bool started, DateTimeOffset now)
+    {
+        var call = State.Call!;
+        var userId = participant.UserId;
+        if (!call.EverJoined.Contains(userId))
+        {
+            call.EverJoined.Add(userId);
         }
 
-        var now = _clock.UtcNow;
+        if (started)
+        {
+            var plan = _startPlan!;
+            _startPlan = null;
+            call.Outcomes[userId] = MemberOutcomes.Started;
+            var (ringing, notRung) = StartRings(call, plan, now, participant, countsTowardLimit: true);
+            EmitShowingRings(
+                (v, visible) => new CallStartedEvent { DmGroupId = DmGroupId, CallId = call.CallId, Version = v, User = participant, Ringing = visible, NotRung = notRung },
+                ringing);
+            _metrics.CallStarted();
+            LogCallStarted(DmGroupId, call.CallId, userId, ringing.Count);
+
+            // A 1:1 call whose only recipient is busy elsewhere (or was rung too often lately) has nobody to wait for.
+            EndOneToOneIfUnanswered(call, NotRungEndReason(notRung));
+            return notRung;
+        }
+
+        // A rejoin keeps how the member first took part (the starter stays "started"); a member
+        // who was rung (and maybe missed or declined) and joins after all has accepted.
+        call.Outcomes[userId] = call.Outcomes.GetValueOrDefault(userId) switch
+        {
+            null => MemberOutcomes.Joined,
+            MemberOutcomes.Started or MemberOutcomes.Joined => call.Outcomes[userId],
+            _ => RingOutcomes.Accepted,
+        };
+        Emit(v => JoinedEvent(call.CallId, v, participant));
+        if (call.FindRing(userId) is { } ring)
+        {
+            StopRing(call, ring, RingOutcomes.Accepted);
+        }
+
+        return null;
+    }
+
+    protected override void OnLiveCommitted(ILiveRoomState live) => AnnounceCallActivity(live.StartedAt);
+
+    protected override void OnDeadlines(ILiveRoomState live, DateTimeOffset now)
+    {
+        var call = (LiveCallState)live;
         var expired = call.Rings.Where(r => r.Entry.ExpiresAt <= now).ToArray();
         foreach (var ring in expired)
         {
@@ -261,70 +189,96 @@ public sealed partial class DmCallGrain : Grain, IDmCallGrain, IRemindable
         {
             EndOneToOneIfUnanswered(call, CallEndReasons.NoAnswer);
         }
-
-        if (State.Call is not null && call.Participants.Count == 0 && call.EmptySince + _options.EmptyCallGrace <= now)
-        {
-            FinishCall(call, CallEndReasons.Ended);
-        }
-
-        await CommitAsync();
     }
 
-    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    protected override DateTimeOffset? NextOwnDeadline() =>
+        State.Call is { Rings.Count: > 0 } call ? call.Rings.Min(r => r.Entry.ExpiresAt) : null;
+
+    /// <summary>An empty call stops ringing while it waits out the grace for a rejoin.</summary>
+    protected override void OnRoomEmptied(ILiveRoomState live)
     {
-        if (reminderName != DeadlineReminder)
-        {
-            return;
-        }
-
-        await ProcessDeadlines();
-        EnsureMemberCheck();
-        if (State.Call is null && State.MediaCommands.Count == 0)
-        {
-            // A reminder left behind by a turn whose write failed: the stored state never knew of it.
-            await UpdateReminderAsync(needed: false, force: true);
-        }
-    }
-
-    private void EnsureMember(string userId)
-    {
-        Validate.Id(userId, "userId");
-        if (!State.Known || !State.Members.Contains(userId))
-        {
-            throw DmVoiceException.DmNotFound(DmGroupId);
-        }
-    }
-
-    private static DmVoiceException NotInCall() =>
-        new(ErrorCodes.NotInCall, "You are not in this DM's call.");
-
-    private void RemoveParticipant(LiveCallState call, ParticipantState participant, string reason, string[]? audience = null)
-    {
-        call.Participants.Remove(participant);
-        var userId = participant.Voice.UserId;
-        Emit(v => new UserLeftEvent { DmGroupId = DmGroupId, CallId = call.CallId, Version = v, UserId = userId, Reason = reason }, audience);
-        _pendingRemovals.Add((userId, participant.Session));
-        if (reason != LeaveReasons.Left)
-        {
-            // Whoever DmVoice takes out of a call must lose the media too; the client left on its own.
-            QueueMediaCommand(MediaCommandKind.RemoveParticipant, userId);
-        }
-    }
-
-    /// <summary>An empty call stops ringing and waits out the grace for a rejoin.</summary>
-    private void AfterParticipantsChanged(LiveCallState call)
-    {
-        if (State.Call is null || call.Participants.Count > 0 || call.EmptySince is not null)
-        {
-            return;
-        }
-
+        var call = (LiveCallState)live;
         foreach (var ring in call.Rings.ToArray())
         {
             StopRing(call, ring, RingOutcomes.Cancelled);
         }
+    }
 
-        call.EmptySince = _clock.UtcNow;
+    protected override void OnEmptyGraceOver(ILiveRoomState live) => FinishCall((LiveCallState)live, CallEndReasons.Ended);
+
+    protected override void OnMediaRoomFinished(ILiveRoomState live) => FinishCall((LiveCallState)live, CallEndReasons.RoomFinished);
+
+    protected override VoiceEvent JoinedEvent(string callId, long version, VoiceParticipant user) =>
+        new UserJoinedEvent { DmGroupId = DmGroupId, CallId = callId, Version = version, User = user };
+
+    protected override VoiceEvent LeftEvent(string callId, long version, string userId, string reason) =>
+        new UserLeftEvent { DmGroupId = DmGroupId, CallId = callId, Version = version, UserId = userId, Reason = reason };
+
+    protected override VoiceEvent UpdatedEvent(string callId, long version, VoiceParticipant user) =>
+        new UserUpdatedEvent { DmGroupId = DmGroupId, CallId = callId, Version = version, User = user };
+
+    protected override VoiceEvent SeatMovedEvent(string callId, long version, VoiceParticipant user, string deviceId, string? previousDeviceId) =>
+        new SessionMovedEvent { DmGroupId = DmGroupId, CallId = callId, Version = version, User = user, DeviceId = deviceId, PreviousDeviceId = previousDeviceId };
+
+    protected override async Task WriteStateAsync()
+    {
+        if (_pendingRecords.Count > 0)
+        {
+            // History first: a record of a call whose end then fails to be stored is replaced by
+            // the record written when the call really ends (same call id), never duplicated.
+            await _history.WriteOrDropAsync(this);
+        }
+
+        await _state.WriteOrDropAsync(this);
+    }
+
+    protected override void DiscardOwnPending()
+    {
+        _pendingRecords.Clear();
+        _pendingPushes.Clear();
+        _pendingRingCounts.Clear();
+        _startPlan = null;
+    }
+
+    /// <summary>
+    /// The rings of a call that started count against each caller's per-recipient limit, now that they are
+    /// stored. Members whose ring of a call that just ended counts as missed hear of it in their directory (not
+    /// those rung hidden: it never rang them); then the push notifications of the turn go out, in order.
+    /// </summary>
+    protected override void FlushOwnPending()
+    {
+        var records = _pendingRecords.ToArray();
+        var pushes = _pendingPushes.ToArray();
+        var ringCounts = _pendingRingCounts.ToArray();
+        _pendingRecords.Clear();
+        _pendingPushes.Clear();
+        _pendingRingCounts.Clear();
+        foreach (var (recipient, callerId) in ringCounts)
+        {
+            GrainFactory.GetGrain<IUserSettingsGrain>(recipient).CountRing(callerId).Ignore();
+        }
+
+        foreach (var record in records)
+        {
+            var blocked = _history.State.BlockedRecipients.GetValueOrDefault(record.CallId) ?? [];
+            foreach (var outcome in record.Outcomes.Where(o => RingOutcomes.IsMissed(o.Outcome) && State.Members.Contains(o.UserId) && !blocked.Contains(o.UserId)))
+            {
+                GrainFactory.GetGrain<IUserDirectoryGrain>(outcome.UserId).AddMissedCall(record).Ignore();
+            }
+        }
+
+        // Push notifications go out only for what was stored, in the order it happened; one-way.
+        foreach (var (recipient, started, stopped) in pushes)
+        {
+            if (started is not null)
+            {
+                _push.RingStarted(recipient, started);
+            }
+            else
+            {
+                _push.RingStopped(recipient, stopped!);
+            }
+        }
     }
 
     private void FinishCall(LiveCallState call, string reason)
@@ -334,10 +288,7 @@ public sealed partial class DmCallGrain : Grain, IDmCallGrain, IRemindable
             StopRing(call, ring, RingOutcomes.Cancelled);
         }
 
-        foreach (var participant in call.Participants.ToArray())
-        {
-            RemoveParticipant(call, participant, LeaveReasons.CallEnded);
-        }
+        CloseLive(call, LeaveReasons.CallEnded);
 
         var now = _clock.UtcNow;
         var duration = now - call.StartedAt;
@@ -370,7 +321,6 @@ public sealed partial class DmCallGrain : Grain, IDmCallGrain, IRemindable
         }
 
         _pendingRecords.Add(record);
-        State.Call = null;
 
         // Those who blocked a caller read their own outcome as "blocked"; everyone else the same record.
         var blocked = call.BlockedRecipients.ToArray();
@@ -383,8 +333,7 @@ public sealed partial class DmCallGrain : Grain, IDmCallGrain, IRemindable
                 v => new CallEndedEvent { DmGroupId = DmGroupId, CallId = call.CallId, Version = v, Reason = reason, DurationMs = record.DurationMs, Record = AsSeenBy(record, userId, blocked) },
                 [userId]);
         }
-        DetachMembersAfterCommit(call.CallId, State.Members);
-        QueueMediaCommand(MediaCommandKind.DeleteRoom, null);
+
         _metrics.CallEnded(reason, duration);
         LogCallEnded(DmGroupId, call.CallId, reason, record.DurationMs);
     }
@@ -418,7 +367,6 @@ public sealed partial class DmCallGrain : Grain, IDmCallGrain, IRemindable
             .Where(r => !((r.Dismissed || r.Hidden) && r.Entry.UserId == requesterId))
             .Select(r => r.Entry)
             .ToArray();
-        return new CallPresence(
-            DmGroupId, call.CallId, call.StartedAt, call.StartedBy, call.Participants.Select(p => p.Voice).ToArray(), ringing, State.Version);
+        return new CallPresence(DmGroupId, call.CallId, call.StartedAt, call.StartedBy, ParticipantsOf(call), ringing, State.Version);
     }
 }

@@ -1,8 +1,9 @@
+
 namespace DmVoice.Grains.Calls;
 
 [GenerateSerializer]
 [Alias("DmVoice.DmCallState")]
-public sealed class DmCallState
+public sealed class DmCallState : IVoiceRoomState
 {
     /// <summary>False until the DM group grain has pushed membership: the DM does not exist yet.</summary>
     [Id(0)] public bool Known { get; set; }
@@ -22,11 +23,15 @@ public sealed class DmCallState
 
     /// <summary>RoomService calls this DM still owes LiveKit (removals, the room's deletion).</summary>
     [Id(7)] public List<LiveKit.MediaCommand> MediaCommands { get; set; } = [];
+
+    ILiveRoomState? IVoiceRoomState.Live => Call;
+
+    void IVoiceRoomState.EndLive() => Call = null;
 }
 
 [GenerateSerializer]
 [Alias("DmVoice.LiveCallState")]
-public sealed class LiveCallState
+public sealed class LiveCallState : ILiveRoomState
 {
     [Id(0)] public string CallId { get; set; } = string.Empty;
     [Id(1)] public DateTimeOffset StartedAt { get; set; }
@@ -49,19 +54,7 @@ public sealed class LiveCallState
     /// </summary>
     [Id(8)] public HashSet<string> BlockedRecipients { get; set; } = new(StringComparer.Ordinal);
 
-    public ParticipantState? FindParticipant(string userId) => Participants.Find(p => p.Voice.UserId == userId);
-
     public RingState? FindRing(string userId) => Rings.Find(r => r.Entry.UserId == userId);
-}
-
-[GenerateSerializer]
-[Alias("DmVoice.ParticipantState")]
-public sealed class ParticipantState
-{
-    [Id(0)] public required VoiceParticipant Voice { get; set; }
-
-    /// <summary>The user grain's join counter, echoed back when the user is removed from the call.</summary>
-    [Id(1)] public long Session { get; set; }
 }
 
 [GenerateSerializer]

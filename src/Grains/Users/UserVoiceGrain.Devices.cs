@@ -3,18 +3,25 @@ using Microsoft.Extensions.Logging;
 namespace DmVoice.Grains.Users;
 
 /// <summary>
-/// Devices and routes: which connections the user has open, on which gateways, and telling the live
-/// calls the user can see whenever that set of gateways changes. Every device rests on its gateway's
-/// lease (<see cref="IGatewayLeaseGrain"/>): when the gateway is lost, so are its devices.
+/// Devices and routes: which connections the user has open, on which gateways and for which device,
+/// and telling the live calls the user can see whenever that set of gateways changes. Every device
+/// rests on its gateway's lease (<see cref="IGatewayLeaseGrain"/>): when the gateway is lost, so are
+/// its devices. A seat held by a named device lasts while a connection of that device is open; the
+/// user's other devices do not keep it (they are not in the call).
 /// </summary>
 public sealed partial class UserVoiceGrain
 {
     private GatewayRoute[]? _routes;
 
-    public async Task ConnectionOpened(string connectionKey, GatewayRoute gateway)
+    public async Task ConnectionOpened(string connectionKey, GatewayRoute gateway, string? deviceId = null)
     {
         Validate.Id(connectionKey, "connectionKey");
         ArgumentNullException.ThrowIfNull(gateway);
+        if (deviceId is not null)
+        {
+            Validate.Id(deviceId, "deviceId");
+        }
+
         var newGateway = !State.Gateways.TryGetValue(gateway.GatewayId, out var known) || !known.Equals(gateway.Observer);
         if (newGateway)
         {
@@ -26,8 +33,12 @@ public sealed partial class UserVoiceGrain
         }
 
         State.Devices[connectionKey] = gateway.GatewayId;
-        State.DisconnectDeadline = null;
-        _deadlineTimer?.Schedule(null);
+        if (deviceId is not null)
+        {
+            State.DeviceIds[connectionKey] = deviceId;
+        }
+
+        RefreshGrace();
         await SaveAsync();
 
         if (newGateway)
@@ -43,6 +54,7 @@ public sealed partial class UserVoiceGrain
             return;
         }
 
+        State.DeviceIds.Remove(connectionKey);
         var gatewayEmpty = !State.Devices.ContainsValue(gatewayId);
         if (gatewayEmpty)
         {
@@ -50,7 +62,7 @@ public sealed partial class UserVoiceGrain
             _routes = null;
         }
 
-        StartGraceIfNoDevice();
+        RefreshGrace();
         await SaveAsync();
         if (gatewayEmpty)
         {
@@ -70,11 +82,12 @@ public sealed partial class UserVoiceGrain
         foreach (var key in lost)
         {
             State.Devices.Remove(key);
+            State.DeviceIds.Remove(key);
         }
 
         State.Gateways.Remove(gatewayId);
         _routes = null;
-        StartGraceIfNoDevice();
+        RefreshGrace();
         LogGatewayLost(UserId, gatewayId, lost.Length);
         await SaveAsync();
         await PublishRoutesAsync();
@@ -84,14 +97,26 @@ public sealed partial class UserVoiceGrain
     private GatewayRoute[] Routes() =>
         _routes ??= State.Gateways.Select(g => new GatewayRoute(g.Key, g.Value)).ToArray();
 
-    private void StartGraceIfNoDevice()
+    /// <summary>
+    /// Starts the disconnect grace when the seat's device has no connection left (any device, for a seat
+    /// whose join named none), and ends it when that device is back. A grace already running keeps its deadline.
+    /// </summary>
+    private void RefreshGrace()
     {
-        if (State.Devices.Count == 0 && State.Active is not null && State.DisconnectDeadline is null)
+        if (State.Active is null || SeatDeviceConnected())
         {
-            State.DisconnectDeadline = _clock.UtcNow + _options.DisconnectGrace;
-            _deadlineTimer?.Schedule(State.DisconnectDeadline);
+            State.DisconnectDeadline = null;
         }
+        else
+        {
+            State.DisconnectDeadline ??= _clock.UtcNow + _options.DisconnectGrace;
+        }
+
+        _deadlineTimer?.Schedule(State.DisconnectDeadline);
     }
+
+    private bool SeatDeviceConnected() =>
+        State.ActiveDevice is { } seat ? State.DeviceIds.ContainsValue(seat) : State.Devices.Count > 0;
 
     /// <summary>
     /// Tells every live call the user can see where the user's devices are now, and waits for them, so
@@ -111,9 +136,7 @@ public sealed partial class UserVoiceGrain
         {
             try
             {
-                var current = live.Call.Kind == CallKinds.Dm
-                    ? await GrainFactory.GetGrain<IDmCallGrain>(live.Call.Id).RoutesChanged(UserId, routes)
-                    : live.CallId;
+                var current = await RoomOf(live.Call).RoutesChanged(UserId, routes);
                 return current == live.CallId ? null : live;
             }
             catch (Exception ex)

@@ -71,23 +71,46 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
 
     public async Task<JoinResult> JoinDmCall(string dmGroupId, JoinRequest request)
     {
-        Validate.Id(UserId, "userId");
         Validate.Id(dmGroupId, "dmGroupId");
-        var previous = State.Active;
-        var target = CallContext.Dm(dmGroupId);
+        var joined = await JoinAsync(CallContext.Dm(dmGroupId), request);
+        return new JoinResult(dmGroupId, joined.CallId, joined.Started, joined.User, joined.Version, joined.NotRung);
+    }
 
-        // Join first: a join that is refused (not a member, bad input) must not cost the current call.
+    public async Task<ChannelJoinResult> JoinChannel(string channelId, JoinRequest request)
+    {
+        Validate.Id(channelId, "channelId");
+        var joined = await JoinAsync(CallContext.Channel(channelId), request);
+        return new ChannelJoinResult(channelId, joined.CallId, joined.Started, joined.User, joined.Version);
+    }
+
+    public Task LeaveDmCall(string dmGroupId, string? deviceId = null) =>
+        LeaveAsync(CallContext.Dm(Validate.Id(dmGroupId, "dmGroupId")), deviceId);
+
+    public Task LeaveChannel(string channelId, string? deviceId = null) =>
+        LeaveAsync(CallContext.Channel(Validate.Id(channelId, "channelId")), deviceId);
+
+    /// <summary>
+    /// Joins a DM's call or a channel's voice. Joining a room while in another first joins the new one
+    /// and then leaves the old one (<c>moved</c>), whatever the kinds: a refused join costs nothing.
+    /// </summary>
+    private async Task<RoomJoin> JoinAsync(CallContext target, JoinRequest request)
+    {
+        Validate.Id(UserId, "userId");
+        ArgumentNullException.ThrowIfNull(request);
+        var previous = State.Active;
+
+        // Join first: a join that is refused (not a member, bad input, a full channel) must not cost the current call.
         var session = State.Session + 1;
-        var call = GrainFactory.GetGrain<IDmCallGrain>(dmGroupId);
-        JoinResult result;
+        var room = RoomOf(target);
+        RoomJoin result;
         _joining = (target, session);
         try
         {
-            result = await call.Join(UserId, request, session, Routes());
+            result = await room.Join(UserId, request, session, Routes());
         }
         catch (Exception ex) when (ex is not DmVoiceException)
         {
-            // The call may have stored the join after all (a write that timed out can still land).
+            // The room may have stored the join after all (a write that timed out can still land).
             ConfirmSoon();
             throw;
         }
@@ -98,13 +121,18 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
 
         State.Session = session;
         State.Active = target;
-        TrackLiveCall(new LiveCallRef(target, result.CallId));
-        if (State.Devices.Count == 0)
+        if (previous != target || request.DeviceId is not null)
         {
-            // Presence is leased to live devices: a join with none (over REST) holds the seat only as
-            // long as the grace, unless a device connects within it.
-            State.DisconnectDeadline ??= _clock.UtcNow + _options.DisconnectGrace;
+            // A join that names no device into the room the user is in leaves the seat where it is.
+            State.ActiveDevice = request.DeviceId;
+            State.ActiveDeviceKind = result.User.DeviceKind;
         }
+
+        TrackLiveCall(new LiveCallRef(target, result.CallId));
+
+        // Presence is leased to the seat's device: a join from a device that is not connected (over
+        // REST) holds the seat only as long as the grace, unless the device connects within it.
+        RefreshGrace();
 
         try
         {
@@ -112,10 +140,10 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
         }
         catch
         {
-            // The call took the user but this grain could not store it: undo the join, so the failed
-            // request leaves no seat behind. Should that fail too, the call finds out on its own (it
+            // The room took the user but this grain could not store it: undo the join, so the failed
+            // request leaves no seat behind. Should that fail too, the room finds out on its own (it
             // checks its participants with their user grains).
-            await LeaveQuietlyAsync(call, LeaveReasons.Left);
+            await LeaveQuietlyAsync(room, LeaveReasons.Left);
             throw;
         }
 
@@ -125,52 +153,83 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
         {
             try
             {
-                await LeaveAsync(previous, LeaveReasons.Moved);
+                await LeaveRoomAsync(previous, LeaveReasons.Moved);
             }
             catch (Exception ex)
             {
-                // The join stands; the old call drops the user when it next checks its participants.
+                // The join stands; the old room drops the user when it next checks its participants.
                 LogMoveLeaveFailed(ex, UserId, previous.Kind, previous.Id);
             }
 
-            LogMoved(UserId, previous.Kind, previous.Id, dmGroupId);
+            LogMoved(UserId, previous.Kind, previous.Id, target.Kind, target.Id);
         }
 
         return result;
     }
 
-    public async Task LeaveDmCall(string dmGroupId)
+    private async Task LeaveAsync(CallContext target, string? deviceId)
     {
-        Validate.Id(dmGroupId, "dmGroupId");
-        var call = GrainFactory.GetGrain<IDmCallGrain>(dmGroupId);
+        if (deviceId is not null)
+        {
+            Validate.Id(deviceId, "deviceId");
+            if (State.Active == target && State.ActiveDevice is { } seat && seat != deviceId)
+            {
+                // The seat moved to another device: the one it left must not take the user out.
+                throw new DmVoiceException(ErrorCodes.NotInCall, "Your voice session in this call is on another of your devices.");
+            }
+        }
+
+        var room = RoomOf(target);
         bool left;
         try
         {
-            left = await call.Leave(UserId, LeaveReasons.Left);
+            left = await room.Leave(UserId, LeaveReasons.Left);
         }
         catch (Exception ex) when (ex is not DmVoiceException)
         {
-            // The call may have stored the leave after all: check again shortly whether it still holds the seat.
+            // The room may have stored the leave after all: check again shortly whether it still holds the seat.
             ConfirmSoon();
             throw;
         }
 
-        if (State.Active == CallContext.Dm(dmGroupId))
+        if (State.Active == target)
         {
-            State.Active = null;
-            State.DisconnectDeadline = null;
+            ForgetSeat();
             await SaveAsync();
             _deadlineTimer?.Schedule(null);
         }
 
         if (!left)
         {
-            // A member outside the call is not_in_call; for anyone else the DM must look missing,
-            // and the call grain's membership check says so (it throws dm_not_found).
-            await call.GetPresence(UserId);
-            throw new DmVoiceException(ErrorCodes.NotInCall, "You are not in this DM's call.");
+            // A member outside the call is not_in_call; for anyone else the room must look missing,
+            // and its membership check says so (dm_not_found, channel_not_found).
+            await EnsureVisibleAsync(target);
+            throw new DmVoiceException(ErrorCodes.NotInCall, "You are not in this call.");
         }
     }
+
+    private Task EnsureVisibleAsync(CallContext call) => call.Kind == CallKinds.Channel
+        ? GrainFactory.GetGrain<IVoiceChannelGrain>(call.Id).GetPresence(UserId)
+        : GrainFactory.GetGrain<IDmCallGrain>(call.Id).GetPresence(UserId);
+
+    /// <summary>The room grain behind a call context, for the calls every kind of room answers.</summary>
+    private IVoiceRoomGrain RoomOf(CallContext call) => call.Kind switch
+    {
+        CallKinds.Dm => GrainFactory.GetGrain<IDmCallGrain>(call.Id),
+        CallKinds.Channel => GrainFactory.GetGrain<IVoiceChannelGrain>(call.Id),
+        _ => throw new ArgumentOutOfRangeException(nameof(call), call.Kind, "Unknown kind of call"),
+    };
+
+    private void ForgetSeat()
+    {
+        State.Active = null;
+        State.ActiveDevice = null;
+        State.ActiveDeviceKind = null;
+        State.DisconnectDeadline = null;
+    }
+
+    public Task<VoiceSeat?> GetSeat() =>
+        Task.FromResult(State.Active is { } active ? new VoiceSeat(active, State.ActiveDevice, State.ActiveDeviceKind) : null);
 
     public Task<CallContext?> GetActiveCall() => Task.FromResult(CurrentCall);
 
@@ -204,13 +263,13 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
 
     public async Task ConfirmActiveCall()
     {
-        if (State.Active is not { Kind: CallKinds.Dm } active || _joining is not null)
+        if (State.Active is not { } active || _joining is not null)
         {
             return;
         }
 
         var session = State.Session;
-        if (await GrainFactory.GetGrain<IDmCallGrain>(active.Id).HoldsSeat(UserId, session))
+        if (await RoomOf(active).HoldsSeat(UserId, session))
         {
             return;
         }
@@ -218,8 +277,7 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
         if (State.Active == active && State.Session == session)
         {
             LogStaleActiveCall(UserId, active.Kind, active.Id);
-            State.Active = null;
-            State.DisconnectDeadline = null;
+            ForgetSeat();
             await SaveAsync();
             _deadlineTimer?.Schedule(null);
         }
@@ -232,8 +290,7 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
             return;
         }
 
-        State.Active = null;
-        State.DisconnectDeadline = null;
+        ForgetSeat();
         await SaveAsync();
         _deadlineTimer?.Schedule(null);
     }
@@ -252,18 +309,19 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
             return;
         }
 
-        State.DisconnectDeadline = null;
+        // The grace runs only while the seat's device is away (a seat that moves to a connected device
+        // clears it), so its expiry always concerns the device that holds the seat.
         var active = State.Active;
-        State.Active = null;
+        ForgetSeat();
         await SaveAsync();
         if (active is not null)
         {
             LogGraceExpired(UserId, active.Kind, active.Id);
-            await LeaveAsync(active, LeaveReasons.Disconnected);
+            await LeaveRoomAsync(active, LeaveReasons.Disconnected);
         }
     }
 
-    private async Task LeaveQuietlyAsync(IDmCallGrain call, string reason)
+    private async Task LeaveQuietlyAsync(IVoiceRoomGrain call, string reason)
     {
         try
         {
@@ -275,13 +333,7 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
         }
     }
 
-    private async Task LeaveAsync(CallContext call, string reason)
-    {
-        if (call.Kind == CallKinds.Dm)
-        {
-            await GrainFactory.GetGrain<IDmCallGrain>(call.Id).Leave(UserId, reason);
-        }
-    }
+    private async Task LeaveRoomAsync(CallContext call, string reason) => await RoomOf(call).Leave(UserId, reason);
 
     /// <summary>Writes the state, including what interleaving calls changed since the last write.</summary>
     private async Task SaveAsync()
@@ -290,8 +342,8 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
         await _state.WriteOrDropAsync(this);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "User {UserId} moved from {PreviousKind}:{PreviousId} to DM {DmGroupId}")]
-    private partial void LogMoved(string userId, string previousKind, string previousId, string dmGroupId);
+    [LoggerMessage(Level = LogLevel.Information, Message = "User {UserId} moved from {PreviousKind}:{PreviousId} to {Kind}:{Id}")]
+    private partial void LogMoved(string userId, string previousKind, string previousId, string kind, string id);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "User {UserId}: leaving {Kind}:{Id} after moving failed; the call will drop the user when it checks")]
     private partial void LogMoveLeaveFailed(Exception exception, string userId, string kind, string id);

@@ -18,6 +18,15 @@ public sealed class UserVoiceState
     /// <summary>The gateways those devices are on, with the observer each gateway receives events on.</summary>
     [Id(5)] public Dictionary<string, IGatewayObserver> Gateways { get; set; } = new(StringComparer.Ordinal);
 
-    /// <summary>The live calls this user can see (their DMs' calls), kept by the call grains.</summary>
+    /// <summary>The live calls this user can see (their DMs' calls, their channels' voice), kept by the room grains.</summary>
     [Id(6)] public List<LiveCallRef> LiveCalls { get; set; } = [];
+
+    /// <summary>The device that holds the seat in <see cref="Active"/> (its client's <c>deviceId</c>); null when the join named none.</summary>
+    [Id(7)] public string? ActiveDevice { get; set; }
+
+    /// <summary>The kind of that device, as the join said (desktop, mobile, web).</summary>
+    [Id(8)] public string? ActiveDeviceKind { get; set; }
+
+    /// <summary>The device id each open connection declared (gateway-qualified connection key → device id).</summary>
+    [Id(9)] public Dictionary<string, string> DeviceIds { get; set; } = new(StringComparer.Ordinal);
 }

@@ -214,7 +214,7 @@ internal sealed class FloorState
 internal sealed class FloorHub(FloorState state) : Hub<IVoiceClient>
 {
     [HubMethodName("sync")]
-    public MyVoiceOverview Sync() => new(null, []);
+    public MyVoiceOverview Sync() => new(null, [], []);
 
     public override Task OnConnectedAsync()
     {

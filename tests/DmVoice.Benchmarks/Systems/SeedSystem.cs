@@ -190,7 +190,7 @@ internal sealed class SeedCallIds
 internal sealed class SeedHub(DmDirectory directory) : Hub<IVoiceClient>
 {
     [HubMethodName("sync")]
-    public MyVoiceOverview Sync() => new(null, []);
+    public MyVoiceOverview Sync() => new(null, [], []);
 
     public override async Task OnConnectedAsync()
     {

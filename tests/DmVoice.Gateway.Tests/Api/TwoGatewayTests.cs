@@ -77,7 +77,7 @@ public sealed class TwoGatewayTests : IAsyncLifetime
         // A device that connects to the first gateway later syncs the call made through the second.
         await using var carolLate = VoiceUser.WithToken(_first.BaseAddress, carol.UserId, carol.Token);
         var carolOnFirst = await carolLate.ConnectAsync();
-        Assert.Equal(CallContext.Dm(dm.Id), carolOnFirst.Synced!.ActiveCall);
+        Assert.Equal(new ActiveCall(CallKinds.Dm, dm.Id, null, null), carolOnFirst.Synced!.ActiveCall);
 
         var update = await carol.Http.PutAsJsonAsync($"/dm-groups/{dm.Id}/voice-presence/state", new { isVideoEnabled = true });
         Assert.Equal(HttpStatusCode.OK, update.StatusCode);

@@ -50,9 +50,11 @@ public sealed class VoiceUser : IAsyncDisposable
     /// <paramref name="reconnect"/> it behaves like a real app: it reconnects after a drop (or after
     /// the gateway closed it with a reason) and syncs again.
     /// </summary>
-    public async Task<Device> ConnectAsync(Uri? gateway = null, bool reconnect = false)
+    /// <param name="deviceId">The device the connection says it is (<c>?deviceId=</c>), the id its joins name.</param>
+    public async Task<Device> ConnectAsync(Uri? gateway = null, bool reconnect = false, string? deviceId = null)
     {
-        var device = new Device(new Uri(gateway ?? _baseAddress, "/hubs/voice"), Token, reconnect);
+        var hub = "/hubs/voice" + (deviceId is null ? string.Empty : "?deviceId=" + Uri.EscapeDataString(deviceId));
+        var device = new Device(new Uri(gateway ?? _baseAddress, hub), Token, reconnect);
         await device.StartAsync();
         _devices.Add(device);
         return device;

@@ -58,7 +58,7 @@ public sealed class DevicePresenceTests : IAsyncLifetime
 
         _server.Time.Advance(TimeSpan.FromSeconds(20));
         var aDesktop = await a.ConnectAsync();
-        Assert.Equal(CallContext.Dm(dm.Id), aDesktop.Synced!.ActiveCall);
+        Assert.Equal(new ActiveCall(CallKinds.Dm, dm.Id, null, null), aDesktop.Synced!.ActiveCall);
         _server.Time.Advance(TimeSpan.FromMinutes(2));
 
         // Still in: a later change by a reaches b, and nobody was told a left.

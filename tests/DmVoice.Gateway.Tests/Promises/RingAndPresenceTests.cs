@@ -127,7 +127,7 @@ public sealed class DevicesOnTwoGatewaysTests : IAsyncLifetime
         await _west.WaitUntilOfflineAsync(a.UserId);
         _callTime.Advance(TimeSpan.FromSeconds(20));
         var aBack = await a.ConnectAsync(_east.BaseAddress);
-        Assert.Equal(CallContext.Dm(dm.Id), aBack.Synced!.ActiveCall);
+        Assert.Equal(new ActiveCall(CallKinds.Dm, dm.Id, null, null), aBack.Synced!.ActiveCall);
         _callTime.Advance(TimeSpan.FromMinutes(5));
         Assert.True(await InCallAsync(b, dm.Id, a));
 

@@ -24,7 +24,7 @@ public static class EventBarrier
             }
             catch (DmVoiceException ex) when (ex.Code == ErrorCodes.DmNotFound)
             {
-                await recorder.WaitForAsync<VoiceEvent>(e => e.DmGroupId == dmGroupId && e switch
+                await recorder.WaitForAsync<DmVoiceEvent>(e => e.DmGroupId == dmGroupId && e switch
                 {
                     UserLeftEvent left => left.UserId == recorder.UserId && left.Reason == LeaveReasons.Removed,
                     RingStoppedEvent stopped => stopped.UserId == recorder.UserId && stopped.Outcome == RingOutcomes.Removed,

@@ -35,13 +35,14 @@ public sealed class EventRecorder : IAsyncDisposable
     private string ConnectionKey => $"{_gateway.Id}:{UserId}";
 
     /// <param name="lease">The lease of the device's own gateway (see <see cref="TestGateway.StartAsync"/>).</param>
-    public static async Task<EventRecorder> SubscribeAsync(IClusterClient client, string userId, TimeSpan? lease = null) =>
-        await ConnectAsync(await TestGateway.StartAsync(client, lease), ownsGateway: true, userId);
+    /// <param name="deviceId">The device id the connection declares, as a hub client's <c>?deviceId=</c> does.</param>
+    public static async Task<EventRecorder> SubscribeAsync(IClusterClient client, string userId, TimeSpan? lease = null, string? deviceId = null) =>
+        await ConnectAsync(await TestGateway.StartAsync(client, lease), ownsGateway: true, userId, deviceId);
 
     /// <summary>A device of <paramref name="userId"/> on an existing gateway, beside other users' devices.</summary>
     public static Task<EventRecorder> ConnectAsync(TestGateway gateway, string userId) => ConnectAsync(gateway, ownsGateway: false, userId);
 
-    private static async Task<EventRecorder> ConnectAsync(TestGateway gateway, bool ownsGateway, string userId)
+    private static async Task<EventRecorder> ConnectAsync(TestGateway gateway, bool ownsGateway, string userId, string? deviceId = null)
     {
         var client = gateway.Client;
         var recorder = new EventRecorder(gateway, ownsGateway, userId);
@@ -60,7 +61,7 @@ public sealed class EventRecorder : IAsyncDisposable
             gateway.Attach(recorder);
         }
 
-        await client.GetGrain<IUserVoiceGrain>(userId).ConnectionOpened(recorder.ConnectionKey, gateway.Route);
+        await client.GetGrain<IUserVoiceGrain>(userId).ConnectionOpened(recorder.ConnectionKey, gateway.Route, deviceId);
         return recorder;
     }
 

@@ -3,21 +3,26 @@ using DmVoice.LiveKit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
-namespace DmVoice.Grains.Calls;
+namespace DmVoice.Grains.Rooms;
 
 /// <summary>
-/// Keeping the call and its LiveKit room in step (only when LiveKit is configured): webhook news applied with
-/// staleness checks, and a periodic sweep that repairs what webhooks missed.
+/// Keeping the room and its LiveKit room in step (only when LiveKit is configured), for both kinds of room:
+/// webhook news applied with staleness checks, a periodic sweep that repairs what webhooks missed, and the
+/// RoomService commands the room owes LiveKit.
 /// Times here are real time, LiveKit's clock domain, not <see cref="Infrastructure.CallClock"/>; they live in
 /// memory only, so a new activation simply has no history and skips the staleness checks.
 /// </summary>
-public sealed partial class DmCallGrain : IDmCallMediaGrain
+public abstract partial class VoiceRoomGrain
 {
     /// <summary>LiveKit reports times in whole seconds, and its clock is not ours: compare with slack.</summary>
     private static readonly TimeSpan MediaClockTolerance = TimeSpan.FromSeconds(5);
 
     private readonly Dictionary<string, DateTimeOffset> _joinedCallAt = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTimeOffset> _leftCallAt = new(StringComparer.Ordinal);
+
+    // Users whose seat moved to another device whose media LiveKit has not reported yet: a "left" now is
+    // the old device's (hanging up after the move, or put out by LiveKit as a duplicate identity).
+    private readonly HashSet<string> _awaitingMovedMedia = new(StringComparer.Ordinal);
 
     /// <summary>Room participants who should not be there (see <see cref="IsStray"/>) → when a sweep first saw them.</summary>
     private readonly Dictionary<string, DateTimeOffset> _straySince = new(StringComparer.Ordinal);
@@ -35,22 +40,40 @@ public sealed partial class DmCallGrain : IDmCallMediaGrain
 
     private static DateTimeOffset RealNow => TimeProvider.System.GetUtcNow();
 
+    /// <summary>The LiveKit room of this room (<c>dm_…</c>, <c>ch_…</c>).</summary>
+    protected abstract string MediaRoomName { get; }
+
+    /// <summary>
+    /// How a member seen in the LiveKit room joins: through their user grain, as a REST join would (one-call
+    /// rule included). Runs outside the grain's turn, so it must capture what it needs, not the grain.
+    /// </summary>
+    protected abstract Func<IUserVoiceGrain, JoinRequest, Task> MediaJoin { get; }
+
     public async Task<bool> MediaLeft(string userId, DateTimeOffset? mediaJoinedAt)
     {
-        if (State.Call is not { } call || call.FindParticipant(userId) is not { } participant)
+        if (RoomState.Live is not { } live || live.FindParticipant(userId) is not { } participant)
         {
             return false;
         }
 
+        // The seat moved and the new device's media has not shown up yet: this is the old device leaving.
+        // Should it be the new device after all, the sweep removes the user once they stay away.
+        if (_awaitingMovedMedia.Contains(userId))
+        {
+            LogStaleMediaLeft(RoomLabel, userId);
+            return false;
+        }
+
+        // A seat that moved to another device counts as a join at the move: the old device's session is stale.
         if (mediaJoinedAt is { } mediaStart && _joinedCallAt.TryGetValue(userId, out var joined) && joined > mediaStart + MediaClockTolerance)
         {
-            LogStaleMediaLeft(DmGroupId, userId);
+            LogStaleMediaLeft(RoomLabel, userId);
             return false;
         }
 
-        RemoveParticipant(call, participant, LeaveReasons.Disconnected);
+        RemoveParticipant(live, participant, LeaveReasons.Disconnected);
         OnLeftForMedia(userId);
-        AfterParticipantsChanged(call);
+        AfterParticipantsChanged(live);
         await CommitAsync();
         return true;
     }
@@ -58,10 +81,16 @@ public sealed partial class DmCallGrain : IDmCallMediaGrain
     public async Task<MediaJoinCheck> MediaJoined(string userId, DateTimeOffset? mediaJoinedAt)
     {
         var check = CheckMediaJoinCore(userId, mediaJoinedAt);
-        if (IsStray(check) && State.Known)
+        if (check == MediaJoinCheck.AlreadyInCall)
+        {
+            // After a seat move, this is the new device's media: a later "left" is a real one again.
+            _awaitingMovedMedia.Remove(userId);
+        }
+
+        if (IsStray(check) && RoomExists)
         {
             // Told by LiveKit itself that they are connected: no grace needed, they go now.
-            LogStrayInRoom(DmGroupId, userId, check);
+            LogStrayInRoom(RoomLabel, userId, check);
             QueueMediaCommand(MediaCommandKind.RemoveParticipant, userId);
             await CommitAsync();
         }
@@ -71,25 +100,31 @@ public sealed partial class DmCallGrain : IDmCallMediaGrain
 
     public async Task<bool> RoomFinished(DateTimeOffset? roomCreatedAt)
     {
-        if (State.Call is not { } call)
+        if (RoomState.Live is not { } live)
         {
             return false;
         }
 
-        if (roomCreatedAt is { } created && _mediaCallId == call.CallId && _mediaCallStartedAt > created + MediaClockTolerance)
+        if (roomCreatedAt is { } created && _mediaCallId == live.CallId && _mediaCallStartedAt > created + MediaClockTolerance)
         {
-            LogStaleRoomFinished(DmGroupId, call.CallId);
+            LogStaleRoomFinished(RoomLabel, live.CallId);
             return false;
         }
 
-        FinishCall(call, CallEndReasons.RoomFinished);
+        OnMediaRoomFinished(live);
         await CommitAsync();
         return true;
     }
 
+    /// <summary>Whether the room exists (a DM the group grain told of, a channel not deleted): strays are removed only from those.</summary>
+    protected abstract bool RoomExists { get; }
+
+    /// <summary>LiveKit closed the room: the live room ends (<c>room_finished</c> for a DM's call).</summary>
+    protected abstract void OnMediaRoomFinished(ILiveRoomState live);
+
     public async Task ReconcileMedia(string callId, IReadOnlyList<MediaParticipant> inRoom)
     {
-        if (State.Call is not { } call || call.CallId != callId)
+        if (RoomState.Live is not { } live || live.CallId != callId)
         {
             return;
         }
@@ -98,7 +133,7 @@ public sealed partial class DmCallGrain : IDmCallMediaGrain
         var grace = SyncOptions.AbsenceGrace;
         var present = inRoom.Select(p => p.Identity).ToHashSet(StringComparer.Ordinal);
         var removed = false;
-        foreach (var participant in call.Participants.ToArray())
+        foreach (var participant in live.Participants.ToArray())
         {
             var userId = participant.Voice.UserId;
             if (present.Contains(userId))
@@ -118,15 +153,15 @@ public sealed partial class DmCallGrain : IDmCallMediaGrain
                 continue;
             }
 
-            LogAbsentFromRoom(DmGroupId, userId, grace);
-            RemoveParticipant(call, participant, LeaveReasons.Disconnected);
+            LogAbsentFromRoom(RoomLabel, userId, grace);
+            RemoveParticipant(live, participant, LeaveReasons.Disconnected);
             OnLeftForMedia(userId);
             removed = true;
         }
 
         if (removed)
         {
-            AfterParticipantsChanged(call);
+            AfterParticipantsChanged(live);
         }
 
         var evicted = EvictStrays(inRoom, now, grace);
@@ -135,7 +170,7 @@ public sealed partial class DmCallGrain : IDmCallMediaGrain
             await CommitAsync();
         }
 
-        if (State.Call?.CallId != callId)
+        if (RoomState.Live?.CallId != callId)
         {
             return;
         }
@@ -143,7 +178,8 @@ public sealed partial class DmCallGrain : IDmCallMediaGrain
         // Members in the room but not in the call join the way a REST join would (one-call rule included).
         // That goes through their user grain, which calls back into this grain: never awaited in this turn.
         var grains = GrainFactory;
-        var dmGroupId = DmGroupId;
+        var join = MediaJoin;
+        var label = RoomLabel;
         foreach (var member in inRoom)
         {
             if (CheckMediaJoinCore(member.Identity, member.JoinedAt) != MediaJoinCheck.Join)
@@ -152,18 +188,18 @@ public sealed partial class DmCallGrain : IDmCallMediaGrain
             }
 
             var userId = member.Identity;
-            LogJoiningFromRoom(DmGroupId, userId);
+            LogJoiningFromRoom(label, userId);
             _ = Task.Run(async () =>
             {
                 try
                 {
                     // The user's own name, never the one in the LiveKit participant (the client chose that).
                     var profile = await grains.GetGrain<IUserSettingsGrain>(userId).GetProfile();
-                    await grains.GetGrain<IUserVoiceGrain>(userId).JoinDmCall(dmGroupId, new JoinRequest(profile.DisplayName ?? userId));
+                    await join(grains.GetGrain<IUserVoiceGrain>(userId), new JoinRequest(profile.DisplayName ?? userId));
                 }
                 catch (Exception ex)
                 {
-                    LogJoinFromRoomFailed(ex, dmGroupId, userId);
+                    LogJoinFromRoomFailed(ex, label, userId);
                 }
             });
         }
@@ -172,15 +208,15 @@ public sealed partial class DmCallGrain : IDmCallMediaGrain
     /// <summary>Hook: a user joined the call (after the commit).</summary>
     private void OnJoinedForMedia(string userId)
     {
-        if (!LiveKitConfigured || State.Call is not { } call)
+        if (!LiveKitConfigured || RoomState.Live is not { } live)
         {
             return;
         }
 
         var now = RealNow;
-        if (_mediaCallId != call.CallId)
+        if (_mediaCallId != live.CallId)
         {
-            _mediaCallId = call.CallId;
+            _mediaCallId = live.CallId;
             _mediaCallStartedAt = now;
         }
 
@@ -189,9 +225,20 @@ public sealed partial class DmCallGrain : IDmCallMediaGrain
         EnsureMediaSweep();
     }
 
+    /// <summary>Hook: the user's seat moved to another device (after the commit).</summary>
+    private void OnSeatMovedForMedia(string userId)
+    {
+        OnJoinedForMedia(userId);
+        if (LiveKitConfigured)
+        {
+            _awaitingMovedMedia.Add(userId);
+        }
+    }
+
     /// <summary>Hook: a user left the call.</summary>
     private void OnLeftForMedia(string userId)
     {
+        _awaitingMovedMedia.Remove(userId);
         if (!LiveKitConfigured)
         {
             return;
@@ -204,7 +251,7 @@ public sealed partial class DmCallGrain : IDmCallMediaGrain
     /// <summary>Hook: starts the sweep when a call is live (at activation and on join); it stops itself when the call ends.</summary>
     private void EnsureMediaSweep()
     {
-        if (_mediaSweep is not null || State.Call is null || !LiveKitConfigured)
+        if (_mediaSweep is not null || RoomState.Live is null || !LiveKitConfigured)
         {
             return;
         }
@@ -229,8 +276,9 @@ public sealed partial class DmCallGrain : IDmCallMediaGrain
         _mediaSweep?.Dispose();
         _mediaSweep = null;
         _joinedCallAt.Clear();
+        _awaitingMovedMedia.Clear();
         _straySince.Clear();
-        foreach (var userId in _leftCallAt.Keys.Where(id => !State.Members.Contains(id)).ToArray())
+        foreach (var userId in _leftCallAt.Keys.Where(id => !IsMember(id)).ToArray())
         {
             _leftCallAt.Remove(userId);
         }
@@ -238,18 +286,18 @@ public sealed partial class DmCallGrain : IDmCallMediaGrain
 
     private async Task SweepMediaAsync(CancellationToken ct)
     {
-        if (State.Call is not { } call)
+        if (RoomState.Live is not { } live)
         {
             StopMediaSweep();
             return;
         }
 
-        var callId = call.CallId;
+        var callId = live.CallId;
         MediaParticipant[] inRoom;
         try
         {
             var rooms = ServiceProvider.GetRequiredService<ILiveKitRoomService>();
-            var participants = await rooms.ListParticipantsAsync(LiveKitRooms.ForDm(DmGroupId), ct);
+            var participants = await rooms.ListParticipantsAsync(MediaRoomName, ct);
             inRoom = participants
                 .Where(p => p.Kind == ParticipantKind.Standard && p.State != ParticipantInfoState.Disconnected && Validate.IsValidId(p.Identity))
                 .Select(p => new MediaParticipant(p.Identity, p.Name, p.JoinedAt))
@@ -261,11 +309,11 @@ public sealed partial class DmCallGrain : IDmCallMediaGrain
             // Warn once per outage, not on every tick of every live call.
             if (_sweepFailures++ == 0)
             {
-                LogSweepFailed(DmGroupId, ex.Message);
+                LogSweepFailed(RoomLabel, ex.Message);
             }
             else
             {
-                LogSweepStillFailing(DmGroupId, _sweepFailures, ex.Message);
+                LogSweepStillFailing(RoomLabel, _sweepFailures, ex.Message);
             }
 
             return;
@@ -273,28 +321,28 @@ public sealed partial class DmCallGrain : IDmCallMediaGrain
 
         if (_sweepFailures > 0)
         {
-            LogSweepRecovered(DmGroupId, _sweepFailures);
+            LogSweepRecovered(RoomLabel, _sweepFailures);
             _sweepFailures = 0;
         }
 
         try
         {
-            await this.AsReference<IDmCallMediaGrain>().ReconcileMedia(callId, inRoom);
+            await this.AsReference<IVoiceRoomMediaGrain>().ReconcileMedia(callId, inRoom);
         }
         catch (Exception ex) when (!ct.IsCancellationRequested)
         {
-            LogReconcileFailed(ex, DmGroupId);
+            LogReconcileFailed(ex, RoomLabel);
         }
     }
 
     private MediaJoinCheck CheckMediaJoinCore(string userId, DateTimeOffset? mediaJoinedAt)
     {
-        if (!State.Known || !State.Members.Contains(userId))
+        if (!IsMember(userId))
         {
             return MediaJoinCheck.NotMember;
         }
 
-        if (State.Call?.FindParticipant(userId) is not null)
+        if (RoomState.Live?.FindParticipant(userId) is not null)
         {
             return MediaJoinCheck.AlreadyInCall;
         }
@@ -331,9 +379,9 @@ public sealed partial class DmCallGrain : IDmCallMediaGrain
             {
                 _straySince[userId] = now;
             }
-            else if (now - since >= grace && State.Known)
+            else if (now - since >= grace && RoomExists)
             {
-                LogStrayEvicted(DmGroupId, userId, grace);
+                LogStrayEvicted(RoomLabel, userId, grace);
                 QueueMediaCommand(MediaCommandKind.RemoveParticipant, userId);
                 _straySince.Remove(userId);
                 evicted = true;
@@ -348,13 +396,13 @@ public sealed partial class DmCallGrain : IDmCallMediaGrain
         var now = RealNow;
         foreach (var attempt in attempts)
         {
-            if (MediaCommands.Settle(State.MediaCommands, attempt, now, SyncOptions) is { } givenUp)
+            if (MediaCommands.Settle(RoomState.MediaCommands, attempt, now, SyncOptions) is { } givenUp)
             {
-                LogMediaCommandGivenUp(DmGroupId, givenUp.ToString(), givenUp.Attempts, attempt.Error);
+                LogMediaCommandGivenUp(RoomLabel, givenUp.ToString(), givenUp.Attempts, attempt.Error);
             }
             else if (attempt.Outcome == MediaCommandOutcome.Retry)
             {
-                LogMediaCommandRetry(DmGroupId, attempt.Error);
+                LogMediaCommandRetry(RoomLabel, attempt.Error);
             }
         }
 
@@ -363,20 +411,20 @@ public sealed partial class DmCallGrain : IDmCallMediaGrain
     }
 
     /// <summary>Owes LiveKit a RoomService call, stored with the change that needs it.</summary>
-    private void QueueMediaCommand(MediaCommandKind kind, string? userId)
+    protected void QueueMediaCommand(MediaCommandKind kind, string? userId)
     {
         if (LiveKitConfigured)
         {
-            MediaCommands.Queue(State.MediaCommands, kind, userId, RealNow);
+            MediaCommands.Queue(RoomState.MediaCommands, kind, userId, RealNow);
             _mediaCommandsQueued = true;
         }
     }
 
     private void CancelStaleMediaCommands(string userId)
     {
-        if (State.MediaCommands.Count > 0)
+        if (RoomState.MediaCommands.Count > 0)
         {
-            MediaCommands.CancelStale(State.MediaCommands, userId);
+            MediaCommands.CancelStale(RoomState.MediaCommands, userId);
         }
     }
 
@@ -389,7 +437,7 @@ public sealed partial class DmCallGrain : IDmCallMediaGrain
         _mediaCommandsQueued = false;
         _mediaCommandTimer?.Dispose();
         _mediaCommandTimer = null;
-        if (!LiveKitConfigured || MediaCommands.NextAttempt(State.MediaCommands) is not { } next)
+        if (!LiveKitConfigured || MediaCommands.NextAttempt(RoomState.MediaCommands) is not { } next)
         {
             return;
         }
@@ -410,7 +458,7 @@ public sealed partial class DmCallGrain : IDmCallMediaGrain
     {
         // Timers may fire a little early; what is due within that slack goes now.
         var now = RealNow + TimeSpan.FromMilliseconds(20);
-        var due = State.MediaCommands.Where(c => c.NextAttemptAt <= now).ToArray();
+        var due = RoomState.MediaCommands.Where(c => c.NextAttemptAt <= now).ToArray();
         if (due.Length == 0)
         {
             ScheduleMediaCommands();
@@ -418,16 +466,16 @@ public sealed partial class DmCallGrain : IDmCallMediaGrain
         }
 
         var rooms = ServiceProvider.GetRequiredService<ILiveKitRoomService>();
-        var room = LiveKitRooms.ForDm(DmGroupId);
+        var room = MediaRoomName;
         var attempts = await Task.WhenAll(due.Select(command => MediaCommands.SendAsync(rooms, room, command, ct)));
         try
         {
-            await this.AsReference<IDmCallMediaGrain>().MediaCommandsSent(attempts);
+            await this.AsReference<IVoiceRoomMediaGrain>().MediaCommandsSent(attempts);
         }
         catch (Exception ex) when (!ct.IsCancellationRequested)
         {
             // Not stored: the commands are still owed and go out again after the next activation.
-            LogMediaCommandsNotSettled(ex, DmGroupId);
+            LogMediaCommandsNotSettled(ex, RoomLabel);
         }
     }
 }

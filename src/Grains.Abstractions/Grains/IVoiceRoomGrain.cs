@@ -1,0 +1,47 @@
+namespace DmVoice.Abstractions;
+
+/// <summary>
+/// What every voice room (a DM's call, a voice channel) answers: joins, leaves and voice state, and
+/// what its members' user grains tell it. Joins come only through <see cref="IUserVoiceGrain"/>, which
+/// enforces one call per user across both kinds of room.
+/// </summary>
+[Alias("DmVoice.IVoiceRoomGrain")]
+public interface IVoiceRoomGrain : IGrainWithStringKey
+{
+    /// <summary>
+    /// Adds the user to the room, making it live when nobody is in it. A user who is in already on
+    /// another device moves their seat to the device this join names.
+    /// </summary>
+    /// <param name="session">The user grain's join counter, echoed back when the user is removed.</param>
+    /// <param name="routes">The gateways the joiner's devices are on, so the room can reach them at once.</param>
+    [Alias("Join")]
+    Task<RoomJoin> Join(string userId, JoinRequest request, long session, GatewayRoute[] routes);
+
+    /// <summary>Removes the user from the room. Returns false when the user was not in it.</summary>
+    [Alias("Leave")]
+    Task<bool> Leave(string userId, string reason);
+
+    /// <summary>
+    /// Changes the participant's voice state. With <paramref name="deviceId"/>, only that device may:
+    /// a device whose seat moved elsewhere is <see cref="ErrorCodes.NotInCall"/>.
+    /// </summary>
+    [Alias("UpdateState")]
+    Task<VoiceParticipant> UpdateState(string userId, VoiceStatePatch patch, string? deviceId = null);
+
+    /// <summary>
+    /// The member's devices are now on these gateways (their user grain, the authority on routes,
+    /// says so). Awaited by the user grain, so a device that connected is reachable when it syncs.
+    /// Answers the id of the live call the member sees here, or null when there is none, so the
+    /// member's index of live calls can drop a stale entry.
+    /// </summary>
+    [Alias("RoutesChanged")]
+    Task<string?> RoutesChanged(string userId, GatewayRoute[] routes);
+
+    /// <summary>Whether the user holds a seat in the live room under this join session. Read-only.</summary>
+    [Alias("HoldsSeat")]
+    Task<bool> HoldsSeat(string userId, long session);
+
+    /// <summary>Runs whatever deadline (ring timeout, empty-room grace) is due. Called by the grain's own timer.</summary>
+    [Alias("ProcessDeadlines")]
+    Task ProcessDeadlines();
+}

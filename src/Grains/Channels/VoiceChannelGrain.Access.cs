@@ -1,0 +1,166 @@
+using Microsoft.Extensions.Logging;
+
+namespace DmVoice.Grains.Channels;
+
+/// <summary>
+/// The channel itself and who may enter it. The owner creates, renames, limits, deletes and manages the
+/// access list; a member may take themselves off it. Whoever loses access leaves the voice (<c>removed</c>)
+/// in the same write, and deleting the channel ends its voice for everyone.
+/// </summary>
+public sealed partial class VoiceChannelGrain
+{
+    public async Task<VoiceChannel> Create(string ownerId, string name, IReadOnlyList<string> memberIds, int userLimit)
+    {
+        Validate.Id(ChannelId, "channelId");
+        Validate.Id(ownerId, "userId");
+        ArgumentNullException.ThrowIfNull(memberIds);
+        foreach (var id in memberIds)
+        {
+            Validate.Id(id, "memberIds");
+        }
+
+        name = ChannelLimits.ValidateName(name);
+        ChannelLimits.ValidateUserLimit(userLimit);
+        var members = memberIds.Prepend(ownerId).Distinct(StringComparer.Ordinal).ToList();
+        if (members.Count > ChannelLimits.MaxMembers)
+        {
+            throw TooManyMembers();
+        }
+
+        if (State.Exists || State.CreatedAt != default)
+        {
+            throw DmVoiceException.Validation("A channel with this id exists already.");
+        }
+
+        State.Exists = true;
+        State.Name = name;
+        State.OwnerId = ownerId;
+        State.Members = members;
+        State.UserLimit = userLimit;
+        State.CreatedAt = Clock.UtcNow;
+        QueueDirectory(added: members, removed: []);
+        await CommitAsync();
+        await PropagateDirectoryAsync();
+        LogCreated(ChannelId, ownerId, members.Count);
+        return ToDto();
+    }
+
+    public Task<VoiceChannel> Get(string requesterId)
+    {
+        EnsureMember(requesterId);
+        return Task.FromResult(ToDto());
+    }
+
+    public async Task<VoiceChannel> Update(string requesterId, VoiceChannelPatch patch)
+    {
+        EnsureOwner(requesterId);
+        ArgumentNullException.ThrowIfNull(patch);
+        if (patch.Name is null && patch.UserLimit is null)
+        {
+            throw DmVoiceException.Validation("Give at least one of name, userLimit.");
+        }
+
+        var name = patch.Name is null ? State.Name : ChannelLimits.ValidateName(patch.Name);
+        var limit = patch.UserLimit is { } asked ? ChannelLimits.ValidateUserLimit(asked) : State.UserLimit;
+        if (name == State.Name && limit == State.UserLimit)
+        {
+            return ToDto();
+        }
+
+        // A lower limit keeps who is in; it only refuses joins until the voice is under it.
+        State.Name = name;
+        State.UserLimit = limit;
+        await CommitAsync();
+        return ToDto();
+    }
+
+    public async Task Delete(string requesterId)
+    {
+        EnsureOwner(requesterId);
+        var members = State.Members.ToArray();
+        if (State.Call is { } live)
+        {
+            // Everyone in the voice hears that they lost it, before the access list is gone.
+            CloseLive(live, LeaveReasons.Removed);
+        }
+
+        State.Exists = false;
+        State.Members = [];
+        QueueDirectory(added: [], removed: members);
+        await CommitAsync();
+        await PropagateDirectoryAsync();
+        LogDeleted(ChannelId, requesterId);
+    }
+
+    public async Task<VoiceChannel> AddMember(string requesterId, string userId)
+    {
+        EnsureOwner(requesterId);
+        Validate.Id(userId, "userId");
+        if (State.Members.Contains(userId))
+        {
+            return ToDto();
+        }
+
+        if (State.Members.Count >= ChannelLimits.MaxMembers)
+        {
+            throw TooManyMembers();
+        }
+
+        if (State.Call is { } live)
+        {
+            // The new member sees the live voice from now on; asked before anything changes.
+            await AttachMembersAsync(live.CallId, [userId]);
+        }
+
+        State.Members.Add(userId);
+        QueueDirectory(added: [userId], removed: []);
+        await CommitAsync();
+        await PropagateDirectoryAsync();
+        return ToDto();
+    }
+
+    public async Task<VoiceChannel?> RemoveMember(string requesterId, string userId)
+    {
+        EnsureMember(requesterId);
+        Validate.Id(userId, "userId");
+        if (requesterId != userId && requesterId != State.OwnerId)
+        {
+            throw new DmVoiceException(ErrorCodes.Forbidden, "Only the owner manages who may enter this channel.");
+        }
+
+        if (!State.Members.Contains(userId))
+        {
+            throw new DmVoiceException(ErrorCodes.MemberNotFound, $"'{userId}' is not a member of this channel.");
+        }
+
+        if (userId == State.OwnerId)
+        {
+            throw DmVoiceException.Validation("The owner cannot lose access to their own channel; delete the channel instead.");
+        }
+
+        State.Members.Remove(userId);
+        RemoveFormerMembers([userId]);
+        QueueDirectory(added: [], removed: [userId]);
+        await CommitAsync();
+        await PropagateDirectoryAsync();
+        return requesterId == userId ? null : ToDto();
+    }
+
+    private void EnsureOwner(string requesterId)
+    {
+        EnsureMember(requesterId);
+        if (requesterId != State.OwnerId)
+        {
+            throw new DmVoiceException(ErrorCodes.Forbidden, "Only the channel's owner may do this.");
+        }
+    }
+
+    private static DmVoiceException TooManyMembers() =>
+        new(ErrorCodes.LimitReached, $"A channel's access list holds at most {ChannelLimits.MaxMembers} members.");
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Channel {ChannelId} created by {UserId} with {MemberCount} members")]
+    private partial void LogCreated(string channelId, string userId, int memberCount);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Channel {ChannelId} deleted by {UserId}")]
+    private partial void LogDeleted(string channelId, string userId);
+}

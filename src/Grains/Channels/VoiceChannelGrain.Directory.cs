@@ -1,0 +1,93 @@
+using Microsoft.Extensions.Logging;
+
+namespace DmVoice.Grains.Channels;
+
+/// <summary>
+/// Each member's list of channels (<see cref="IUserChannelsGrain"/>) learns of access given and taken.
+/// What is owed is stored with the change that caused it, tried at once and retried with backoff (a
+/// timer, and the room's reminder in durable mode) until done; the request succeeds once the change is
+/// stored. The lists call nobody, so awaiting them cannot deadlock.
+/// </summary>
+public sealed partial class VoiceChannelGrain
+{
+    private static readonly TimeSpan MaxDirectoryRetryDelay = TimeSpan.FromSeconds(30);
+    private IGrainTimer? _directoryRetry;
+    private TimeSpan _directoryRetryDelay = TimeSpan.FromSeconds(1);
+
+    protected override bool OwesOwnWork => State.DirectoryAdds.Count > 0 || State.DirectoryRemoves.Count > 0;
+
+    protected override Task OnWakeUpAsync() => PropagateDirectoryAsync();
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        await base.OnActivateAsync(cancellationToken);
+        if (OwesOwnWork)
+        {
+            ScheduleDirectoryRetry();
+        }
+    }
+
+    private void QueueDirectory(IReadOnlyList<string> added, IReadOnlyList<string> removed)
+    {
+        foreach (var userId in added)
+        {
+            State.DirectoryRemoves.Remove(userId);
+            if (!State.DirectoryAdds.Contains(userId))
+            {
+                State.DirectoryAdds.Add(userId);
+            }
+        }
+
+        foreach (var userId in removed)
+        {
+            State.DirectoryAdds.Remove(userId);
+            if (!State.DirectoryRemoves.Contains(userId))
+            {
+                State.DirectoryRemoves.Add(userId);
+            }
+        }
+    }
+
+    /// <summary>Tells the lists what is owed; on failure keeps it (stored) and retries later. Never throws.</summary>
+    private async Task PropagateDirectoryAsync()
+    {
+        if (!OwesOwnWork)
+        {
+            return;
+        }
+
+        var adds = State.DirectoryAdds.ToArray();
+        var removes = State.DirectoryRemoves.ToArray();
+        try
+        {
+            // Both are idempotent, so a retry simply does them all again.
+            await Task.WhenAll(
+                adds.Select(id => GrainFactory.GetGrain<IUserChannelsGrain>(id).AddChannel(ChannelId))
+                    .Concat(removes.Select(id => GrainFactory.GetGrain<IUserChannelsGrain>(id).RemoveChannel(ChannelId))));
+            State.DirectoryAdds.RemoveAll(adds.Contains);
+            State.DirectoryRemoves.RemoveAll(removes.Contains);
+            await CommitAsync();
+            _directoryRetry?.Dispose();
+            _directoryRetry = null;
+            _directoryRetryDelay = TimeSpan.FromSeconds(1);
+        }
+        catch (Exception ex)
+        {
+            LogDirectoryFailed(ex, ChannelId, _directoryRetryDelay);
+            ScheduleDirectoryRetry();
+        }
+    }
+
+    private void ScheduleDirectoryRetry()
+    {
+        _directoryRetry?.Dispose();
+        var delay = _directoryRetryDelay;
+        _directoryRetryDelay = TimeSpan.FromTicks(Math.Min(_directoryRetryDelay.Ticks * 2, MaxDirectoryRetryDelay.Ticks));
+        _directoryRetry = this.RegisterGrainTimer(
+            _ => PropagateDirectoryAsync(),
+            new GrainTimerCreationOptions { DueTime = delay, Period = Timeout.InfiniteTimeSpan, KeepAlive = true });
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Channel {ChannelId}: updating members' channel lists failed; retrying in {Delay}")]
+    private partial void LogDirectoryFailed(Exception exception, string channelId, TimeSpan delay);
+}
