@@ -31,6 +31,8 @@ internal static partial class RealtimeSetup
         services.AddSingleton<GatewayEventReceiver>();
         services.AddSingleton<GatewayLease>();
         services.AddHostedService(sp => sp.GetRequiredService<GatewayLease>());
+        services.AddSingleton<GatewayShutdown>();
+        services.AddHostedService(sp => sp.GetRequiredService<GatewayShutdown>());
         services.AddSingleton<VoiceOverviewQuery>();
         services.AddSingleton<DevicePresence>();
         services.AddSingleton<StatusQuery>();
