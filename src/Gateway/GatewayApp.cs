@@ -95,6 +95,7 @@ public static class GatewayApp
             }
         });
         app.UseWebClient(gateway);
+        app.UseHubShutdownGate();
         app.UseAuthentication();
         app.UseRateLimiter();
         app.Use(async (http, next) =>

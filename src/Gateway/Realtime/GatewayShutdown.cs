@@ -18,6 +18,9 @@ public sealed partial class GatewayShutdown(
     ConnectionRegistry connections,
     ILogger<GatewayShutdown> logger) : IHostedService
 {
+    /// <summary>At most how long stopping waits for clients to read their close message and hang up.</summary>
+    private static readonly TimeSpan CloseWait = TimeSpan.FromSeconds(3);
+
     private readonly CancellationTokenSource _stopping = new();
     private Task _closing = Task.CompletedTask;
 
@@ -64,10 +67,22 @@ public sealed partial class GatewayShutdown(
                 LogCloseFailed(ex);
             }
         });
+
+        // SignalR cuts every connection on ApplicationStopping too, without a close message, right after
+        // this callback (callbacks run newest first, and SignalR registered when the hub was mapped). Hold
+        // it back until the clients have our reason and have hung up, which takes them milliseconds; the
+        // wait is bounded by the hang-up grace of each close.
+        if (!_closing.Wait(CloseWait))
+        {
+            LogCloseSlow(CloseWait);
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Stopping: closing {Count} connections so their clients reconnect elsewhere; finishing requests in flight")]
     private partial void LogStopping(int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Stopping: some clients had not hung up after {Wait}; their connections are cut")]
+    private partial void LogCloseSlow(TimeSpan wait);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Closing connections while stopping failed")]
     private partial void LogCloseFailed(Exception exception);
