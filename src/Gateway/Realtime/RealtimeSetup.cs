@@ -1,5 +1,6 @@
-using DmVoice.Gateway.Problems;
 using DmVoice.Gateway.Hosting;
+using DmVoice.Gateway.Observability;
+using DmVoice.Gateway.Problems;
 using DmVoice.Grains.Hosting;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -60,10 +61,12 @@ internal static partial class RealtimeSetup
     public static WebApplication UseHubShutdownGate(this WebApplication app)
     {
         var shutdown = app.Services.GetRequiredService<GatewayShutdown>();
+        var metrics = app.Services.GetRequiredService<GatewayMetrics>();
         app.Use(async (http, next) =>
         {
             if (shutdown.IsStopping && http.Request.Path.StartsWithSegments(VoiceHub.Path))
             {
+                metrics.Unavailable("connect");
                 await Problem.WriteAsync(http, ErrorCodes.TemporarilyUnavailable, "This gateway is shutting down; connect again.", TimeSpan.FromSeconds(1));
                 return;
             }
