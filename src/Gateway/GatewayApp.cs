@@ -39,6 +39,8 @@ public static class GatewayApp
         builder.Services.AddOptions<GatewayOptions>().Bind(builder.Configuration.GetSection(GatewayOptions.SectionName)).ValidateOnStart();
         builder.Services.Configure<AuthOptions>(builder.Configuration.GetSection(AuthOptions.SectionName));
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = gateway.MaxRequestBodyBytes);
+        // SIGTERM: requests in flight get this long to finish (GatewayShutdown closes the hub's connections first).
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = gateway.ShutdownTimeout);
         builder.AddDmVoiceOrleans();
 
         builder.Services.AddSingleton(TimeProvider.System);
@@ -61,7 +63,8 @@ public static class GatewayApp
 
         builder.Services.AddHealthChecks()
             .AddCheck<ClusterHealthCheck>("cluster", tags: ["ready"])
-            .AddCheck<GatewayLeaseHealthCheck>("lease", tags: ["ready"]);
+            .AddCheck<GatewayLeaseHealthCheck>("lease", tags: ["ready"])
+            .AddCheck<GatewayStoppingHealthCheck>("stopping", tags: ["ready"]);
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddAspNetCoreInstrumentation()
             .AddMeter(GatewayMetrics.MeterName, CallMetrics.MeterName, GrainCallMetrics.MeterName, Grains.Push.PushMetrics.MeterName, "Microsoft.Orleans", "Microsoft.AspNetCore.Http.Connections")
@@ -92,6 +95,7 @@ public static class GatewayApp
             }
         });
         app.UseWebClient(gateway);
+        app.UseHubShutdownGate();
         app.UseAuthentication();
         app.UseRateLimiter();
         app.Use(async (http, next) =>

@@ -51,6 +51,13 @@ public sealed class GatewayOptions
     /// (<c>connection_limit</c>, without reconnecting).
     /// </summary>
     public int MaxConnectionsPerUser { get; set; } = 10;
+
+    /// <summary>
+    /// How long a stopping gateway (SIGTERM) waits for requests in flight and for its connections to
+    /// close before it exits anyway. Keep it below the platform's grace period (Kubernetes'
+    /// terminationGracePeriodSeconds, systemd's TimeoutStopSec: 30 s in deploy/), which ends in SIGKILL.
+    /// </summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(15);
 }
 
 /// <summary>Refuses to start with gateway settings outside their documented ranges.</summary>
@@ -97,6 +104,11 @@ public sealed class GatewayOptionsValidator : Microsoft.Extensions.Options.IVali
         if (options.MaxConnectionsPerUser is < 1 or > 1000)
         {
             failures.Add("Gateway:MaxConnectionsPerUser must be 1-1000.");
+        }
+
+        if (options.ShutdownTimeout < TimeSpan.FromSeconds(1) || options.ShutdownTimeout > TimeSpan.FromMinutes(5))
+        {
+            failures.Add("Gateway:ShutdownTimeout must be 1-300 seconds.");
         }
 
         return failures.Count == 0

@@ -41,6 +41,9 @@ public sealed partial class ConnectionRegistry(
 
     public int UserCount => _users.Count;
 
+    /// <summary>Open connections on this gateway.</summary>
+    public int ConnectionCount => _users.Values.Sum(u => u.Outboxes.Length);
+
     public async Task AddAsync(string userId, HubConnectionContext connection, CancellationToken cancellationToken)
     {
         while (true)

@@ -17,7 +17,10 @@ internal static class HubCloser
             // The protocol's own close message, normally with reconnecting allowed: SignalR clients surface
             // the error and their reconnect policy takes over. A write stuck behind a full pipe is not waited for.
             await connection.WriteAsync(new CloseMessage(reason, allowReconnect)).AsTask().WaitAsync(HangUpGrace);
-            await Task.Delay(HangUpGrace);
+
+            // A client hangs up as soon as it reads the close message; stop waiting then (a stopping
+            // gateway holds its shutdown until every client has).
+            await Task.Delay(HangUpGrace, connection.ConnectionAborted);
         }
         catch (Exception ex) when (ex is TimeoutException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
         {

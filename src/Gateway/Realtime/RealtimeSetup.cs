@@ -1,4 +1,6 @@
 using DmVoice.Gateway.Hosting;
+using DmVoice.Gateway.Observability;
+using DmVoice.Gateway.Problems;
 using DmVoice.Grains.Hosting;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -31,6 +33,8 @@ internal static partial class RealtimeSetup
         services.AddSingleton<GatewayEventReceiver>();
         services.AddSingleton<GatewayLease>();
         services.AddHostedService(sp => sp.GetRequiredService<GatewayLease>());
+        services.AddSingleton<GatewayShutdown>();
+        services.AddHostedService(sp => sp.GetRequiredService<GatewayShutdown>());
         services.AddSingleton<VoiceOverviewQuery>();
         services.AddSingleton<DevicePresence>();
         services.AddSingleton<StatusQuery>();
@@ -46,6 +50,30 @@ internal static partial class RealtimeSetup
         // that is a plain cluster client. Resolve it on first notice.
         services.AddSingleton<IClusterConnectionStatusObserver>(sp => new DeferredConnectionObserver(sp));
         return builder;
+    }
+
+    /// <summary>
+    /// A stopping gateway takes no new hub connection: from the moment it is asked to stop, the hub's
+    /// negotiate and WebSocket requests are answered 503 <c>temporarily_unavailable</c> before anything is
+    /// upgraded, so a client that reconnects while a load balancer still sends it here fails fast and
+    /// tries again (through the balancer, another gateway) instead of being taken and then cut.
+    /// </summary>
+    public static WebApplication UseHubShutdownGate(this WebApplication app)
+    {
+        var shutdown = app.Services.GetRequiredService<GatewayShutdown>();
+        var metrics = app.Services.GetRequiredService<GatewayMetrics>();
+        app.Use(async (http, next) =>
+        {
+            if (shutdown.IsStopping && http.Request.Path.StartsWithSegments(VoiceHub.Path))
+            {
+                metrics.Unavailable("connect");
+                await Problem.WriteAsync(http, ErrorCodes.TemporarilyUnavailable, "This gateway is shutting down; connect again.", TimeSpan.FromSeconds(1));
+                return;
+            }
+
+            await next(http);
+        });
+        return app;
     }
 
     /// <summary>

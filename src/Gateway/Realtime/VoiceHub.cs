@@ -23,6 +23,7 @@ public sealed partial class VoiceHub(
     VoiceOverviewQuery overview,
     ReadRetry retry,
     DevicePresence presence,
+    GatewayShutdown shutdown,
     ILogger<VoiceHub> logger)
     : Hub<IVoiceClient>
 {
@@ -54,6 +55,13 @@ public sealed partial class VoiceHub(
     {
         var userId = Context.User!.UserId();
         var deviceId = DeviceOf(Context);
+        if (shutdown.IsStopping)
+        {
+            // Its client tries again at once, and the load balancer sends it to another gateway.
+            Refuse(ConnectionCloseReasons.GatewayShuttingDown);
+            return;
+        }
+
         if (!await lease.WaitUntilHeldAsync(Context.ConnectionAborted))
         {
             // Another gateway may reach the cluster; this one will again once it holds its lease.
@@ -84,6 +92,13 @@ public sealed partial class VoiceHub(
             // A failed connect never reaches OnDisconnectedAsync: give the registration back here.
             await connections.RemoveAsync(userId, Context.ConnectionId);
             throw;
+        }
+
+        if (shutdown.IsStopping)
+        {
+            // The gateway began to stop while this one registered, after it closed the others.
+            Refuse(ConnectionCloseReasons.GatewayShuttingDown);
+            return;
         }
 
         await base.OnConnectedAsync();

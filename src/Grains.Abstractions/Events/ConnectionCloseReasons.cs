@@ -22,5 +22,11 @@ public static class ConnectionCloseReasons
     /// </summary>
     public const string ConnectionLimit = "connection_limit";
 
-    public static IReadOnlyList<string> All { get; } = [EventBacklog, GatewayLeaseLapsed, ClusterUnreachable, ConnectionLimit];
+    /// <summary>
+    /// The gateway is stopping (a restart, a scale-down): reconnect at once, which a load balancer sends
+    /// to another gateway. Until it has stopped, it turns new connections away with the same reason.
+    /// </summary>
+    public const string GatewayShuttingDown = "gateway_shutting_down";
+
+    public static IReadOnlyList<string> All { get; } = [EventBacklog, GatewayLeaseLapsed, ClusterUnreachable, ConnectionLimit, GatewayShuttingDown];
 }

@@ -2,6 +2,8 @@ using System.Collections.Concurrent;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 
 namespace DmVoice.Gateway.Tests.Infrastructure;
@@ -48,13 +50,15 @@ public sealed class VoiceUser : IAsyncDisposable
     /// <summary>
     /// Opens a SignalR connection (one device) that records every call event. With
     /// <paramref name="reconnect"/> it behaves like a real app: it reconnects after a drop (or after
-    /// the gateway closed it with a reason) and syncs again.
+    /// the gateway closed it with a reason), for as long as it takes, and syncs again. With
+    /// <paramref name="webSocketsOnly"/> it connects the way apps behind a load balancer without session
+    /// affinity do: WebSockets straight away, no negotiate request (which could land on another gateway).
     /// </summary>
     /// <param name="deviceId">The device the connection says it is (<c>?deviceId=</c>), the id its joins name.</param>
-    public async Task<Device> ConnectAsync(Uri? gateway = null, bool reconnect = false, string? deviceId = null)
+    public async Task<Device> ConnectAsync(Uri? gateway = null, bool reconnect = false, string? deviceId = null, bool webSocketsOnly = false)
     {
         var hub = "/hubs/voice" + (deviceId is null ? string.Empty : "?deviceId=" + Uri.EscapeDataString(deviceId));
-        var device = new Device(new Uri(gateway ?? _baseAddress, hub), Token, reconnect);
+        var device = new Device(new Uri(gateway ?? _baseAddress, hub), Token, reconnect, webSocketsOnly);
         await device.StartAsync();
         _devices.Add(device);
         return device;
@@ -126,13 +130,21 @@ public sealed class VoiceUser : IAsyncDisposable
     {
         private readonly ConcurrentQueue<(string Name, JsonElement Payload)> _events = new();
 
-        public Device(Uri hub, string token, bool reconnect = false)
+        public Device(Uri hub, string token, bool reconnect = false, bool webSocketsOnly = false)
         {
             var builder = new HubConnectionBuilder()
-                .WithUrl(hub, o => o.AccessTokenProvider = () => Task.FromResult<string?>(token));
+                .WithUrl(hub, o =>
+                {
+                    o.AccessTokenProvider = () => Task.FromResult<string?>(token);
+                    if (webSocketsOnly)
+                    {
+                        o.Transports = HttpTransportType.WebSockets;
+                        o.SkipNegotiation = true;
+                    }
+                });
             if (reconnect)
             {
-                builder.WithAutomaticReconnect([TimeSpan.Zero, TimeSpan.FromMilliseconds(200), TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5)]);
+                builder.WithAutomaticReconnect(new AppRetryPolicy());
             }
 
             Connection = builder.Build();
@@ -154,12 +166,13 @@ public sealed class VoiceUser : IAsyncDisposable
             Connection.Reconnected += async _ =>
             {
                 // The documented handshake after every (re)connect: sync, then apply events on top.
-                Synced = await Connection.InvokeAsync<MyVoiceOverview>("sync");
                 Interlocked.Increment(ref _reconnects);
+                await SyncAfterReconnectAsync();
             };
         }
 
         private int _reconnects;
+        private int _syncs;
 
         public HubConnection Connection { get; }
 
@@ -174,11 +187,54 @@ public sealed class VoiceUser : IAsyncDisposable
         /// <summary>The state the hub handed over on connect (the documented "connect, then sync" handshake).</summary>
         public MyVoiceOverview? Synced { get; private set; }
 
+        /// <summary>How many times <c>sync</c> answered, the first connect included.</summary>
+        public int Syncs => Volatile.Read(ref _syncs);
+
+        /// <summary>Whether the connection is up and has synced since it last (re)connected.</summary>
+        public bool IsSynced => Connection.State == HubConnectionState.Connected && Volatile.Read(ref _syncedConnection) == Connection.ConnectionId;
+
+        private string? _syncedConnection;
+
         public async Task StartAsync()
         {
             await Connection.StartAsync();
             Synced = await Connection.InvokeAsync<MyVoiceOverview>("sync");
+            Interlocked.Increment(ref _syncs);
+            Volatile.Write(ref _syncedConnection, Connection.ConnectionId);
         }
+
+        /// <summary>
+        /// As an app does after reconnecting: sync, and if the answer is temporarily_unavailable, wait as
+        /// told and ask again while the connection lasts (a connection that drops again syncs on its next reconnect).
+        /// </summary>
+        private async Task SyncAfterReconnectAsync()
+        {
+            var connectionId = Connection.ConnectionId;
+            while (Connection.State == HubConnectionState.Connected && Connection.ConnectionId == connectionId)
+            {
+                try
+                {
+                    Synced = await Connection.InvokeAsync<MyVoiceOverview>("sync");
+                    Interlocked.Increment(ref _syncs);
+                    Volatile.Write(ref _syncedConnection, connectionId);
+                    return;
+                }
+                catch (HubException ex) when (ex.Message.Contains(ErrorCodes.TemporarilyUnavailable, StringComparison.Ordinal))
+                {
+                    SyncErrors.Enqueue(ex.Message);
+                    await Task.Delay(TimeSpan.FromMilliseconds(500));
+                }
+                catch (Exception ex) when (ex is InvalidOperationException or OperationCanceledException or HubException)
+                {
+                    // Closed or turned away meanwhile: the next reconnect syncs again.
+                    SyncErrors.Enqueue(ex.Message);
+                    return;
+                }
+            }
+        }
+
+        /// <summary>Why a sync after a reconnect failed, each time it did.</summary>
+        public ConcurrentQueue<string> SyncErrors { get; } = new();
 
         public Task StopAsync() => Connection.StopAsync();
 
@@ -209,6 +265,16 @@ public sealed class VoiceUser : IAsyncDisposable
             _events.Count(e => e.Name == name && (match is null || match(e.Payload)));
 
         public async ValueTask DisposeAsync() => await Connection.DisposeAsync();
+    }
+
+    /// <summary>An app's reconnect policy: at once, then backing off to every 5 s, and never giving up.</summary>
+    private sealed class AppRetryPolicy : IRetryPolicy
+    {
+        private static readonly TimeSpan[] Delays =
+            [TimeSpan.Zero, TimeSpan.FromMilliseconds(200), TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2)];
+
+        public TimeSpan? NextRetryDelay(RetryContext retryContext) =>
+            retryContext.PreviousRetryCount < Delays.Length ? Delays[retryContext.PreviousRetryCount] : TimeSpan.FromSeconds(5);
     }
 }
 
