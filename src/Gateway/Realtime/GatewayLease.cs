@@ -1,5 +1,6 @@
 using DmVoice.Gateway.Hosting;
 using DmVoice.Gateway.Observability;
+using DmVoice.Grains.Events;
 using Microsoft.Extensions.Options;
 
 namespace DmVoice.Gateway.Realtime;
@@ -20,7 +21,8 @@ public sealed partial class GatewayLease(
     IOptions<GatewayOptions> options,
     GatewayMetrics metrics,
     TimeProvider time,
-    ILogger<GatewayLease> logger) : BackgroundService
+    ILogger<GatewayLease> logger,
+    LocalGateways? localGateways = null) : BackgroundService
 {
     /// <summary>How long a connecting device waits for the lease before it is turned away.</summary>
     private static readonly TimeSpan ConnectWait = TimeSpan.FromSeconds(10);
@@ -60,6 +62,9 @@ public sealed partial class GatewayLease(
     {
         // The receiver is a singleton: Orleans keeps only a weak reference to an observer object.
         _route = new GatewayRoute(instance.Id, grains.CreateObjectReference<IGatewayObserver>(receiver));
+
+        // Co-hosted with a silo (embedded mode): its grains hand deliveries to the receiver directly.
+        localGateways?.Register(instance.Id, receiver);
         var lease = grains.GetGrain<IGatewayLeaseGrain>(instance.Id);
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -132,6 +137,7 @@ public sealed partial class GatewayLease(
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
+        localGateways?.Unregister(instance.Id);
         await base.StopAsync(cancellationToken);
         if (!_firstHeld.Task.IsCompleted)
         {

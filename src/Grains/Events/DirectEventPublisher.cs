@@ -7,7 +7,8 @@ namespace DmVoice.Grains.Events;
 /// by those grains (the authority on routes) while the call is live.
 /// </summary>
 /// <param name="senderId">Unique per activation: sequences restart with every new sender.</param>
-internal sealed class DirectEventPublisher(string senderId) : IEventPublisher
+/// <param name="localGateways">Gateways in this process, handed their deliveries directly (see <see cref="LocalGateways"/>).</param>
+internal sealed class DirectEventPublisher(string senderId, LocalGateways? localGateways) : IEventPublisher
 {
     private static readonly GatewayRoute[] NoRoutes = [];
 
@@ -53,7 +54,15 @@ internal sealed class DirectEventPublisher(string senderId) : IEventPublisher
             _sequences[gatewayId] = sequence;
 
             // One-way: completes at once, and a gateway that has gone away costs nothing here.
-            observer.Deliver(new EventDelivery(voiceEvent, users.ToArray(), senderId, sequence));
+            var delivery = new EventDelivery(voiceEvent, users.ToArray(), senderId, sequence);
+            if (localGateways is not null && localGateways.TryGet(gatewayId, out var local))
+            {
+                local.Deliver(delivery);
+            }
+            else
+            {
+                observer.Deliver(delivery);
+            }
         }
 
         _byGateway.Clear();

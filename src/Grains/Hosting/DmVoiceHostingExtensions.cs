@@ -1,4 +1,5 @@
 using System.Net;
+using DmVoice.Grains.Events;
 using DmVoice.Grains.Infrastructure;
 using DmVoice.Grains.LiveKit;
 using DmVoice.Grains.Push;
@@ -99,6 +100,9 @@ public static class DmVoiceHostingExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CallOptions>, CallOptionsValidator>());
         services.TryAddSingleton(CallClock.System);
         services.TryAddSingleton(TimeProvider.System);
+
+        // A gateway co-hosted with this silo registers here and is handed its deliveries directly.
+        services.TryAddSingleton<LocalGateways>();
         if (LiveKitRegistration.IsConfigured(configuration))
         {
             // Queue + worker for RoomService commands, and the connection services the co-hosted gateway shares.

@@ -1,6 +1,7 @@
 using DmVoice.Grains.Events;
 using DmVoice.Grains.Hosting;
 using DmVoice.Grains.LiveKit;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace DmVoice.Grains.Rooms;
@@ -50,7 +51,7 @@ public abstract partial class VoiceRoomGrain : Grain, IVoiceRoomGrain, IVoiceRoo
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _publisher = EventPublishers.For(this, Cluster);
+        _publisher = EventPublishers.For(this, Cluster, ServiceProvider.GetService<LocalGateways>());
 
         // Deadlines and owed LiveKit commands are persisted: an activation after a restart picks them
         // up where they were.
