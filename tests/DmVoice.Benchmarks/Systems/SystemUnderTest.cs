@@ -20,6 +20,15 @@ public interface ISystemUnderTest : IAsyncDisposable
 
     /// <summary>The service providers of the system's hosts: their meters are the ones listened to.</summary>
     IReadOnlyList<IServiceProvider> Hosts { get; }
+
+    /// <summary>Every gateway clients may use; the load generator spreads users over them.</summary>
+    IReadOnlyList<Uri> Gateways => [BaseAddress];
+
+    /// <summary>
+    /// False when the servers run as other processes: then this process's memory and meters hold only
+    /// the client side, so the memory rows, server counters and the lease window are not measured.
+    /// </summary>
+    bool InProcess => true;
 }
 
 internal static class Loopback
