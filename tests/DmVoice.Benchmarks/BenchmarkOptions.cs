@@ -26,14 +26,16 @@ public sealed class BenchmarkOptions
                                     floor, seed, seed-backplane,
                                     dmvoice        = dmvoice-direct + dmvoice-streams (embedded: gateway co-hosting its silo)
                                     dmvoice-redis  = dmvoice-redis-direct + dmvoice-redis-streams (Redis mode)
-                                    dmvoice-cluster, dmvoice-cluster-streams (see --cluster; dmvoice-cluster-all = both)
+                                    seed-backplane-cluster, dmvoice-cluster, dmvoice-cluster-streams (see --cluster;
+                                    dmvoice-cluster-all = those three)
                                     or any of those columns by name; none = no system (with --grain-memory)
           --redis                 add DmVoice in Redis mode (dmvoice-redis-direct, dmvoice-redis-streams: private
                                   redis-server, a silo host and the gateway as a cluster client) to the embedded columns
-          --cluster               add DmVoice scaled out (dmvoice-cluster: Direct, dmvoice-cluster-streams: Streams): two silo
-                                  and two gateway processes on a private redis-server, users spread over both gateways so
-                                  that about half of the events cross gateways; client-side figures only (servers'
-                                  memory and meters are in other processes). Not part of --short
+          --cluster               add the scaled-out columns: DmVoice as two silo and two gateway processes on a private
+                                  redis-server (dmvoice-cluster: Direct, dmvoice-cluster-streams: Streams; client-side
+                                  figures only, the servers' memory and meters are in other processes), and its peer
+                                  seed-backplane-cluster (two seed gateways in this process on one Redis backplane); users
+                                  spread over both gateways so that half of the awaited events cross gateways. Not part of --short
           --set KEY=VALUE         DmVoice setting override for every DmVoice column, repeatable
                                   (e.g. Cluster:StreamPollingPeriod=00:00:00.100)
           --variant "NAME;K=V;.." an extra DmVoice column dmvoice-NAME with these overrides, repeatable; embedded and
@@ -268,6 +270,9 @@ public static class TargetNames
     public const string Floor = "floor";
     public const string Seed = "seed";
     public const string SeedBackplane = "seed-backplane";
+
+    /// <summary>The seed with the backplane behind two gateways, users spread like dmvoice-cluster (see <c>--cluster</c>).</summary>
+    public const string SeedBackplaneCluster = "seed-backplane-cluster";
     public const string DmVoice = "dmvoice";
     public const string DmVoiceDirect = "dmvoice-direct";
     public const string DmVoiceStreams = "dmvoice-streams";
@@ -284,7 +289,7 @@ public static class TargetNames
     public const string DmVoiceClusterGroup = "dmvoice-cluster-all";
 
     /// <summary>The systems every DmVoice column is compared with.</summary>
-    public static readonly string[] Baselines = [Floor, Seed, SeedBackplane];
+    public static readonly string[] Baselines = [Floor, Seed, SeedBackplane, SeedBackplaneCluster];
 
     public static bool IsDmVoice(string name) => name.StartsWith(DmVoice + "-", StringComparison.Ordinal);
 
@@ -292,13 +297,13 @@ public static class TargetNames
 
     public static IEnumerable<string> Expand(string target) => target switch
     {
-        Floor or Seed or SeedBackplane or DmVoiceDirect or DmVoiceStreams or DmVoiceRedisDirect or DmVoiceRedisStreams or DmVoiceCluster or DmVoiceClusterStreams => [target],
-        DmVoiceClusterGroup => [DmVoiceCluster, DmVoiceClusterStreams],
+        Floor or Seed or SeedBackplane or DmVoiceDirect or DmVoiceStreams or DmVoiceRedisDirect or DmVoiceRedisStreams or DmVoiceCluster or DmVoiceClusterStreams or SeedBackplaneCluster => [target],
+        DmVoiceClusterGroup => [SeedBackplaneCluster, DmVoiceCluster, DmVoiceClusterStreams],
         DmVoice => [DmVoiceDirect, DmVoiceStreams],
         DmVoiceRedis => [DmVoiceRedisDirect, DmVoiceRedisStreams],
         None => [],
         _ => throw new ArgumentException(
-            $"Unknown target '{target}' (floor, seed, seed-backplane, dmvoice, dmvoice-direct, dmvoice-streams, dmvoice-redis, dmvoice-redis-direct, dmvoice-redis-streams, dmvoice-cluster, dmvoice-cluster-streams, dmvoice-cluster-all, none)"),
+            $"Unknown target '{target}' (floor, seed, seed-backplane, dmvoice, dmvoice-direct, dmvoice-streams, dmvoice-redis, dmvoice-redis-direct, dmvoice-redis-streams, seed-backplane-cluster, dmvoice-cluster, dmvoice-cluster-streams, dmvoice-cluster-all, none)"),
     };
 }
 

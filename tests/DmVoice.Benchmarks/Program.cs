@@ -52,11 +52,12 @@ foreach (var target in options.Targets)
         case TargetNames.Floor:
             runs.Add((TargetNames.Floor, async () => await FloorSystem.StartAsync(), null));
             break;
-        case TargetNames.Seed or TargetNames.SeedBackplane:
-            var backplane = target == TargetNames.SeedBackplane;
+        case TargetNames.Seed or TargetNames.SeedBackplane or TargetNames.SeedBackplaneCluster:
+            var backplane = target != TargetNames.Seed;
+            var seedGateways = target == TargetNames.SeedBackplaneCluster ? 2 : 1;
             runs.Add(redisServer is null
                 ? (target, null, "redis-server was not found on PATH; the seed-design baselines need a real Redis")
-                : (target, async () => await SeedSystem.StartAsync(redisServer, backplane), null));
+                : (target, async () => await SeedSystem.StartAsync(target, redisServer, backplane, seedGateways), null));
             break;
         case TargetNames.DmVoiceDirect or TargetNames.DmVoiceStreams or TargetNames.DmVoiceRedisDirect or TargetNames.DmVoiceRedisStreams:
             var delivery = target is TargetNames.DmVoiceDirect or TargetNames.DmVoiceRedisDirect ? DeliveryModes.Direct : DeliveryModes.Streams;
@@ -177,12 +178,16 @@ if (cpu.Count > 1 && loads.Count > 1 && loads.Max() - loads.Min() > machine.Core
 }
 if (results.Any(r => TargetNames.IsCluster(r.Name)))
 {
-    notes.Add("dmvoice-cluster columns: the silos and gateways are separate processes, so memory, server meters (grain calls, storage writes, server request time) and the lease window are n/a; their figures are the client's (ops/s, event and REST latency, errors), and 'process CPU' is the benchmark process (the client) only. The processes start cold (no warm-up round; only the column's own --warmup) and use workstation GC.");
+    notes.Add("dmvoice-cluster columns: the silos and gateways are separate processes, so memory, server meters (grain calls, storage writes, server request time) and the lease window are n/a; their figures are the client's (ops/s, event and REST latency, errors), 'process CPU' is the benchmark process (the client) only and 'separate server processes CPU' the four silos and gateways (not redis-server). The processes start cold (no warm-up round; only the column's own --warmup) and use workstation GC.");
+}
+
+if (results.Any(r => r.Skipped is null && r.Failure is null && !TargetNames.IsCluster(r.Name)))
+{
+    notes.Add("Client (load generator) and servers share one process and its cores; memory figures are differences between snapshots and include the client side of each connection, which is the same for every system.");
 }
 
 if (results.Count > 0)
 {
-    notes.Add("Client (load generator) and servers share one process and its cores; memory figures are differences between snapshots and include the client side of each connection, which is the same for every system.");
     notes.Add("'load' = closed loop, no think time: latency includes queueing at saturation. 'light' = few calls with think time: latency without queueing.");
 }
 
@@ -305,11 +310,11 @@ static async Task<SystemResult> RunSystemAsync(string name, Func<Task<ISystemUnd
         }
 
         var loadRecorder = new Recorder();
-        var loadCounters = await load.RunAsync(options.Calls, TimeSpan.FromSeconds(options.DurationSeconds), 0, loadRecorder, Ticker(name, "load", options.DurationSeconds, loadRecorder), counters);
+        var loadCounters = await load.RunAsync(options.Calls, TimeSpan.FromSeconds(options.DurationSeconds), 0, loadRecorder, Ticker(name, "load", options.DurationSeconds, loadRecorder), counters, system.ServerProcessIds);
         var loadResult = PhaseResult.From(loadRecorder, options.DurationSeconds, options.Calls, 0, loadCounters);
 
         var lightRecorder = new Recorder();
-        var lightCounters = await load.RunAsync(options.LightCalls, TimeSpan.FromSeconds(options.LightDurationSeconds), options.ThinkMs, lightRecorder, Ticker(name, "light", options.LightDurationSeconds, lightRecorder), counters);
+        var lightCounters = await load.RunAsync(options.LightCalls, TimeSpan.FromSeconds(options.LightDurationSeconds), options.ThinkMs, lightRecorder, Ticker(name, "light", options.LightDurationSeconds, lightRecorder), counters, system.ServerProcessIds);
         var lightResult = PhaseResult.From(lightRecorder, options.LightDurationSeconds, options.LightCalls, options.ThinkMs, lightCounters);
 
         // This process holds only the client side of an out-of-process system: its memory says nothing about the servers.

@@ -57,13 +57,14 @@ public sealed class LoadGenerator : IAsyncDisposable
 
     /// <summary>
     /// Of the events steps wait for, the share whose actor and observer use different gateways
-    /// (0 with one gateway). Counted over (actor, observer) pairs of every call's members.
+    /// (0 with one gateway). Counted over (actor, observer) pairs of every call; the actors are the
+    /// first two members, who join, update and leave.
     /// </summary>
     public double CrossGatewayShare
     {
         get
         {
-            var pairs = _slots.SelectMany(s => s.Members.SelectMany(a => s.Members.Where(o => o != a).Select(o => a.Gateway != o.Gateway))).ToList();
+            var pairs = _slots.SelectMany(s => s.Members.Take(2).SelectMany(a => s.Members.Where(o => o != a).Select(o => a.Gateway != o.Gateway))).ToList();
             return pairs.Count == 0 ? 0 : pairs.Count(crosses => crosses) / (double)pairs.Count;
         }
     }
@@ -184,11 +185,13 @@ public sealed class LoadGenerator : IAsyncDisposable
     /// has passed; each loop finishes its current cycle, so every call ends empty.
     /// </summary>
     /// <returns>What the server's meters recorded over the same window, when <paramref name="counters"/> is given.</returns>
-    public async Task<CounterWindow?> RunAsync(int calls, TimeSpan duration, int thinkMs, Recorder recorder, Action<double> tick, ServerCounters? counters = null)
+    /// <param name="serverProcesses">Process ids of servers that run outside this process; their CPU is measured too.</param>
+    public async Task<CounterWindow?> RunAsync(int calls, TimeSpan duration, int thinkMs, Recorder recorder, Action<double> tick, ServerCounters? counters = null, IReadOnlyList<int>? serverProcesses = null)
     {
         using var stop = new CancellationTokenSource();
         using var process = Process.GetCurrentProcess();
         var cpuBefore = process.TotalProcessorTime;
+        var serverCpuBefore = ProcessorTime(serverProcesses);
         counters?.Begin();
         var started = Stopwatch.GetTimestamp();
         recorder.Recording = true;
@@ -224,10 +227,36 @@ public sealed class LoadGenerator : IAsyncDisposable
         recorder.Recording = false;
         var window = counters?.End();
         process.Refresh();
-        recorder.CpuPercent = (process.TotalProcessorTime - cpuBefore).TotalSeconds * 100 / Stopwatch.GetElapsedTime(started).TotalSeconds / Environment.ProcessorCount;
+        var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        recorder.CpuPercent = (process.TotalProcessorTime - cpuBefore).TotalSeconds * 100 / seconds / Environment.ProcessorCount;
+        if (serverProcesses is { Count: > 0 })
+        {
+            recorder.ServerProcessesCpuPercent = (ProcessorTime(serverProcesses) - serverCpuBefore).TotalSeconds * 100 / seconds / Environment.ProcessorCount;
+        }
+
         await stop.CancelAsync();
         await Task.WhenAll(loops);
         return window;
+    }
+
+    /// <summary>Total CPU time of the given processes (one that has exited counts as zero).</summary>
+    private static TimeSpan ProcessorTime(IReadOnlyList<int>? processIds)
+    {
+        var total = TimeSpan.Zero;
+        foreach (var id in processIds ?? [])
+        {
+            try
+            {
+                using var other = Process.GetProcessById(id);
+                total += other.TotalProcessorTime;
+            }
+            catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
+            {
+                // Gone: nothing to add.
+            }
+        }
+
+        return total;
     }
 
     private async Task CycleAsync(CallSlot slot, int thinkMs, Recorder recorder)

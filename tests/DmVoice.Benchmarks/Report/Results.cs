@@ -59,7 +59,8 @@ public sealed record PhaseResult(
     double CpuPercent,
     Dictionary<string, int> ErrorKinds,
     Dictionary<string, Percentiles> Latency,
-    CounterWindow? Counters)
+    CounterWindow? Counters,
+    double? ServerProcessesCpuPercent = null)
 {
     public static PhaseResult From(Recorder recorder, double seconds, int calls, int thinkMs, CounterWindow? counters) => new(
         seconds,
@@ -74,7 +75,8 @@ public sealed record PhaseResult(
         Math.Round(recorder.CpuPercent, 1),
         recorder.Errors.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal),
         recorder.Series.ToDictionary(s => s, s => recorder.Get(s)!, StringComparer.Ordinal),
-        counters);
+        counters,
+        recorder.ServerProcessesCpuPercent is { } serverCpu ? Math.Round(serverCpu, 1) : null);
 
     public Percentiles? this[string series] => Latency.GetValueOrDefault(series);
 
@@ -237,6 +239,7 @@ public static class Figures
         new("load: call cycles/s", "cycles/s", s => s.Load is { } l ? l.Cycles / l.Seconds : null),
         new("load: errors", "count", s => s.Load?.Errors),
         new("load: process CPU (all cores)", "%", s => s.Load?.CpuPercent),
+        new("load: separate server processes CPU (all cores)", "%", s => s.Load?.ServerProcessesCpuPercent),
         new("light: event latency p50", "ms", s => s.Light?["event:all"]?.P50),
         new("light: event latency p95", "ms", s => s.Light?["event:all"]?.P95),
         new("light: event latency p99", "ms", s => s.Light?["event:all"]?.P99),
@@ -245,6 +248,7 @@ public static class Figures
         new("light: REST latency p99", "ms", s => s.Light?["rest:all"]?.P99),
         new("light: errors", "count", s => s.Light?.Errors),
         new("light: process CPU (all cores)", "%", s => s.Light?.CpuPercent),
+        new("light: separate server processes CPU (all cores)", "%", s => s.Light?.ServerProcessesCpuPercent),
         new("memory: managed heap per connected user", "KB", s => s.Memory?.ManagedBytesPerUser / 1024),
         new("memory: working set per connected user", "KB", s => s.Memory?.WorkingSetBytesPerUser / 1024),
         new("memory: managed heap per active call", "KB", s => s.Memory?.ManagedBytesPerCall / 1024),

@@ -38,6 +38,8 @@ public sealed class DmVoiceClusterSystem : ISystemUnderTest
 
     public bool InProcess => false;
 
+    public IReadOnlyList<int> ServerProcessIds => [.. _cluster.Processes.Where(p => p.IsRunning).Select(p => p.ProcessId)];
+
     /// <summary>Where the processes' logs are (under the benchmark's output folder).</summary>
     public string LogDirectory => _cluster.LogDirectory;
 

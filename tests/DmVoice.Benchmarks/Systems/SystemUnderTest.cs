@@ -29,6 +29,9 @@ public interface ISystemUnderTest : IAsyncDisposable
     /// the client side, so the memory rows, server counters and the lease window are not measured.
     /// </summary>
     bool InProcess => true;
+
+    /// <summary>Process ids of the system's servers when they run outside this process (their CPU is measured).</summary>
+    IReadOnlyList<int> ServerProcessIds => [];
 }
 
 internal static class Loopback
