@@ -7,7 +7,8 @@ public sealed class BenchmarkOptions
 {
     public const string Usage = """
         DmVoice end-to-end benchmark: DmVoice in both event-delivery modes against a minimal floor, the
-        seed design and the seed design behind a SignalR Redis backplane (one process, loopback only).
+        seed design and the seed design behind a SignalR Redis backplane (one process, loopback only;
+        --cluster adds DmVoice as separate silo and gateway processes).
 
         dotnet run -c Release --project tests/DmVoice.Benchmarks -- [options]
 
