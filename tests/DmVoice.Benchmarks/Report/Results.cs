@@ -416,6 +416,7 @@ public static class Markdown
                 var cell = check switch
                 {
                     null => "n/a",
+                    { Met: null, Value: null } => "n/a (not measured for this column)",
                     { Met: null } => $"n/a ({check.Baseline} did not run)",
                     { Met: true } => $"{Ratio(check.Ratio)} met",
                     _ => $"{Ratio(check.Ratio)} **missed**",
