@@ -178,7 +178,7 @@ if (cpu.Count > 1 && loads.Count > 1 && loads.Max() - loads.Min() > machine.Core
 }
 if (results.Any(r => TargetNames.IsCluster(r.Name)))
 {
-    notes.Add("dmvoice-cluster columns: the silos and gateways are separate processes, so memory, server meters (grain calls, storage writes, server request time) and the lease window are n/a; their figures are the client's (ops/s, event and REST latency, errors), 'process CPU' is the benchmark process (the client) only and 'separate server processes CPU' the four silos and gateways (not redis-server). The processes start cold (no warm-up round; only the column's own --warmup) and use workstation GC.");
+    notes.Add("dmvoice-cluster columns: the silos and gateways are separate processes, so memory and the lease window are n/a, and the server counters (grain calls, storage writes, events pushed, ...) are read from the processes' /metrics at the edges of each phase (counts and means, no percentiles, so server request time is n/a); the other figures are the client's (ops/s, event and REST latency, errors), 'process CPU' is the benchmark process (the client) only and 'separate server processes CPU' the four silos and gateways (not redis-server). The processes start cold (no warm-up round; only the column's own --warmup) and use workstation GC.");
 }
 
 if (results.Any(r => r.Skipped is null && r.Failure is null && !TargetNames.IsCluster(r.Name)))
@@ -257,6 +257,8 @@ static async Task<SystemResult> RunSystemAsync(string name, Func<Task<ISystemUnd
 
         // Meters of servers in other processes cannot be heard from here.
         using var counters = options.Counters && system.InProcess ? new ServerCounters(system.Hosts) : null;
+        // ... so those are read from their /metrics at the edges of the load and light phases.
+        var scraped = options.Counters && !system.InProcess && system.MetricsAddresses.Count > 0 ? new ScrapedCounters(system.MetricsAddresses) : null;
         var windows = new Dictionary<string, CounterWindow>(StringComparer.Ordinal);
         var baseline = await MemorySnapshot.TakeAsync();
         await using var load = new LoadGenerator(system.Gateways, options);
@@ -310,11 +312,11 @@ static async Task<SystemResult> RunSystemAsync(string name, Func<Task<ISystemUnd
         }
 
         var loadRecorder = new Recorder();
-        var loadCounters = await load.RunAsync(options.Calls, TimeSpan.FromSeconds(options.DurationSeconds), 0, loadRecorder, Ticker(name, "load", options.DurationSeconds, loadRecorder), counters, system.ServerProcessIds);
+        var loadCounters = await load.RunAsync(options.Calls, TimeSpan.FromSeconds(options.DurationSeconds), 0, loadRecorder, Ticker(name, "load", options.DurationSeconds, loadRecorder), counters, system.ServerProcessIds, scraped);
         var loadResult = PhaseResult.From(loadRecorder, options.DurationSeconds, options.Calls, 0, loadCounters);
 
         var lightRecorder = new Recorder();
-        var lightCounters = await load.RunAsync(options.LightCalls, TimeSpan.FromSeconds(options.LightDurationSeconds), options.ThinkMs, lightRecorder, Ticker(name, "light", options.LightDurationSeconds, lightRecorder), counters, system.ServerProcessIds);
+        var lightCounters = await load.RunAsync(options.LightCalls, TimeSpan.FromSeconds(options.LightDurationSeconds), options.ThinkMs, lightRecorder, Ticker(name, "light", options.LightDurationSeconds, lightRecorder), counters, system.ServerProcessIds, scraped);
         var lightResult = PhaseResult.From(lightRecorder, options.LightDurationSeconds, options.LightCalls, options.ThinkMs, lightCounters);
 
         // This process holds only the client side of an out-of-process system: its memory says nothing about the servers.

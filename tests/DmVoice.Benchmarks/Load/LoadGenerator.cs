@@ -186,8 +186,15 @@ public sealed class LoadGenerator : IAsyncDisposable
     /// </summary>
     /// <returns>What the server's meters recorded over the same window, when <paramref name="counters"/> is given.</returns>
     /// <param name="serverProcesses">Process ids of servers that run outside this process; their CPU is measured too.</param>
-    public async Task<CounterWindow?> RunAsync(int calls, TimeSpan duration, int thinkMs, Recorder recorder, Action<double> tick, ServerCounters? counters = null, IReadOnlyList<int>? serverProcesses = null)
+    /// <param name="scraped">The counters of out-of-process servers, read at the window's edges (instead of <paramref name="counters"/>).</param>
+    public async Task<CounterWindow?> RunAsync(
+        int calls, TimeSpan duration, int thinkMs, Recorder recorder, Action<double> tick, ServerCounters? counters = null, IReadOnlyList<int>? serverProcesses = null, ScrapedCounters? scraped = null)
     {
+        if (scraped is not null)
+        {
+            await scraped.BeginAsync();
+        }
+
         using var stop = new CancellationTokenSource();
         using var process = Process.GetCurrentProcess();
         var cpuBefore = process.TotalProcessorTime;
@@ -225,7 +232,7 @@ public sealed class LoadGenerator : IAsyncDisposable
         }
 
         recorder.Recording = false;
-        var window = counters?.End();
+        var window = counters?.End() ?? (scraped is null ? null : await scraped.EndAsync());
         process.Refresh();
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         recorder.CpuPercent = (process.TotalProcessorTime - cpuBefore).TotalSeconds * 100 / seconds / Environment.ProcessorCount;

@@ -207,7 +207,7 @@ public static class Stages
     public static double? StreamMessages(CounterWindow? w) => IsOrleans(w) ? w!.Total(StreamMessagesSent) : null;
 
     /// <summary>Reads of the stream queues by the pulling agents (one per poll per queue).</summary>
-    public static double? StreamQueueReadCount(CounterWindow? w) => IsOrleans(w) ? w!.Series.Where(kv => kv.Key == StreamQueueReads).Sum(kv => kv.Value.Count) : null;
+    public static double? StreamQueueReadCount(CounterWindow? w) => IsOrleans(w) && !w!.FromMetricsEndpoints ? w!.Series.Where(kv => kv.Key == StreamQueueReads).Sum(kv => kv.Value.Count) : null;
 
     /// <summary>Orleans runs in the system: its counters that stayed at 0 mean none happened.</summary>
     private static bool IsOrleans(CounterWindow? w) => w is not null && (w.Has(GrainCallsHistogram) || w.Has(GrainCallsCount));

@@ -38,6 +38,9 @@ public sealed class DmVoiceClusterSystem : ISystemUnderTest
 
     public bool InProcess => false;
 
+    /// <summary>Every silo's management port and every gateway serve /metrics.</summary>
+    public IReadOnlyList<Uri> MetricsAddresses => [.. _cluster.Processes.Select(p => new Uri(p.HealthAddress, "/metrics"))];
+
     public IReadOnlyList<int> ServerProcessIds => [.. _cluster.Processes.Where(p => p.IsRunning).Select(p => p.ProcessId)];
 
     /// <summary>Where the processes' logs are (under the benchmark's output folder).</summary>

@@ -32,6 +32,9 @@ public interface ISystemUnderTest : IAsyncDisposable
 
     /// <summary>Process ids of the system's servers when they run outside this process (their CPU is measured).</summary>
     IReadOnlyList<int> ServerProcessIds => [];
+
+    /// <summary>Prometheus endpoints of out-of-process servers, read for the server counters instead of listening in-process.</summary>
+    IReadOnlyList<Uri> MetricsAddresses => [];
 }
 
 internal static class Loopback
