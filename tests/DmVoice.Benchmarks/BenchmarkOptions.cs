@@ -33,8 +33,8 @@ public sealed class BenchmarkOptions
           --redis                 add DmVoice in Redis mode (dmvoice-redis-direct, dmvoice-redis-streams: private
                                   redis-server, a silo host and the gateway as a cluster client) to the embedded columns
           --cluster               add the scaled-out columns: DmVoice as two silo and two gateway processes on a private
-                                  redis-server (dmvoice-cluster: Direct, dmvoice-cluster-streams: Streams; client-side
-                                  figures only, the servers' memory and meters are in other processes), and its peer
+                                  redis-server (dmvoice-cluster: Direct, dmvoice-cluster-streams: Streams; their memory is
+                                  n/a, their counters are read from the processes' /metrics), and its peer
                                   seed-backplane-cluster (two seed gateways in this process on one Redis backplane); users
                                   spread over both gateways so that half of the awaited events cross gateways. Not part of --short
           --set KEY=VALUE         DmVoice setting override for every DmVoice column, repeatable

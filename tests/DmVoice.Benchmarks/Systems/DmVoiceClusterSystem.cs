@@ -7,8 +7,9 @@ namespace DmVoice.Benchmarks.Systems;
 /// <c>DmVoice.Gateway</c> processes on one private redis-server (Redis mode), started with the
 /// process harness of the tests (<see cref="ProcessCluster"/>). Silo A and gateway A listen on one
 /// loopback address, silo B and gateway B on another, with the same ports, as two machines would.
-/// The servers are other processes, so only the client side is measured here (<see cref="InProcess"/>
-/// is false). Every process is stopped by its process id when the column ends, also after a failure.
+/// The servers are other processes (<see cref="InProcess"/> is false): their memory is not measured,
+/// their counters come from their /metrics and their CPU from their process ids. Every process is
+/// stopped by its process id when the column ends, also after a failure.
 /// </summary>
 public sealed class DmVoiceClusterSystem : ISystemUnderTest
 {

@@ -26,7 +26,8 @@ public interface ISystemUnderTest : IAsyncDisposable
 
     /// <summary>
     /// False when the servers run as other processes: then this process's memory and meters hold only
-    /// the client side, so the memory rows, server counters and the lease window are not measured.
+    /// the client side, so the memory rows and the lease window are not measured, and the server
+    /// counters are read from <see cref="MetricsAddresses"/> instead.
     /// </summary>
     bool InProcess => true;
 
