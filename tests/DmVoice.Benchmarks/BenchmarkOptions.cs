@@ -7,7 +7,8 @@ public sealed class BenchmarkOptions
 {
     public const string Usage = """
         DmVoice end-to-end benchmark: DmVoice in both event-delivery modes against a minimal floor, the
-        seed design and the seed design behind a SignalR Redis backplane (one process, loopback only).
+        seed design and the seed design behind a SignalR Redis backplane (one process, loopback only;
+        --cluster adds DmVoice as separate silo and gateway processes).
 
         dotnet run -c Release --project tests/DmVoice.Benchmarks -- [options]
 
@@ -26,9 +27,16 @@ public sealed class BenchmarkOptions
                                     floor, seed, seed-backplane,
                                     dmvoice        = dmvoice-direct + dmvoice-streams (embedded: gateway co-hosting its silo)
                                     dmvoice-redis  = dmvoice-redis-direct + dmvoice-redis-streams (Redis mode)
-                                    or any of those four columns by name; none = no system (with --grain-memory)
+                                    seed-backplane-cluster, dmvoice-cluster, dmvoice-cluster-streams (see --cluster;
+                                    dmvoice-cluster-all = those three)
+                                    or any of those columns by name; none = no system (with --grain-memory)
           --redis                 add DmVoice in Redis mode (dmvoice-redis-direct, dmvoice-redis-streams: private
                                   redis-server, a silo host and the gateway as a cluster client) to the embedded columns
+          --cluster               add the scaled-out columns: DmVoice as two silo and two gateway processes on a private
+                                  redis-server (dmvoice-cluster: Direct, dmvoice-cluster-streams: Streams; their memory is
+                                  n/a, their counters are read from the processes' /metrics), and its peer
+                                  seed-backplane-cluster (two seed gateways in this process on one Redis backplane); users
+                                  spread over both gateways so that half of the awaited events cross gateways. Not part of --short
           --set KEY=VALUE         DmVoice setting override for every DmVoice column, repeatable
                                   (e.g. Cluster:StreamPollingPeriod=00:00:00.100)
           --variant "NAME;K=V;.." an extra DmVoice column dmvoice-NAME with these overrides, repeatable; embedded and
@@ -67,6 +75,8 @@ public sealed class BenchmarkOptions
     public bool ShortMode { get; set; }
 
     public bool Redis { get; set; }
+
+    public bool Cluster { get; set; }
 
     /// <summary>Columns to run, in order, after expanding the group names (dmvoice, dmvoice-redis) and --redis.</summary>
     public List<string> Targets { get; } = [TargetNames.Floor, TargetNames.Seed, TargetNames.SeedBackplane, TargetNames.DmVoiceDirect, TargetNames.DmVoiceStreams];
@@ -112,6 +122,7 @@ public sealed class BenchmarkOptions
             {
                 case "--short": o.ShortMode = true; break;
                 case "--redis": o.Redis = true; break;
+                case "--cluster": o.Cluster = true; break;
                 case "--help" or "-h" or "-?": o.Help = true; break;
                 case "--calls": o.Calls = PositiveInt(Next(), arg); explicitCalls = true; break;
                 case "--duration": o.DurationSeconds = PositiveDouble(Next(), arg); explicitDuration = true; break;
@@ -193,6 +204,17 @@ public sealed class BenchmarkOptions
             }
         }
 
+        if (o.Cluster)
+        {
+            foreach (var column in TargetNames.Expand(TargetNames.DmVoiceClusterGroup))
+            {
+                if (!o.Targets.Contains(column))
+                {
+                    o.Targets.Add(column);
+                }
+            }
+        }
+
         if (o.ShortMode)
         {
             o.Calls = explicitCalls ? o.Calls : 50;
@@ -249,6 +271,9 @@ public static class TargetNames
     public const string Floor = "floor";
     public const string Seed = "seed";
     public const string SeedBackplane = "seed-backplane";
+
+    /// <summary>The seed with the backplane behind two gateways, users spread like dmvoice-cluster (see <c>--cluster</c>).</summary>
+    public const string SeedBackplaneCluster = "seed-backplane-cluster";
     public const string DmVoice = "dmvoice";
     public const string DmVoiceDirect = "dmvoice-direct";
     public const string DmVoiceStreams = "dmvoice-streams";
@@ -257,19 +282,29 @@ public static class TargetNames
     public const string DmVoiceRedisStreams = "dmvoice-redis-streams";
     public const string None = "none";
 
+    /// <summary>Two silo and two gateway processes, Direct delivery (see <c>--cluster</c>).</summary>
+    public const string DmVoiceCluster = "dmvoice-cluster";
+    public const string DmVoiceClusterStreams = "dmvoice-cluster-streams";
+
+    /// <summary>Not a column: what <c>--cluster</c> adds.</summary>
+    public const string DmVoiceClusterGroup = "dmvoice-cluster-all";
+
     /// <summary>The systems every DmVoice column is compared with.</summary>
-    public static readonly string[] Baselines = [Floor, Seed, SeedBackplane];
+    public static readonly string[] Baselines = [Floor, Seed, SeedBackplane, SeedBackplaneCluster];
 
     public static bool IsDmVoice(string name) => name.StartsWith(DmVoice + "-", StringComparison.Ordinal);
 
+    public static bool IsCluster(string name) => name is DmVoiceCluster or DmVoiceClusterStreams;
+
     public static IEnumerable<string> Expand(string target) => target switch
     {
-        Floor or Seed or SeedBackplane or DmVoiceDirect or DmVoiceStreams or DmVoiceRedisDirect or DmVoiceRedisStreams => [target],
+        Floor or Seed or SeedBackplane or DmVoiceDirect or DmVoiceStreams or DmVoiceRedisDirect or DmVoiceRedisStreams or DmVoiceCluster or DmVoiceClusterStreams or SeedBackplaneCluster => [target],
+        DmVoiceClusterGroup => [SeedBackplaneCluster, DmVoiceCluster, DmVoiceClusterStreams],
         DmVoice => [DmVoiceDirect, DmVoiceStreams],
         DmVoiceRedis => [DmVoiceRedisDirect, DmVoiceRedisStreams],
         None => [],
         _ => throw new ArgumentException(
-            $"Unknown target '{target}' (floor, seed, seed-backplane, dmvoice, dmvoice-direct, dmvoice-streams, dmvoice-redis, dmvoice-redis-direct, dmvoice-redis-streams, none)"),
+            $"Unknown target '{target}' (floor, seed, seed-backplane, dmvoice, dmvoice-direct, dmvoice-streams, dmvoice-redis, dmvoice-redis-direct, dmvoice-redis-streams, seed-backplane-cluster, dmvoice-cluster, dmvoice-cluster-streams, dmvoice-cluster-all, none)"),
     };
 }
 

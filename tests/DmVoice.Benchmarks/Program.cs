@@ -52,11 +52,12 @@ foreach (var target in options.Targets)
         case TargetNames.Floor:
             runs.Add((TargetNames.Floor, async () => await FloorSystem.StartAsync(), null));
             break;
-        case TargetNames.Seed or TargetNames.SeedBackplane:
-            var backplane = target == TargetNames.SeedBackplane;
+        case TargetNames.Seed or TargetNames.SeedBackplane or TargetNames.SeedBackplaneCluster:
+            var backplane = target != TargetNames.Seed;
+            var seedGateways = target == TargetNames.SeedBackplaneCluster ? 2 : 1;
             runs.Add(redisServer is null
                 ? (target, null, "redis-server was not found on PATH; the seed-design baselines need a real Redis")
-                : (target, async () => await SeedSystem.StartAsync(redisServer, backplane), null));
+                : (target, async () => await SeedSystem.StartAsync(target, redisServer, backplane, seedGateways), null));
             break;
         case TargetNames.DmVoiceDirect or TargetNames.DmVoiceStreams or TargetNames.DmVoiceRedisDirect or TargetNames.DmVoiceRedisStreams:
             var delivery = target is TargetNames.DmVoiceDirect or TargetNames.DmVoiceRedisDirect ? DeliveryModes.Direct : DeliveryModes.Streams;
@@ -64,6 +65,15 @@ foreach (var target in options.Targets)
             // The column's delivery mode wins over --set.
             var settings = new Dictionary<string, string>(options.Overrides, StringComparer.OrdinalIgnoreCase) { [DeliveryModes.Setting] = delivery };
             runs.Add(DmVoiceRun(target, settings, inRedis));
+            break;
+        case TargetNames.DmVoiceCluster or TargetNames.DmVoiceClusterStreams:
+            var clusterSettings = new Dictionary<string, string>(options.Overrides, StringComparer.OrdinalIgnoreCase)
+            {
+                [DeliveryModes.Setting] = target == TargetNames.DmVoiceCluster ? DeliveryModes.Direct : DeliveryModes.Streams,
+            };
+            runs.Add(redisServer is null
+                ? (target, null, "cluster mode needs redis-server, which was not found on PATH")
+                : (target, async () => await DmVoiceClusterSystem.StartAsync(target, clusterSettings, line => Console.WriteLine($"[{target}] {line}")), null));
             break;
     }
 }
@@ -92,7 +102,7 @@ if (options.WarmupRoundSeconds > 0 && runs.Count > 0)
     Console.WriteLine($"\n== warm-up round: DmVoice for {options.WarmupRoundSeconds} s, not recorded");
     var warmSettings = new Dictionary<string, string>(options.Overrides, StringComparer.OrdinalIgnoreCase) { [DeliveryModes.Setting] = DeliveryModes.Direct };
     await using var warmSystem = await DmVoiceSystem.StartAsync("warm-up", warmSettings, null);
-    await using (var warmLoad = new LoadGenerator(warmSystem.BaseAddress, options, Math.Min(options.Calls, 100)))
+    await using (var warmLoad = new LoadGenerator([warmSystem.BaseAddress], options, Math.Min(options.Calls, 100)))
     {
         await warmLoad.SetUpAsync((_, _, _) => { }, CancellationToken.None);
         var warm = new Recorder();
@@ -166,9 +176,18 @@ if (cpu.Count > 1 && loads.Count > 1 && loads.Max() - loads.Min() > machine.Core
         CultureInfo.InvariantCulture,
         $"The machine's load changed during the run (load average {loads.Min():0.#} to {loads.Max():0.#} when the columns started; this process got {cpu.Min():0}–{cpu.Max():0} % of the CPU under load): other work competed with the later or earlier columns, so compare their ratios with care."));
 }
-if (results.Count > 0)
+if (results.Any(r => TargetNames.IsCluster(r.Name)))
+{
+    notes.Add("dmvoice-cluster columns: the silos and gateways are separate processes, so memory and the lease window are n/a, and the server counters (grain calls, storage writes, events pushed, ...) are read from the processes' /metrics at the edges of each phase (counts and means, no percentiles, so server request time is n/a); the other figures are the client's (ops/s, event and REST latency, errors), 'process CPU' is the benchmark process (the client) only and 'separate server processes CPU' the four silos and gateways (not redis-server). The processes start cold (no warm-up round; only the column's own --warmup) and use workstation GC.");
+}
+
+if (results.Any(r => r.Skipped is null && r.Failure is null && !TargetNames.IsCluster(r.Name)))
 {
     notes.Add("Client (load generator) and servers share one process and its cores; memory figures are differences between snapshots and include the client side of each connection, which is the same for every system.");
+}
+
+if (results.Count > 0)
+{
     notes.Add("'load' = closed loop, no think time: latency includes queueing at saturation. 'light' = few calls with think time: latency without queueing.");
 }
 
@@ -182,7 +201,7 @@ foreach (var (k, v) in options.Overrides)
     settingsUsed[k] = v;
 }
 
-settingsUsed["mode"] = options.Redis ? "embedded + Redis" : "embedded";
+settingsUsed["mode"] = (options.Redis ? "embedded + Redis" : "embedded") + (options.Cluster ? " + cluster" : string.Empty);
 settingsUsed["leaseWindowSeconds"] = options.LeaseWindowSeconds.ToString(CultureInfo.InvariantCulture);
 var result = new BenchmarkResult(
     DateTimeOffset.UtcNow, command, machine, LoadGenerator.Describe(options), settingsUsed, results, ratios, targets, grainMemory, notes, Math.Round(wall.Elapsed.TotalSeconds, 1));
@@ -228,18 +247,21 @@ static async Task<SystemResult> RunSystemAsync(string name, Func<Task<ISystemUnd
     var clock = Stopwatch.StartNew();
     var system = await start();
     var startup = clock.Elapsed.TotalSeconds;
-    Console.WriteLine($"[{name}] started in {startup:0.0} s at {system.BaseAddress} — {system.Description}");
-    if (!LoadGenerator.IsLoopback(system.BaseAddress))
-    {
-        throw new InvalidOperationException("The system under test must listen on loopback only.");
-    }
-
+    Console.WriteLine($"[{name}] started in {startup:0.0} s at {string.Join(", ", system.Gateways)} — {system.Description}");
     try
     {
-        using var counters = options.Counters ? new ServerCounters(system.Hosts) : null;
+        if (!system.Gateways.All(LoadGenerator.IsLoopback))
+        {
+            throw new InvalidOperationException("The system under test must listen on loopback only.");
+        }
+
+        // Meters of servers in other processes cannot be heard from here.
+        using var counters = options.Counters && system.InProcess ? new ServerCounters(system.Hosts) : null;
+        // ... so those are read from their /metrics at the edges of the load and light phases.
+        var scraped = options.Counters && !system.InProcess && system.MetricsAddresses.Count > 0 ? new ScrapedCounters(system.MetricsAddresses) : null;
         var windows = new Dictionary<string, CounterWindow>(StringComparer.Ordinal);
         var baseline = await MemorySnapshot.TakeAsync();
-        await using var load = new LoadGenerator(system.BaseAddress, options);
+        await using var load = new LoadGenerator(system.Gateways, options);
         var setup = new Recorder();
         var printed = new Dictionary<string, int>(StringComparer.Ordinal);
         counters?.Begin();
@@ -260,9 +282,14 @@ static async Task<SystemResult> RunSystemAsync(string name, Func<Task<ISystemUnd
             windows["setup"] = counters.End();
         }
 
+        if (system.Gateways.Count > 1)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{name}] setup: users spread over {system.Gateways.Count} gateways; {load.CrossGatewayShare:P0} of the awaited (actor, observer) pairs cross gateways"));
+        }
+
         var connected = await MemorySnapshot.TakeAsync();
         LeaseResult? lease = null;
-        if (TargetNames.IsDmVoice(name) && options.LeaseWindowSeconds > 0)
+        if (TargetNames.IsDmVoice(name) && system.InProcess && options.LeaseWindowSeconds > 0)
         {
             lease = await LeaseWindowAsync(name, counters, load.UserCount, options.LeaseWindowSeconds, windows);
         }
@@ -285,14 +312,15 @@ static async Task<SystemResult> RunSystemAsync(string name, Func<Task<ISystemUnd
         }
 
         var loadRecorder = new Recorder();
-        var loadCounters = await load.RunAsync(options.Calls, TimeSpan.FromSeconds(options.DurationSeconds), 0, loadRecorder, Ticker(name, "load", options.DurationSeconds, loadRecorder), counters);
+        var loadCounters = await load.RunAsync(options.Calls, TimeSpan.FromSeconds(options.DurationSeconds), 0, loadRecorder, Ticker(name, "load", options.DurationSeconds, loadRecorder), counters, system.ServerProcessIds, scraped);
         var loadResult = PhaseResult.From(loadRecorder, options.DurationSeconds, options.Calls, 0, loadCounters);
 
         var lightRecorder = new Recorder();
-        var lightCounters = await load.RunAsync(options.LightCalls, TimeSpan.FromSeconds(options.LightDurationSeconds), options.ThinkMs, lightRecorder, Ticker(name, "light", options.LightDurationSeconds, lightRecorder), counters);
+        var lightCounters = await load.RunAsync(options.LightCalls, TimeSpan.FromSeconds(options.LightDurationSeconds), options.ThinkMs, lightRecorder, Ticker(name, "light", options.LightDurationSeconds, lightRecorder), counters, system.ServerProcessIds, scraped);
         var lightResult = PhaseResult.From(lightRecorder, options.LightDurationSeconds, options.LightCalls, options.ThinkMs, lightCounters);
 
-        var memory = MemoryResult.From(baseline, connected, active, load.UserCount, load.CallCount);
+        // This process holds only the client side of an out-of-process system: its memory says nothing about the servers.
+        var memory = system.InProcess ? MemoryResult.From(baseline, connected, active, load.UserCount, load.CallCount) : null;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{name}] done: load {loadResult.OpsPerSecond:0} ops/s, event p50 {loadResult["event:all"]?.P50:0.00} ms p99 {loadResult["event:all"]?.P99:0.00} ms; light event p50 {lightResult["event:all"]?.P50:0.00} ms p99 {lightResult["event:all"]?.P99:0.00} ms; errors {loadResult.Errors + lightResult.Errors}"));
         return new SystemResult(name, system.Description, Math.Round(startup, 2), load.UserCount, load.CallCount, loadResult, lightResult, memory, lease, windows, load.UnmatchedEvents, null, null, loadAverage);
     }

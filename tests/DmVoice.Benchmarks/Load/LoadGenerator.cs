@@ -13,32 +13,40 @@ namespace DmVoice.Benchmarks.Load;
 /// and 3 members, and call cycles (first join → ring at the others → second join → state updates →
 /// leaves → call ended). Each step sends one REST request, then waits until every other member's
 /// connection got the matching event (name + DM id + acting user): that wait is the end-to-end latency.
+/// With several gateways, each user has one of them for its connection and all of its REST requests
+/// (<see cref="GatewayOf"/>), so an event crosses gateways whenever actor and observer were given different ones.
 /// </summary>
 public sealed class LoadGenerator : IAsyncDisposable
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private static readonly byte[] EmptyObject = "{}"u8.ToArray();
 
-    private readonly Uri _baseAddress;
+    private readonly IReadOnlyList<Uri> _gateways;
     private readonly BenchmarkOptions _options;
-    private readonly HttpClient _http;
+    private readonly HttpClient[] _http;
     private readonly string _runTag = Guid.NewGuid().ToString("N")[..6];
     private readonly List<CallSlot> _slots = [];
     private readonly List<SimUser> _users = [];
     private readonly int _calls;
 
-    public LoadGenerator(Uri baseAddress, BenchmarkOptions options, int? calls = null)
+    /// <param name="gateways">Where clients go: one address for a single-gateway system, else users are spread over them.</param>
+    public LoadGenerator(IReadOnlyList<Uri> gateways, BenchmarkOptions options, int? calls = null)
     {
-        _baseAddress = baseAddress;
+        if (gateways.Count == 0)
+        {
+            throw new ArgumentException("At least one gateway address is needed.", nameof(gateways));
+        }
+
+        _gateways = gateways;
         _options = options;
         _calls = calls ?? options.Calls;
-        _http = new HttpClient(new SocketsHttpHandler
+        _http = gateways.Select(address => new HttpClient(new SocketsHttpHandler
         {
             MaxConnectionsPerServer = 256,
             PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
             UseProxy = false,
         })
-        { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) }).ToArray();
     }
 
     public int UserCount => _users.Count;
@@ -46,6 +54,39 @@ public sealed class LoadGenerator : IAsyncDisposable
     public int CallCount => _slots.Count;
 
     public long UnmatchedEvents => _users.Sum(u => u.Unmatched);
+
+    /// <summary>
+    /// Of the events steps wait for, the share whose actor and observer use different gateways
+    /// (0 with one gateway). Counted over (actor, observer) pairs of every call; the actors are the
+    /// first two members, who join, update and leave.
+    /// </summary>
+    public double CrossGatewayShare
+    {
+        get
+        {
+            var pairs = _slots.SelectMany(s => s.Members.Take(2).SelectMany(a => s.Members.Where(o => o != a).Select(o => a.Gateway != o.Gateway))).ToList();
+            return pairs.Count == 0 ? 0 : pairs.Count(crosses => crosses) / (double)pairs.Count;
+        }
+    }
+
+    /// <summary>
+    /// The gateway of member <paramref name="member"/> of call <paramref name="call"/>: the member's
+    /// digit of the call number written in base "number of gateways". Consecutive calls thus go through
+    /// every assignment of members to gateways in turn, so with two gateways half of all (actor,
+    /// observer) pairs are on different gateways, for 1:1 and group calls alike.
+    /// </summary>
+    public static int GatewayOf(int call, int member, int gateways)
+    {
+        var digit = call;
+        for (var i = 0; i < member; i++)
+        {
+            digit /= gateways;
+        }
+
+        return digit % gateways;
+    }
+
+    private HttpClient Http(SimUser user) => _http[user.Gateway];
 
     /// <summary>One DM whose call is driven by one loop; its members are in no other DM, so calls never collide.</summary>
     private sealed class CallSlot(string dmGroupId, SimUser[] members)
@@ -72,7 +113,10 @@ public sealed class LoadGenerator : IAsyncDisposable
         {
             var isGroup = (int)Math.Floor((i + 1) * _options.GroupShare) > groupsSoFar;
             groupsSoFar += isGroup ? 1 : 0;
-            var members = Enumerable.Range(0, isGroup ? 3 : 2).Select(m => new SimUser($"bench-{_runTag}-{i}-{m}")).ToArray();
+            var call = i;
+            var members = Enumerable.Range(0, isGroup ? 3 : 2)
+                .Select(m => new SimUser($"bench-{_runTag}-{i}-{m}") { Gateway = GatewayOf(call, m, _gateways.Count) })
+                .ToArray();
             layouts.Add(members);
             _users.AddRange(members);
         }
@@ -80,7 +124,7 @@ public sealed class LoadGenerator : IAsyncDisposable
         var done = 0;
         await Parallel.ForEachAsync(_users, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (user, ct) =>
         {
-            using var response = await _http.PostAsJsonAsync("/dev/token", new { userId = user.Id, displayName = user.Id }, ct);
+            using var response = await Http(user).PostAsJsonAsync("/dev/token", new { userId = user.Id, displayName = user.Id }, ct);
             response.EnsureSuccessStatusCode();
             var body = await response.Content.ReadFromJsonAsync<JsonElement>(ct);
             user.Token = body.GetProperty("token").GetString()!;
@@ -97,7 +141,7 @@ public sealed class LoadGenerator : IAsyncDisposable
                 Content = JsonContent.Create(new { memberIds = members.Skip(1).Select(m => m.Id).ToArray() }),
             };
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", members[0].Token);
-            using var response = await _http.SendAsync(request, ct);
+            using var response = await Http(members[0]).SendAsync(request, ct);
             response.EnsureSuccessStatusCode();
             var group = await response.Content.ReadFromJsonAsync<JsonElement>(Json, ct);
             slots[i] = new CallSlot(group.GetProperty("id").GetString()!, members);
@@ -108,7 +152,7 @@ public sealed class LoadGenerator : IAsyncDisposable
         done = 0;
         await Parallel.ForEachAsync(_users, new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = cancellationToken }, async (user, ct) =>
         {
-            await user.ConnectAsync(_baseAddress, ct);
+            await user.ConnectAsync(_gateways[user.Gateway], ct);
             progress("SignalR connections", Interlocked.Increment(ref done), _users.Count);
         });
     }
@@ -141,11 +185,20 @@ public sealed class LoadGenerator : IAsyncDisposable
     /// has passed; each loop finishes its current cycle, so every call ends empty.
     /// </summary>
     /// <returns>What the server's meters recorded over the same window, when <paramref name="counters"/> is given.</returns>
-    public async Task<CounterWindow?> RunAsync(int calls, TimeSpan duration, int thinkMs, Recorder recorder, Action<double> tick, ServerCounters? counters = null)
+    /// <param name="serverProcesses">Process ids of servers that run outside this process; their CPU is measured too.</param>
+    /// <param name="scraped">The counters of out-of-process servers, read at the window's edges (instead of <paramref name="counters"/>).</param>
+    public async Task<CounterWindow?> RunAsync(
+        int calls, TimeSpan duration, int thinkMs, Recorder recorder, Action<double> tick, ServerCounters? counters = null, IReadOnlyList<int>? serverProcesses = null, ScrapedCounters? scraped = null)
     {
+        if (scraped is not null)
+        {
+            await scraped.BeginAsync();
+        }
+
         using var stop = new CancellationTokenSource();
         using var process = Process.GetCurrentProcess();
         var cpuBefore = process.TotalProcessorTime;
+        var serverCpuBefore = ProcessorTime(serverProcesses);
         counters?.Begin();
         var started = Stopwatch.GetTimestamp();
         recorder.Recording = true;
@@ -179,12 +232,38 @@ public sealed class LoadGenerator : IAsyncDisposable
         }
 
         recorder.Recording = false;
-        var window = counters?.End();
+        var window = counters?.End() ?? (scraped is null ? null : await scraped.EndAsync());
         process.Refresh();
-        recorder.CpuPercent = (process.TotalProcessorTime - cpuBefore).TotalSeconds * 100 / Stopwatch.GetElapsedTime(started).TotalSeconds / Environment.ProcessorCount;
+        var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        recorder.CpuPercent = (process.TotalProcessorTime - cpuBefore).TotalSeconds * 100 / seconds / Environment.ProcessorCount;
+        if (serverProcesses is { Count: > 0 })
+        {
+            recorder.ServerProcessesCpuPercent = (ProcessorTime(serverProcesses) - serverCpuBefore).TotalSeconds * 100 / seconds / Environment.ProcessorCount;
+        }
+
         await stop.CancelAsync();
         await Task.WhenAll(loops);
         return window;
+    }
+
+    /// <summary>Total CPU time of the given processes (one that has exited counts as zero).</summary>
+    private static TimeSpan ProcessorTime(IReadOnlyList<int>? processIds)
+    {
+        var total = TimeSpan.Zero;
+        foreach (var id in processIds ?? [])
+        {
+            try
+            {
+                using var other = Process.GetProcessById(id);
+                total += other.TotalProcessorTime;
+            }
+            catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
+            {
+                // Gone: nothing to add.
+            }
+        }
+
+        return total;
     }
 
     private async Task CycleAsync(CallSlot slot, int thinkMs, Recorder recorder)
@@ -268,7 +347,7 @@ public sealed class LoadGenerator : IAsyncDisposable
         long done;
         try
         {
-            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead);
+            using var response = await Http(actor).SendAsync(request, HttpCompletionOption.ResponseContentRead);
             done = Stopwatch.GetTimestamp();
             if (!response.IsSuccessStatusCode)
             {
@@ -329,7 +408,7 @@ public sealed class LoadGenerator : IAsyncDisposable
             {
                 using var request = new HttpRequestMessage(HttpMethod.Delete, slot.LeavePath);
                 request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", user.Token);
-                using var response = await _http.SendAsync(request);
+                using var response = await Http(user).SendAsync(request);
             }
             catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
             {
@@ -343,7 +422,10 @@ public sealed class LoadGenerator : IAsyncDisposable
         await Parallel.ForEachAsync(_users, new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (user, _) => await user.DisposeAsync());
         _users.Clear();
         _slots.Clear();
-        _http.Dispose();
+        foreach (var client in _http)
+        {
+            client.Dispose();
+        }
     }
 
     public static string Describe(BenchmarkOptions o) => string.Create(

@@ -17,6 +17,9 @@ public sealed class Recorder
     /// <summary>This process's CPU time over the window, as a share of all cores (client and servers together; not redis-server).</summary>
     public double CpuPercent { get; set; }
 
+    /// <summary>CPU of the system's own server processes (out-of-process systems only), % of all cores.</summary>
+    public double? ServerProcessesCpuPercent { get; set; }
+
     public long Ops => Interlocked.Read(ref _ops);
 
     public long Events => Interlocked.Read(ref _events);

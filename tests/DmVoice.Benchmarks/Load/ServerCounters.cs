@@ -281,7 +281,8 @@ public sealed class ServerCounters : IDisposable
 public sealed record CounterValue(string Kind, double Count, double Sum, double? Mean, double? P50, double? P99);
 
 /// <summary>What the server meters recorded in one window; <see cref="Instruments"/> lists every instrument the system has published (measured or not).</summary>
-public sealed record CounterWindow(double Seconds, Dictionary<string, CounterValue> Series, bool PresenceCounterPresent, List<string> Instruments)
+/// <param name="FromMetricsEndpoints">Read from out-of-process servers' /metrics (<see cref="ScrapedCounters"/>): only some instruments, no percentiles.</param>
+public sealed record CounterWindow(double Seconds, Dictionary<string, CounterValue> Series, bool PresenceCounterPresent, List<string> Instruments, bool FromMetricsEndpoints = false)
 {
     /// <summary>The total of an instrument over all its tag sets (counters: sum added; histograms: records).</summary>
     public double Total(string instrument, Func<string, bool>? keyFilter = null) =>

@@ -16,6 +16,9 @@ public sealed class SimUser(string id) : IAsyncDisposable
 
     public string Token { get; set; } = string.Empty;
 
+    /// <summary>Index of the gateway this user's connection and REST requests go to (0 with one gateway).</summary>
+    public int Gateway { get; init; }
+
     public HubConnection? Connection { get; private set; }
 
     /// <summary>Events that no step waited for (rings stopping, own events, ...): counted, not timed.</summary>

@@ -59,7 +59,8 @@ public sealed record PhaseResult(
     double CpuPercent,
     Dictionary<string, int> ErrorKinds,
     Dictionary<string, Percentiles> Latency,
-    CounterWindow? Counters)
+    CounterWindow? Counters,
+    double? ServerProcessesCpuPercent = null)
 {
     public static PhaseResult From(Recorder recorder, double seconds, int calls, int thinkMs, CounterWindow? counters) => new(
         seconds,
@@ -74,7 +75,8 @@ public sealed record PhaseResult(
         Math.Round(recorder.CpuPercent, 1),
         recorder.Errors.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal),
         recorder.Series.ToDictionary(s => s, s => recorder.Get(s)!, StringComparer.Ordinal),
-        counters);
+        counters,
+        recorder.ServerProcessesCpuPercent is { } serverCpu ? Math.Round(serverCpu, 1) : null);
 
     public Percentiles? this[string series] => Latency.GetValueOrDefault(series);
 
@@ -205,7 +207,7 @@ public static class Stages
     public static double? StreamMessages(CounterWindow? w) => IsOrleans(w) ? w!.Total(StreamMessagesSent) : null;
 
     /// <summary>Reads of the stream queues by the pulling agents (one per poll per queue).</summary>
-    public static double? StreamQueueReadCount(CounterWindow? w) => IsOrleans(w) ? w!.Series.Where(kv => kv.Key == StreamQueueReads).Sum(kv => kv.Value.Count) : null;
+    public static double? StreamQueueReadCount(CounterWindow? w) => IsOrleans(w) && !w!.FromMetricsEndpoints ? w!.Series.Where(kv => kv.Key == StreamQueueReads).Sum(kv => kv.Value.Count) : null;
 
     /// <summary>Orleans runs in the system: its counters that stayed at 0 mean none happened.</summary>
     private static bool IsOrleans(CounterWindow? w) => w is not null && (w.Has(GrainCallsHistogram) || w.Has(GrainCallsCount));
@@ -237,6 +239,7 @@ public static class Figures
         new("load: call cycles/s", "cycles/s", s => s.Load is { } l ? l.Cycles / l.Seconds : null),
         new("load: errors", "count", s => s.Load?.Errors),
         new("load: process CPU (all cores)", "%", s => s.Load?.CpuPercent),
+        new("load: separate server processes CPU (all cores)", "%", s => s.Load?.ServerProcessesCpuPercent),
         new("light: event latency p50", "ms", s => s.Light?["event:all"]?.P50),
         new("light: event latency p95", "ms", s => s.Light?["event:all"]?.P95),
         new("light: event latency p99", "ms", s => s.Light?["event:all"]?.P99),
@@ -245,6 +248,7 @@ public static class Figures
         new("light: REST latency p99", "ms", s => s.Light?["rest:all"]?.P99),
         new("light: errors", "count", s => s.Light?.Errors),
         new("light: process CPU (all cores)", "%", s => s.Light?.CpuPercent),
+        new("light: separate server processes CPU (all cores)", "%", s => s.Light?.ServerProcessesCpuPercent),
         new("memory: managed heap per connected user", "KB", s => s.Memory?.ManagedBytesPerUser / 1024),
         new("memory: working set per connected user", "KB", s => s.Memory?.WorkingSetBytesPerUser / 1024),
         new("memory: managed heap per active call", "KB", s => s.Memory?.ManagedBytesPerCall / 1024),
@@ -412,6 +416,7 @@ public static class Markdown
                 var cell = check switch
                 {
                     null => "n/a",
+                    { Met: null, Value: null } => "n/a (not measured for this column)",
                     { Met: null } => $"n/a ({check.Baseline} did not run)",
                     { Met: true } => $"{Ratio(check.Ratio)} met",
                     _ => $"{Ratio(check.Ratio)} **missed**",

@@ -28,30 +28,36 @@ public sealed class SeedSystem : ISystemUnderTest
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    private readonly WebApplication _app;
+    private readonly IReadOnlyList<WebApplication> _apps;
     private readonly ConnectionMultiplexer _redis;
     private readonly RedisServer _redisProcess;
 
-    private SeedSystem(WebApplication app, ConnectionMultiplexer redis, RedisServer redisProcess, bool backplane)
+    private SeedSystem(string name, IReadOnlyList<WebApplication> apps, ConnectionMultiplexer redis, RedisServer redisProcess, bool backplane)
     {
-        _app = app;
+        Name = name;
+        _apps = apps;
         Backplane = backplane;
         _redis = redis;
         _redisProcess = redisProcess;
-        BaseAddress = Loopback.Address(app);
+        Gateways = apps.Select(Loopback.Address).ToList();
     }
 
     public bool Backplane { get; }
 
-    public string Name => Backplane ? TargetNames.SeedBackplane : TargetNames.Seed;
+    public string Name { get; }
 
-    public string Description => Backplane
+    public string Description => (Backplane
         ? "Seed design behind a SignalR Redis backplane (Microsoft.AspNetCore.SignalR.StackExchangeRedis): same Redis round trips per operation, every group send through Redis pub/sub (private redis-server)"
-        : "Seed design: Redis SADD/SREM/SMEMBERS presence + JSON state per operation, SignalR group send (private redis-server)";
+        : "Seed design: Redis SADD/SREM/SMEMBERS presence + JSON state per operation, SignalR group send (private redis-server)")
+        + (_apps.Count > 1
+            ? $"; {_apps.Count} gateways (Kestrel apps in the benchmark process) on the same Redis, users spread over them like dmvoice-cluster; DM list and call ids shared in memory between them"
+            : string.Empty);
 
-    public Uri BaseAddress { get; }
+    public Uri BaseAddress => Gateways[0];
 
-    public IReadOnlyList<IServiceProvider> Hosts => [_app.Services];
+    public IReadOnlyList<Uri> Gateways { get; }
+
+    public IReadOnlyList<IServiceProvider> Hosts => [.. _apps.Select(a => a.Services)];
 
     private static string PresenceKey(string dmGroupId) => "dm_voice_presence:" + dmGroupId;
 
@@ -59,10 +65,49 @@ public sealed class SeedSystem : ISystemUnderTest
 
     private static string Group(string dmGroupId) => "dm:" + dmGroupId;
 
-    public static async Task<SeedSystem> StartAsync(string redisServer, bool backplane)
+    /// <param name="gateways">
+    /// How many gateways (Kestrel apps) serve the seed; more than one needs the backplane, or a group
+    /// send would miss the members connected elsewhere.
+    /// </param>
+    public static async Task<SeedSystem> StartAsync(string name, string redisServer, bool backplane, int gateways = 1)
     {
+        if (gateways > 1 && !backplane)
+        {
+            throw new ArgumentException("Several seed gateways need the backplane.", nameof(gateways));
+        }
+
         var redisProcess = await RedisServer.StartAsync(redisServer);
         var redis = await ConnectionMultiplexer.ConnectAsync(redisProcess.ConnectionString);
+        // What the seed kept in a database (DMs) and in process memory (call ids) is shared between the
+        // gateways here for free: a small advantage to the seed, which the comparison accepts.
+        var directory = new DmDirectory();
+        var callIds = new SeedCallIds();
+        var apps = new List<WebApplication>();
+        try
+        {
+            for (var i = 0; i < gateways; i++)
+            {
+                apps.Add(await StartGatewayAsync(redisProcess, redis, backplane, directory, callIds));
+            }
+        }
+        catch
+        {
+            foreach (var started in apps)
+            {
+                await started.StopAsync();
+                await started.DisposeAsync();
+            }
+
+            await redis.DisposeAsync();
+            await redisProcess.DisposeAsync();
+            throw;
+        }
+
+        return new SeedSystem(name, apps, redis, redisProcess, backplane);
+    }
+
+    private static async Task<WebApplication> StartGatewayAsync(RedisServer redisProcess, ConnectionMultiplexer redis, bool backplane, DmDirectory directory, SeedCallIds callIds)
+    {
         var builder = BaselineServer.CreateBuilder();
         if (backplane)
         {
@@ -70,7 +115,8 @@ public sealed class SeedSystem : ISystemUnderTest
         }
 
         builder.Services.AddSingleton<IConnectionMultiplexer>(redis);
-        builder.Services.AddSingleton<SeedCallIds>();
+        builder.Services.AddSingleton(directory);
+        builder.Services.AddSingleton(callIds);
         var app = builder.Build();
         BaselineServer.MapCommon(app);
 
@@ -164,13 +210,17 @@ public sealed class SeedSystem : ISystemUnderTest
 
         app.MapHub<SeedHub>(BaselineServer.HubPath);
         await app.StartAsync();
-        return new SeedSystem(app, redis, redisProcess, backplane);
+        return app;
     }
 
     public async ValueTask DisposeAsync()
     {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
+        foreach (var app in _apps)
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+
         await _redis.DisposeAsync();
         await _redisProcess.DisposeAsync();
     }

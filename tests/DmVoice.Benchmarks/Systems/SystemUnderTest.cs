@@ -20,6 +20,22 @@ public interface ISystemUnderTest : IAsyncDisposable
 
     /// <summary>The service providers of the system's hosts: their meters are the ones listened to.</summary>
     IReadOnlyList<IServiceProvider> Hosts { get; }
+
+    /// <summary>Every gateway clients may use; the load generator spreads users over them.</summary>
+    IReadOnlyList<Uri> Gateways => [BaseAddress];
+
+    /// <summary>
+    /// False when the servers run as other processes: then this process's memory and meters hold only
+    /// the client side, so the memory rows and the lease window are not measured, and the server
+    /// counters are read from <see cref="MetricsAddresses"/> instead.
+    /// </summary>
+    bool InProcess => true;
+
+    /// <summary>Process ids of the system's servers when they run outside this process (their CPU is measured).</summary>
+    IReadOnlyList<int> ServerProcessIds => [];
+
+    /// <summary>Prometheus endpoints of out-of-process servers, read for the server counters instead of listening in-process.</summary>
+    IReadOnlyList<Uri> MetricsAddresses => [];
 }
 
 internal static class Loopback
