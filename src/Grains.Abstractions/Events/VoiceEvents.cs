@@ -24,7 +24,7 @@ public abstract record DmVoiceEvent : VoiceEvent
     [Id(0)] public required string DmGroupId { get; init; }
 }
 
-/// <summary>A change to a voice channel's voice, for every member of the channel.</summary>
+/// <summary>A change to a voice channel (its voice, or the channel itself), for every member of the channel.</summary>
 [GenerateSerializer]
 [Alias("DmVoice.ChannelVoiceEvent")]
 public abstract record ChannelVoiceEvent : VoiceEvent

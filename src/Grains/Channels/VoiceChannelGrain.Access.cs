@@ -5,7 +5,9 @@ namespace DmVoice.Grains.Channels;
 /// <summary>
 /// The channel itself and who may enter it. The owner creates, renames, limits, deletes and manages the
 /// access list; a member may take themselves off it. Whoever loses access leaves the voice (<c>removed</c>)
-/// in the same write, and deleting the channel ends its voice for everyone.
+/// in the same write, and deleting the channel ends its voice for everyone. Each change is pushed to the
+/// members (<see cref="ChannelUpdatedEvent"/>, <see cref="ChannelRemovedEvent"/>) on the channel's one
+/// version sequence, after the write, so channel lists update live and in order with the voice events.
 /// </summary>
 public sealed partial class VoiceChannelGrain
 {
