@@ -43,6 +43,12 @@ public interface IVoiceClient
 
     [HubMethodName(VoiceEventNames.ChannelSessionMoved)]
     Task ChannelSessionMoved(ChannelSessionMovedEvent payload);
+
+    [HubMethodName(VoiceEventNames.ChannelUpdated)]
+    Task ChannelUpdated(ChannelUpdatedEvent payload);
+
+    [HubMethodName(VoiceEventNames.ChannelRemoved)]
+    Task ChannelRemoved(ChannelRemovedEvent payload);
 }
 
 internal static class VoiceClientDispatch
@@ -61,6 +67,8 @@ internal static class VoiceClientDispatch
         ChannelUserLeftEvent e => client.ChannelUserLeft(e),
         ChannelUserUpdatedEvent e => client.ChannelUserUpdated(e),
         ChannelSessionMovedEvent e => client.ChannelSessionMoved(e),
+        ChannelUpdatedEvent e => client.ChannelUpdated(e),
+        ChannelRemovedEvent e => client.ChannelRemoved(e),
         _ => throw new ArgumentOutOfRangeException(nameof(voiceEvent), voiceEvent.GetType().Name, "Unknown voice event"),
     };
 }

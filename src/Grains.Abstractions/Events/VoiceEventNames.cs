@@ -19,9 +19,13 @@ public static class VoiceEventNames
     public const string ChannelUserUpdated = "voiceChannelUserUpdated";
     public const string ChannelSessionMoved = "voiceChannelSessionMoved";
 
+    public const string ChannelUpdated = "voiceChannelUpdated";
+    public const string ChannelRemoved = "voiceChannelRemoved";
+
     public static IReadOnlyList<string> All { get; } =
     [
         CallStarted, UserJoined, UserLeft, UserUpdated, CallEnded, RingStarted, RingStopped, SessionMoved,
         ChannelUserJoined, ChannelUserLeft, ChannelUserUpdated, ChannelSessionMoved,
+        ChannelUpdated, ChannelRemoved,
     ];
 }

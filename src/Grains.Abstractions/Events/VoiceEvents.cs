@@ -24,7 +24,7 @@ public abstract record DmVoiceEvent : VoiceEvent
     [Id(0)] public required string DmGroupId { get; init; }
 }
 
-/// <summary>A change to a voice channel's voice, for every member of the channel.</summary>
+/// <summary>A change to a voice channel (its voice, or the channel itself), for every member of the channel.</summary>
 [GenerateSerializer]
 [Alias("DmVoice.ChannelVoiceEvent")]
 public abstract record ChannelVoiceEvent : VoiceEvent
@@ -178,4 +178,46 @@ public sealed record ChannelSessionMovedEvent : ChannelVoiceEvent
     [Id(2)] public string? PreviousDeviceId { get; init; }
 
     public override string EventName => VoiceEventNames.ChannelSessionMoved;
+}
+
+/// <summary>
+/// The channel itself changed: created, renamed, its user limit changed, or a member given or taken
+/// access. Sent to every member (the newly given access included), so channel lists and member lists
+/// update live. It takes the next channel <see cref="VoiceEvent.Version"/>, the same sequence as the
+/// channel's voice events, so a client sees one ordered stream per channel. <see cref="VoiceEvent.CallId"/>
+/// is the live voice session's id, or empty while the channel's voice is not live.
+/// </summary>
+[GenerateSerializer, Immutable]
+[Alias("DmVoice.ChannelUpdatedEvent")]
+public sealed record ChannelUpdatedEvent : ChannelVoiceEvent
+{
+    /// <summary>The channel as <c>GET /voice-channels/{id}</c> returns it after the change.</summary>
+    [Id(0)] public required VoiceChannel Channel { get; init; }
+
+    public override string EventName => VoiceEventNames.ChannelUpdated;
+}
+
+/// <summary>
+/// The channel is gone for the recipients: deleted (every member), or their access was taken away or
+/// given up (that user alone, under the same version as the others' <see cref="ChannelUpdatedEvent"/>).
+/// The last event they receive from it.
+/// </summary>
+[GenerateSerializer, Immutable]
+[Alias("DmVoice.ChannelRemovedEvent")]
+public sealed record ChannelRemovedEvent : ChannelVoiceEvent
+{
+    /// <summary>One of <see cref="ChannelRemovedReasons"/>.</summary>
+    [Id(0)] public required string Reason { get; init; }
+
+    public override string EventName => VoiceEventNames.ChannelRemoved;
+}
+
+/// <summary>Why a channel left a user's list (<see cref="ChannelRemovedEvent.Reason"/>).</summary>
+public static class ChannelRemovedReasons
+{
+    /// <summary>The owner deleted the channel.</summary>
+    public const string Deleted = "deleted";
+
+    /// <summary>The owner took the user's access away, or the user gave it up.</summary>
+    public const string AccessRemoved = "access_removed";
 }

@@ -39,6 +39,15 @@ public interface IUserVoiceGrain : IGrainWithStringKey
     Task<CallContext?> GetActiveCall();
 
     /// <summary>
+    /// Where the user's devices are now, without registering anything: for a room that is not live
+    /// (a voice channel's own changes) and so holds no routes of its own. Read-only and interleaving,
+    /// like <see cref="GetActiveCall"/>, so a room can ask while the user grain waits on it.
+    /// </summary>
+    [AlwaysInterleave]
+    [Alias("GetRoutes")]
+    Task<GatewayRoute[]> GetRoutes();
+
+    /// <summary>
     /// A call this user can see went live (or the user was added to a DM with a live call). Answers
     /// whether the user is busy elsewhere and where their devices are, and keeps the call posted on
     /// route changes until <see cref="RemoveLiveCall"/>. Interleaving, so call grains can ask while

@@ -5,7 +5,9 @@ namespace DmVoice.Grains.Channels;
 /// <summary>
 /// The channel itself and who may enter it. The owner creates, renames, limits, deletes and manages the
 /// access list; a member may take themselves off it. Whoever loses access leaves the voice (<c>removed</c>)
-/// in the same write, and deleting the channel ends its voice for everyone.
+/// in the same write, and deleting the channel ends its voice for everyone. Each change is pushed to the
+/// members (<see cref="ChannelUpdatedEvent"/>, <see cref="ChannelRemovedEvent"/>) on the channel's one
+/// version sequence, after the write, so channel lists update live and in order with the voice events.
 /// </summary>
 public sealed partial class VoiceChannelGrain
 {
@@ -39,7 +41,8 @@ public sealed partial class VoiceChannelGrain
         State.UserLimit = userLimit;
         State.CreatedAt = Clock.UtcNow;
         QueueDirectory(added: members, removed: []);
-        await CommitAsync();
+        Emit(ChannelUpdated);
+        await CommitAndTellAsync(State.Members.ToArray());
         await PropagateDirectoryAsync();
         LogCreated(ChannelId, ownerId, members.Count);
         return ToDto();
@@ -70,7 +73,8 @@ public sealed partial class VoiceChannelGrain
         // A lower limit keeps who is in; it only refuses joins until the voice is under it.
         State.Name = name;
         State.UserLimit = limit;
-        await CommitAsync();
+        Emit(ChannelUpdated);
+        await CommitAndTellAsync(State.Members.ToArray());
         return ToDto();
     }
 
@@ -84,10 +88,12 @@ public sealed partial class VoiceChannelGrain
             CloseLive(live, LeaveReasons.Removed);
         }
 
+        // Told while the access list still names them; nothing follows it (they are detached and gone from the list).
+        Emit(v => ChannelRemoved(v, ChannelRemovedReasons.Deleted), members);
         State.Exists = false;
         State.Members = [];
         QueueDirectory(added: [], removed: members);
-        await CommitAsync();
+        await CommitAndTellAsync(members);
         await PropagateDirectoryAsync();
         LogDeleted(ChannelId, requesterId);
     }
@@ -114,7 +120,10 @@ public sealed partial class VoiceChannelGrain
 
         State.Members.Add(userId);
         QueueDirectory(added: [userId], removed: []);
-        await CommitAsync();
+
+        // The new member is in the audience: the channel appears in their list as it is.
+        Emit(ChannelUpdated);
+        await CommitAndTellAsync(State.Members.ToArray());
         await PropagateDirectoryAsync();
         return ToDto();
     }
@@ -141,10 +150,37 @@ public sealed partial class VoiceChannelGrain
         State.Members.Remove(userId);
         RemoveFormerMembers([userId]);
         QueueDirectory(added: [], removed: [userId]);
-        await CommitAsync();
+
+        // One change told two ways under one version: the others see the shorter member list, the
+        // user who lost access that the channel is gone for them (their last event from it).
+        Emit(ChannelUpdated, State.Members.ToArray(), v => ChannelRemoved(v, ChannelRemovedReasons.AccessRemoved), [userId]);
+        await CommitAndTellAsync([.. State.Members, userId]);
         await PropagateDirectoryAsync();
         return requesterId == userId ? null : ToDto();
     }
+
+    /// <summary>
+    /// Commits a change to the channel itself and publishes its events. While the voice is not live the
+    /// grain holds no routes, so with direct delivery it borrows the audience's for this one commit.
+    /// </summary>
+    private async Task CommitAndTellAsync(string[] audience)
+    {
+        var borrowed = await BorrowRoutesAsync(audience);
+        try
+        {
+            await CommitAsync();
+        }
+        finally
+        {
+            ReturnRoutes(borrowed);
+        }
+    }
+
+    private ChannelUpdatedEvent ChannelUpdated(long version) =>
+        new() { ChannelId = ChannelId, CallId = State.Call?.CallId ?? string.Empty, Version = version, Channel = ToDto() };
+
+    private ChannelRemovedEvent ChannelRemoved(long version, string reason) =>
+        new() { ChannelId = ChannelId, CallId = State.Call?.CallId ?? string.Empty, Version = version, Reason = reason };
 
     private void EnsureOwner(string requesterId)
     {

@@ -17,7 +17,10 @@ public sealed class VoiceChannelState : IVoiceRoomState
     [Id(4)] public int UserLimit { get; set; }
     [Id(5)] public DateTimeOffset CreatedAt { get; set; }
 
-    /// <summary>Bumped on every change to the voice and never reset, so it orders events across live sessions.</summary>
+    /// <summary>
+    /// Bumped on every change to the voice and to the channel itself (one sequence for both event kinds), and
+    /// never reset, so it orders events across live sessions.
+    /// </summary>
     [Id(6)] public long Version { get; set; }
     [Id(7)] public LiveChannelState? Call { get; set; }
     [Id(8)] public bool ReminderRegistered { get; set; }

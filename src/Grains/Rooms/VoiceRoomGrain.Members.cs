@@ -162,6 +162,59 @@ public abstract partial class VoiceRoomGrain
         EnsureMemberCheck();
     }
 
+    /// <summary>
+    /// A room that is not live holds nobody's routes (members' user grains post route changes only to
+    /// live rooms), yet a channel's own changes must reach its members' devices. With direct delivery,
+    /// this asks each of these users where their devices are now (an interleaving read that registers
+    /// nothing) for the events of the coming commit; <see cref="ReturnRoutes"/> forgets them after it,
+    /// since nobody would keep them current. A user who cannot be reached misses the event, as a
+    /// detached member of a live room does, and catches up by re-fetching. Returns the users asked.
+    /// </summary>
+    protected async Task<string[]> BorrowRoutesAsync(string[] userIds)
+    {
+        if (!_publisher.UsesRoutes || RoomState.Live is not null || userIds.Length == 0)
+        {
+            return [];
+        }
+
+        var answers = await Task.WhenAll(userIds.Select(async userId =>
+        {
+            try
+            {
+                return await GrainFactory.GetGrain<IUserVoiceGrain>(userId).GetRoutes();
+            }
+            catch (Exception ex)
+            {
+                LogMemberUnreachable(ex, RoomLabel, userId);
+                return null;
+            }
+        }));
+
+        for (var i = 0; i < userIds.Length; i++)
+        {
+            if (answers[i] is { } routes)
+            {
+                _publisher.SetRoutes(userIds[i], routes);
+            }
+        }
+
+        return userIds;
+    }
+
+    /// <summary>Forgets routes taken by <see cref="BorrowRoutesAsync"/>, unless the room went live meanwhile and keeps them current.</summary>
+    protected void ReturnRoutes(string[] userIds)
+    {
+        if (RoomState.Live is not null)
+        {
+            return;
+        }
+
+        foreach (var userId in userIds)
+        {
+            _publisher.ForgetRoutes(userId);
+        }
+    }
+
     /// <summary>After the commit, these members stop seeing the call: they are deregistered and their routes forgotten.</summary>
     protected void DetachMembersAfterCommit(string callId, IEnumerable<string> memberIds)
     {

@@ -233,6 +233,8 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
 
     public Task<CallContext?> GetActiveCall() => Task.FromResult(CurrentCall);
 
+    public Task<GatewayRoute[]> GetRoutes() => Task.FromResult(Routes());
+
     /// <summary>
     /// After a call failed to answer, confirms the active call a few times over the next half minute:
     /// a write that timed out at the call may still have been stored there.

@@ -217,6 +217,50 @@ public sealed class FailedWriteTests(FaultyStorageClusterFixture fx)
     }
 
     /// <summary>The request fails the way a storage outage makes it fail: Orleans' storage error around the timeout.</summary>
+    [Fact]
+    public async Task A_channel_rename_that_cannot_be_stored_is_not_published_and_the_next_one_takes_its_version()
+    {
+        var (a, b) = (TestIds.User("a"), TestIds.User("b"));
+        var channel = fx.Client.GetGrain<IVoiceChannelGrain>(ChannelIds.New());
+        await channel.Create(a, "Lobby", [b], 0);
+        await using var bEvents = await EventRecorder.SubscribeAsync(fx.Client, b);
+        var before = (await channel.GetPresence(b)).Version;
+        fx.Faults.FailWrites("channel", channel.GetPrimaryKeyString());
+
+        await FailsToStore(() => channel.Update(a, new VoiceChannelPatch(Name: "Never stored")));
+
+        Assert.Equal("Lobby", (await channel.Get(b)).Name);
+        await channel.Update(a, new VoiceChannelPatch(Name: "Stored"));
+        var updated = await bEvents.WaitForAsync<ChannelUpdatedEvent>(e => e.Channel.Name == "Stored");
+        Assert.Equal(before + 1, updated.Version);
+        Assert.Single(bEvents.OfType<ChannelUpdatedEvent>());
+    }
+
+    [Fact]
+    public async Task Taking_access_away_that_cannot_be_stored_tells_nobody_and_the_member_keeps_access()
+    {
+        var (a, b, c) = (TestIds.User("a"), TestIds.User("b"), TestIds.User("c"));
+        var channel = fx.Client.GetGrain<IVoiceChannelGrain>(ChannelIds.New());
+        await channel.Create(a, "Lobby", [b, c], 0);
+        await using var bEvents = await EventRecorder.SubscribeAsync(fx.Client, b);
+        await using var cEvents = await EventRecorder.SubscribeAsync(fx.Client, c);
+        fx.Faults.FailWrites("channel", channel.GetPrimaryKeyString());
+
+        await FailsToStore(() => channel.RemoveMember(a, b));
+
+        Assert.Contains(b, (await channel.Get(b)).MemberIds);
+
+        // A later change reaches both with the next version: the failed removal left no event and no gap.
+        var before = (await channel.GetPresence(b)).Version;
+        await channel.Update(a, new VoiceChannelPatch(UserLimit: 5));
+        var toB = await bEvents.WaitForAsync<ChannelUpdatedEvent>(e => e.Channel.UserLimit == 5);
+        var toC = await cEvents.WaitForAsync<ChannelUpdatedEvent>(e => e.Channel.UserLimit == 5);
+        Assert.Equal(before + 1, toB.Version);
+        Assert.Equal(toB.Version, toC.Version);
+        Assert.Empty(bEvents.OfType<ChannelRemovedEvent>());
+        Assert.Single(cEvents.OfType<ChannelUpdatedEvent>());
+    }
+
     private static async Task FailsToStore(Func<Task> request)
     {
         var error = await Assert.ThrowsAsync<OrleansException>(request);
