@@ -131,6 +131,7 @@ public sealed class LiveKitWebhookTests(LiveKitGatewayFixture fixture) : IClassF
         var aPhone = await a.ConnectAsync();
         await a.JoinAsync(dm.Id);
         await b.JoinAsync(dm.Id);
+        await aPhone.WaitForAsync(VoiceEventNames.UserJoined, e => e.GetProperty("user").Str("userId") == b.UserId);
         var mediaJoinedAt = DateTimeOffset.UtcNow.AddSeconds(-2); // LiveKit's times have whole seconds.
         await b.LeaveAsync(dm.Id);
 
