@@ -19,6 +19,10 @@ public sealed class MultiHostClusterTests
     {
         var cluster = await ProcessCluster.StartAsync(name);
         cluster.CommonSettings["Cluster:EventDelivery"] = TestDelivery.Mode;
+
+        // A ring must outlive the silo failover this class waits through (up to a minute on a busy
+        // machine), so that what is checked is the ring carrying on, not its timeout.
+        cluster.CommonSettings["Calls:RingTimeout"] = "00:02:00";
         try
         {
             var hosts = cluster.Hosts;
