@@ -149,6 +149,9 @@ public sealed class ChannelLiveKitTests(LiveKitGatewayFixture fixture) : IClassF
         Assert.Equal("applied", await Server.DeliverAsync(LiveKit.CreateWebhook(WebhookEventNames.ParticipantLeft, room, a.UserId, "CLIENT_INITIATED")));
         var gone = await bPhone.WaitForAsync(left, e => e.Str("userId") == a.UserId);
         Assert.Equal(LeaveReasons.Disconnected, gone.Str("reason"));
+
+        // Events reach a device in order: a leave taken from the seat move would have come before this one.
+        Assert.Equal(1, bPhone.Count(left, e => e.Str("userId") == a.UserId));
     }
 
     /// <summary>
