@@ -105,7 +105,8 @@ public static class DmVoiceHostingExtensions
         // Every storage provider that is not given a serializer of its own stores state with this one.
         services.Replace(ServiceDescriptor.Singleton<IGrainStorageSerializer>(sp => new GrainStateSerializer(
             sp.GetRequiredService<Serializer>(),
-            ActivatorUtilities.GetServiceOrCreateInstance<JsonGrainStorageSerializer>(sp))));
+            ActivatorUtilities.GetServiceOrCreateInstance<JsonGrainStorageSerializer>(sp),
+            writeJson: cluster.WritesJsonState)));
         services.TryAddSingleton(TimeProvider.System);
 
         // A gateway co-hosted with this silo registers here and is handed its deliveries directly.

@@ -15,16 +15,23 @@ namespace DmVoice.Grains.Infrastructure;
 /// <para>
 /// Every state written here starts with <see cref="BinaryFormatMarker"/>, a byte JSON never starts with.
 /// State without it was written as JSON by a release before this one and is still read as JSON; the next
-/// write of that grain stores it in the binary form, so a deployment migrates as its grains write.
+/// write of that grain stores it in the binary form, so a deployment migrates as its grains write. With
+/// <paramref name="writeJson"/> (<c>Cluster:StateFormat=Json</c>, for a rolling upgrade from a release
+/// that reads only JSON) it writes JSON and still reads both.
 /// </para>
 /// </summary>
-public sealed class GrainStateSerializer(Serializer serializer, JsonGrainStorageSerializer json) : IGrainStorageSerializer
+public sealed class GrainStateSerializer(Serializer serializer, JsonGrainStorageSerializer json, bool writeJson = false) : IGrainStorageSerializer
 {
     /// <summary>The first byte of every state in the binary form (JSON text starts with <c>{</c>, whitespace or a BOM).</summary>
     public const byte BinaryFormatMarker = 0x01;
 
     public BinaryData Serialize<T>(T? input)
     {
+        if (writeJson)
+        {
+            return json.Serialize(input);
+        }
+
         var buffer = new ArrayBufferWriter<byte>(256);
         buffer.GetSpan(1)[0] = BinaryFormatMarker;
         buffer.Advance(1);

@@ -65,6 +65,28 @@ public sealed class StateStorageTests
         Assert.Equal([a, b], (await client.GetGrain<IDmCallGrain>(dmId).GetPresence(a)).Participants.Select(p => p.UserId));
     }
 
+    [Fact]
+    public async Task With_the_json_state_format_for_a_rolling_upgrade_state_is_written_as_json_and_read_back()
+    {
+        var settings = new Dictionary<string, string?> { ["Cluster:StateFormat"] = "Json" };
+        await using var cluster = await RedisModeCluster.StartAsync(silos: 1, settings);
+        var (a, b) = (TestIds.User("a"), TestIds.User("b"));
+        var dmId = DmGroupIds.ForPair(a, b);
+        await cluster.Client.GetGrain<IDmGroupGrain>(dmId).Create(a, [b], null, isGroup: false);
+        var joined = await cluster.Client.GetGrain<IUserVoiceGrain>(a).JoinDmCall(dmId, new JoinRequest("Alice"));
+
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(cluster.Redis.ConnectionString);
+        byte[] data = (await redis.GetDatabase().HashGetAsync(FindStateKey(redis, dmId, "call"), "data"))!;
+        Assert.Equal((byte)'{', data[0]);
+
+        await cluster.StopAllAsync();
+        await cluster.StartSilosAsync(1);
+        await cluster.StartClientAsync();
+        var presence = await cluster.Client.GetGrain<IDmCallGrain>(dmId).GetPresence(b);
+        Assert.Equal(joined.CallId, presence.CallId);
+        Assert.Equal([a], presence.Participants.Select(p => p.UserId));
+    }
+
     private static RedisKey FindStateKey(ConnectionMultiplexer redis, string grainKey, string stateName)
     {
         var server = redis.GetServers().Single();
