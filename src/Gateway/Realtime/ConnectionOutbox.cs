@@ -5,8 +5,8 @@ using DmVoice.Gateway.Observability;
 namespace DmVoice.Gateway.Realtime;
 
 /// <summary>
-/// The events on their way to one connection: a bounded queue drained by one send at a time, so
-/// events keep their order and a slow client holds up nobody but itself. A connection that falls
+/// The events on their way to one connection: a bounded queue drained by one send at a time, on the
+/// thread pool, so events keep their order and a slow client holds up nobody but itself. A connection that falls
 /// further behind than the limit is closed with <see cref="ConnectionCloseReasons.EventBacklog"/>:
 /// its client reconnects and syncs instead of receiving a silently thinned stream.
 /// </summary>
@@ -69,7 +69,10 @@ internal sealed partial class ConnectionOutbox(
             return;
         }
 
-        _ = SendQueuedAsync();
+        // The send runs on the thread pool, not on the caller's thread: the caller is releasing one event
+        // to many connections (for a co-hosted silo, inside the sending grain's turn and under its sender's
+        // ordering lock), and a socket write here would hold all of them up.
+        ThreadPool.UnsafeQueueUserWorkItem(static outbox => _ = outbox.SendQueuedAsync(), this, preferLocal: false);
     }
 
     /// <summary>

@@ -27,13 +27,19 @@ public interface IGatewayObserver : IGrainObserver
 /// connected to several silos receives them by several routes), so the gateway restores the order
 /// from this number before anything reaches a device.
 /// </param>
+/// <param name="Resumes">
+/// The sender's previous delivery to this gateway is long past (or there was none): everything before
+/// <paramref name="Sequence"/> was released long ago, so a gateway that has forgotten this quiet sender
+/// (a call nobody changed for many minutes) starts from here instead of waiting for a gap to close.
+/// </param>
 [GenerateSerializer, Immutable]
 [Alias("DmVoice.EventDelivery")]
 public sealed record EventDelivery(
     [property: Id(0)] VoiceEvent Event,
     [property: Id(1)] string[] UserIds,
     [property: Id(2)] string SenderId,
-    [property: Id(3)] long Sequence);
+    [property: Id(3)] long Sequence,
+    [property: Id(4)] bool Resumes = false);
 
 /// <summary>Where one of a user's devices is connected: a gateway's id and its observer.</summary>
 [GenerateSerializer, Immutable]

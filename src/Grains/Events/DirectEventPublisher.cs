@@ -8,14 +8,21 @@ namespace DmVoice.Grains.Events;
 /// </summary>
 /// <param name="senderId">Unique per activation: sequences restart with every new sender.</param>
 /// <param name="localGateways">Gateways in this process, handed their deliveries directly (see <see cref="LocalGateways"/>).</param>
-internal sealed class DirectEventPublisher(string senderId, LocalGateways? localGateways) : IEventPublisher
+/// <param name="time">When deliveries are sent, to mark the first after a long quiet (<see cref="EventDelivery.Resumes"/>).</param>
+internal sealed class DirectEventPublisher(string senderId, LocalGateways? localGateways, TimeProvider time) : IEventPublisher
 {
+    /// <summary>
+    /// A delivery sent this long after the previous one to its gateway says it resumes: well within the
+    /// time after which a gateway forgets a quiet sender, so a gateway that forgot is always told.
+    /// </summary>
+    public static readonly TimeSpan ResumeAfter = DeliveryOrdering.IdleSender / 2;
+
     private static readonly GatewayRoute[] NoRoutes = [];
 
     private readonly Dictionary<string, GatewayRoute[]> _routes = new(StringComparer.Ordinal);
 
     // Per gateway, never reset while this activation lives: the gateway orders deliveries by it.
-    private readonly Dictionary<string, long> _sequences = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (long Sequence, long SentAt)> _sequences = new(StringComparer.Ordinal);
 
     // Reused per event: grains are single-threaded, and one event's batches are built and sent
     // before the next event starts.
@@ -48,13 +55,15 @@ internal sealed class DirectEventPublisher(string senderId, LocalGateways? local
             }
         }
 
+        var now = time.GetTimestamp();
         foreach (var (gatewayId, (observer, users)) in _byGateway)
         {
-            var sequence = _sequences.GetValueOrDefault(gatewayId) + 1;
-            _sequences[gatewayId] = sequence;
+            var resumes = !_sequences.TryGetValue(gatewayId, out var previous) || time.GetElapsedTime(previous.SentAt, now) >= ResumeAfter;
+            var sequence = previous.Sequence + 1;
+            _sequences[gatewayId] = (sequence, now);
 
             // One-way: completes at once, and a gateway that has gone away costs nothing here.
-            var delivery = new EventDelivery(voiceEvent, users.ToArray(), senderId, sequence);
+            var delivery = new EventDelivery(voiceEvent, users.ToArray(), senderId, sequence, resumes);
             if (localGateways is not null && localGateways.TryGet(gatewayId, out var local))
             {
                 local.Deliver(delivery);

@@ -80,6 +80,20 @@ public sealed class DmVoiceClusterOptions
 
     public bool UsesStreams => string.Equals(EventDelivery, StreamsDelivery, StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// How silos write grain state: <see cref="BinaryStateFormat"/> (the default; see
+    /// <see cref="Infrastructure.GrainStateSerializer"/>) or <see cref="JsonStateFormat"/>, Orleans' JSON
+    /// as earlier releases wrote it. Silos read both whatever this says. <c>Json</c> is for a rolling
+    /// upgrade from a release that only reads JSON: run the new silos with it until no old silo is left,
+    /// then switch to <c>Binary</c>.
+    /// </summary>
+    public string StateFormat { get; set; } = BinaryStateFormat;
+
+    public const string BinaryStateFormat = "Binary";
+    public const string JsonStateFormat = "Json";
+
+    public bool WritesJsonState => string.Equals(StateFormat, JsonStateFormat, StringComparison.OrdinalIgnoreCase);
+
     /// <summary>The "Cluster" section, or the defaults (the embedded mode) when it is absent.</summary>
     public static DmVoiceClusterOptions From(IConfiguration configuration)
     {
@@ -156,6 +170,11 @@ public sealed class DmVoiceClusterOptions
         if (!UsesStreams && !string.Equals(EventDelivery, DirectDelivery, StringComparison.OrdinalIgnoreCase))
         {
             errors.Add($"Cluster:EventDelivery must be '{DirectDelivery}' or '{StreamsDelivery}', not '{EventDelivery}'.");
+        }
+
+        if (!WritesJsonState && !string.Equals(StateFormat, BinaryStateFormat, StringComparison.OrdinalIgnoreCase))
+        {
+            errors.Add($"Cluster:StateFormat must be '{BinaryStateFormat}' or '{JsonStateFormat}', not '{StateFormat}'.");
         }
 
         return errors;

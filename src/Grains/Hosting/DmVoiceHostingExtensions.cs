@@ -10,6 +10,8 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Hosting;
+using Orleans.Serialization;
+using Orleans.Storage;
 using StackExchange.Redis;
 
 namespace DmVoice.Grains.Hosting;
@@ -99,6 +101,12 @@ public static class DmVoiceHostingExtensions
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CallOptions>, CallOptionsValidator>());
         services.TryAddSingleton(CallClock.System);
+
+        // Every storage provider that is not given a serializer of its own stores state with this one.
+        services.Replace(ServiceDescriptor.Singleton<IGrainStorageSerializer>(sp => new GrainStateSerializer(
+            sp.GetRequiredService<Serializer>(),
+            ActivatorUtilities.GetServiceOrCreateInstance<JsonGrainStorageSerializer>(sp),
+            writeJson: cluster.WritesJsonState)));
         services.TryAddSingleton(TimeProvider.System);
 
         // A gateway co-hosted with this silo registers here and is handed its deliveries directly.

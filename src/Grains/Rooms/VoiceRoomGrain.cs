@@ -51,7 +51,7 @@ public abstract partial class VoiceRoomGrain : Grain, IVoiceRoomGrain, IVoiceRoo
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _publisher = EventPublishers.For(this, Cluster, ServiceProvider.GetService<LocalGateways>());
+        _publisher = EventPublishers.For(this, Cluster, ServiceProvider.GetService<LocalGateways>(), Clock.TimeProvider);
 
         // Deadlines and owed LiveKit commands are persisted: an activation after a restart picks them
         // up where they were.

@@ -58,8 +58,74 @@ public sealed class DeliveryOrderingTests
 
     private DeliveryOrdering NewOrdering() => new(_released.Add, _time);
 
-    private static EventDelivery Delivery(string sender, long sequence) =>
-        new(new UserLeftEvent { DmGroupId = "dm", CallId = "call", Version = sequence, UserId = "u", Reason = LeaveReasons.Left }, ["u"], sender, sequence);
+    private static EventDelivery Delivery(string sender, long sequence, bool resumes = false) =>
+        new(new UserLeftEvent { DmGroupId = "dm", CallId = "call", Version = sequence, UserId = "u", Reason = LeaveReasons.Left }, ["u"], sender, sequence, resumes);
+
+    [Fact]
+    public void A_sender_quiet_long_enough_to_be_forgotten_is_taken_up_at_once_when_it_speaks_again()
+    {
+        using var ordering = NewOrdering();
+        ordering.Receive(Delivery("s", 1, resumes: true));
+        _time.Advance(DeliveryOrdering.IdleSender + DeliveryOrdering.GapWait);
+
+        // A call nobody changed for many minutes: its next event must not wait out a gap that is not there.
+        ordering.Receive(Delivery("s", 2, resumes: true));
+        ordering.Receive(Delivery("s", 3));
+        Assert.Equal([1L, 2, 3], _released.Select(d => d.Sequence));
+        Assert.Equal(0, ordering.GapsSkipped);
+    }
+
+    [Fact]
+    public void A_resumed_sender_whose_next_delivery_got_there_first_releases_both_in_order()
+    {
+        using var ordering = NewOrdering();
+        ordering.Receive(Delivery("s", 8));
+        ordering.Receive(Delivery("s", 7, resumes: true));
+        Assert.Equal([7L, 8], _released.Select(d => d.Sequence));
+    }
+
+    [Fact]
+    public void A_resume_mark_does_not_skip_a_gap_of_a_sender_the_gateway_knows()
+    {
+        using var ordering = NewOrdering();
+        ordering.Receive(Delivery("s", 1, resumes: true));
+        ordering.Receive(Delivery("s", 3, resumes: true));
+        Assert.Equal([1L], _released.Select(d => d.Sequence));
+
+        ordering.Receive(Delivery("s", 2));
+        Assert.Equal([1L, 2, 3], _released.Select(d => d.Sequence));
+    }
+
+    [Fact]
+    public void A_publisher_marks_its_first_delivery_to_a_gateway_and_the_first_after_a_long_quiet_as_resuming()
+    {
+        var time = new FakeTimeProvider();
+        var gateway = new RecordingObserver();
+        var publisher = new DirectEventPublisher("sender", localGateways: null, time);
+        publisher.SetRoutes("u", [new GatewayRoute("gw", gateway)]);
+        var started = Delivery("s", 1).Event;
+
+        publisher.PublishAsync(started, ["u"]);
+        time.Advance(DirectEventPublisher.ResumeAfter - TimeSpan.FromSeconds(1));
+        publisher.PublishAsync(started, ["u"]);
+        time.Advance(DirectEventPublisher.ResumeAfter);
+        publisher.PublishAsync(started, ["u"]);
+
+        Assert.Equal([1L, 2, 3], gateway.Received.Select(d => d.Sequence));
+        Assert.Equal([true, false, true], gateway.Received.Select(d => d.Resumes));
+        Assert.True(DirectEventPublisher.ResumeAfter < DeliveryOrdering.IdleSender);
+    }
+
+    private sealed class RecordingObserver : IGatewayObserver
+    {
+        public List<EventDelivery> Received { get; } = [];
+
+        public Task Deliver(EventDelivery delivery)
+        {
+            Received.Add(delivery);
+            return Task.CompletedTask;
+        }
+    }
 
     [Fact]
     public void Deliveries_that_arrive_ahead_of_their_turn_wait_for_the_ones_before_them()

@@ -78,6 +78,7 @@ public sealed class SiloAddressingTests
     [InlineData("Cluster:Mode", "Redis-Cluster", "Cluster:Mode 'Redis-Cluster'")]
     [InlineData("Cluster:SiloPort", "70000", "Cluster:SiloPort must be 1-65535")]
     [InlineData("Cluster:GatewayPort", "11111", "must differ")]
+    [InlineData("Cluster:StateFormat", "Xml", "Cluster:StateFormat must be 'Binary' or 'Json', not 'Xml'")]
     [InlineData("Cluster:Kubernetes", "true", "Cluster:Kubernetes=true needs Cluster:Mode=Redis")]
     public void Cluster_settings_that_cannot_work_are_refused_when_the_silo_is_built_naming_the_setting(string key, string value, string expected)
     {
