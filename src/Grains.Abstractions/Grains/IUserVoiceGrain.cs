@@ -59,11 +59,9 @@ public interface IUserVoiceGrain : IGrainWithStringKey
 
     /// <summary>
     /// The call ended, or the user left its DM. Only removes that very call (a newer call of the same
-    /// DM stays). One-way: call grains never wait on this grain. Interleaving, so the member whose
-    /// leave ended the call (still waiting on the call grain) stores it with that leave, in one write.
+    /// DM stays). One-way: call grains never wait on this grain.
     /// </summary>
     [OneWay]
-    [AlwaysInterleave]
     [Alias("RemoveLiveCall")]
     Task RemoveLiveCall(LiveCallRef call);
 

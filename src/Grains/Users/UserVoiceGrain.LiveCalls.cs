@@ -8,8 +8,7 @@ namespace DmVoice.Grains.Users;
 public sealed partial class UserVoiceGrain
 {
     // Set by interleaving calls, which must not write state themselves (a write could overlap the
-    // write of the turn they interleave with); a follow-up turn saves it, unless the turn they
-    // interleaved with writes first and takes the change along.
+    // write of the turn they interleave with); a follow-up turn saves it.
     private bool _unsaved;
 
     public Task<MemberStatus> AddLiveCall(LiveCallRef call)
@@ -24,15 +23,12 @@ public sealed partial class UserVoiceGrain
         return Task.FromResult(new MemberStatus(CurrentCall, Routes(), CurrentSession, _joining is not null));
     }
 
-    public Task RemoveLiveCall(LiveCallRef call)
+    public async Task RemoveLiveCall(LiveCallRef call)
     {
         if (State.LiveCalls.Remove(call))
         {
-            _unsaved = true;
-            SaveSoon();
+            await SaveAsync();
         }
-
-        return Task.CompletedTask;
     }
 
     public Task<IReadOnlyList<LiveCallRef>> GetLiveCalls() =>
