@@ -5,8 +5,8 @@ using DmVoice.Gateway.Observability;
 namespace DmVoice.Gateway.Realtime;
 
 /// <summary>
-/// The events on their way to one connection: a bounded queue drained by one send at a time, on the
-/// thread pool, so events keep their order and a slow client holds up nobody but itself. A connection that falls
+/// The events on their way to one connection: a bounded queue drained by one send at a time, so
+/// events keep their order and a slow client holds up nobody but itself. A connection that falls
 /// further behind than the limit is closed with <see cref="ConnectionCloseReasons.EventBacklog"/>:
 /// its client reconnects and syncs instead of receiving a silently thinned stream.
 /// </summary>
@@ -69,10 +69,11 @@ internal sealed partial class ConnectionOutbox(
             return;
         }
 
-        // The send runs on the thread pool, not on the caller's thread: the caller is releasing one event
-        // to many connections (for a co-hosted silo, inside the sending grain's turn and under its sender's
-        // ordering lock), and a socket write here would hold all of them up.
-        ThreadPool.UnsafeQueueUserWorkItem(static outbox => _ = outbox.SendQueuedAsync(), this, preferLocal: false);
+        // Started on the caller's thread: a write to a healthy connection completes at once, so the queue
+        // stays near empty even when events come in batches (a stream delivers several at a time). A send
+        // that has to wait goes on asynchronously, holding up only this connection. (Starting every send on
+        // the thread pool instead let batches overflow the queue of connections that were reading fine.)
+        _ = SendQueuedAsync();
     }
 
     /// <summary>

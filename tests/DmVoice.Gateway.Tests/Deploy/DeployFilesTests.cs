@@ -226,7 +226,13 @@ public sealed class DeployFilesTests
         using var http = new HttpClient { BaseAddress = gateway.BaseAddress };
         foreach (var path in gatewayPaths)
         {
-            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(path)).StatusCode);
+            // Readiness may say 503 for a moment after start (until the gateway's first lease renewal is
+            // stored), as a probe would see it; every path must answer 200 once the gateway is up.
+            await Eventually.GetAsync(
+                async () => (await http.GetAsync(path)).StatusCode,
+                status => status == HttpStatusCode.OK,
+                $"{path} to answer 200",
+                TimeSpan.FromSeconds(30));
         }
     }
 
