@@ -1,3 +1,4 @@
+using DmVoice.Grains.Events;
 using DmVoice.Grains.Hosting;
 using DmVoice.Grains.Push;
 using DmVoice.LiveKit;
@@ -42,9 +43,10 @@ public sealed partial class DmCallGrain : VoiceRoomGrain, IDmCallGrain, IDmCallM
         IOptions<CallOptions> options,
         IOptions<DmVoiceClusterOptions> cluster,
         CallMetrics metrics,
+        LocalGateways localGateways,
         IPushNotifier push,
         ILogger<DmCallGrain> logger)
-        : base(clock, options.Value, cluster.Value, metrics, logger)
+        : base(clock, options.Value, cluster.Value, metrics, localGateways, logger)
     {
         _state = state;
         _history = history;

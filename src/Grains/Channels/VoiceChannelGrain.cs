@@ -1,3 +1,4 @@
+using DmVoice.Grains.Events;
 using DmVoice.Grains.Hosting;
 using DmVoice.LiveKit;
 using Microsoft.Extensions.Logging;
@@ -24,8 +25,9 @@ public sealed partial class VoiceChannelGrain : VoiceRoomGrain, IVoiceChannelGra
         IOptions<CallOptions> options,
         IOptions<DmVoiceClusterOptions> cluster,
         CallMetrics metrics,
+        LocalGateways localGateways,
         ILogger<VoiceChannelGrain> logger)
-        : base(clock, options.Value, cluster.Value, metrics, logger)
+        : base(clock, options.Value, cluster.Value, metrics, localGateways, logger)
     {
         _state = state;
         _logger = logger;

@@ -67,18 +67,7 @@ public abstract partial class VoiceRoomGrain
     {
         var live = new LiveCallRef(Here, callId);
         var members = memberIds ?? RoomState.Members.ToArray();
-        var answers = await Task.WhenAll(members.Select(async userId =>
-        {
-            try
-            {
-                return await GrainFactory.GetGrain<IUserVoiceGrain>(userId).AddLiveCall(live);
-            }
-            catch (Exception ex)
-            {
-                LogMemberUnreachable(ex, RoomLabel, userId);
-                return null;
-            }
-        }));
+        var answers = await AskEachAsync(members, user => user.AddLiveCall(live));
 
         var statuses = new Dictionary<string, MemberStatus>(StringComparer.Ordinal);
         for (var i = 0; i < members.Length; i++)
@@ -177,18 +166,7 @@ public abstract partial class VoiceRoomGrain
             return [];
         }
 
-        var answers = await Task.WhenAll(userIds.Select(async userId =>
-        {
-            try
-            {
-                return await GrainFactory.GetGrain<IUserVoiceGrain>(userId).GetRoutes();
-            }
-            catch (Exception ex)
-            {
-                LogMemberUnreachable(ex, RoomLabel, userId);
-                return null;
-            }
-        }));
+        var answers = await AskEachAsync(userIds, user => user.GetRoutes());
 
         for (var i = 0; i < userIds.Length; i++)
         {
@@ -214,6 +192,22 @@ public abstract partial class VoiceRoomGrain
             _publisher.ForgetRoutes(userId);
         }
     }
+
+    /// <summary>Asks each user's grain at once; a user who cannot be reached is logged and answers null.</summary>
+    private Task<T?[]> AskEachAsync<T>(string[] userIds, Func<IUserVoiceGrain, Task<T>> ask)
+        where T : class =>
+        Task.WhenAll(userIds.Select(async userId =>
+        {
+            try
+            {
+                return await ask(GrainFactory.GetGrain<IUserVoiceGrain>(userId));
+            }
+            catch (Exception ex)
+            {
+                LogMemberUnreachable(ex, RoomLabel, userId);
+                return null;
+            }
+        }));
 
     /// <summary>After the commit, these members stop seeing the call: they are deregistered and their routes forgotten.</summary>
     protected void DetachMembersAfterCommit(string callId, IEnumerable<string> memberIds)

@@ -1,7 +1,6 @@
 using DmVoice.Grains.Events;
 using DmVoice.Grains.Hosting;
 using DmVoice.Grains.LiveKit;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace DmVoice.Grains.Rooms;
@@ -21,9 +20,12 @@ public abstract partial class VoiceRoomGrain : Grain, IVoiceRoomGrain, IVoiceRoo
     private readonly ILogger _logger;
     private IEventPublisher _publisher = null!;
 
-    protected VoiceRoomGrain(CallClock clock, CallOptions options, DmVoiceClusterOptions cluster, CallMetrics metrics, ILogger logger)
+    private readonly LocalGateways _localGateways;
+
+    protected VoiceRoomGrain(CallClock clock, CallOptions options, DmVoiceClusterOptions cluster, CallMetrics metrics, LocalGateways localGateways, ILogger logger)
     {
         Clock = clock;
+        _localGateways = localGateways;
         Options = options;
         Cluster = cluster;
         Metrics = metrics;
@@ -51,7 +53,7 @@ public abstract partial class VoiceRoomGrain : Grain, IVoiceRoomGrain, IVoiceRoo
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _publisher = EventPublishers.For(this, Cluster, ServiceProvider.GetService<LocalGateways>(), Clock.TimeProvider);
+        _publisher = EventPublishers.For(this, Cluster, _localGateways, Clock.TimeProvider);
 
         // Deadlines and owed LiveKit commands are persisted: an activation after a restart picks them
         // up where they were.
