@@ -1,3 +1,4 @@
+using DmVoice.Grains.Infrastructure;
 using DmVoice.Gateway.Observability;
 using DmVoice.Gateway.Problems;
 
@@ -16,8 +17,7 @@ public sealed partial class DevicePresence(
     TimeProvider time,
     ILogger<DevicePresence> logger)
 {
-    private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromSeconds(1);
-    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(10);
+    private static readonly Backoff RetryBackoff = new(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10));
 
     /// <summary>About five minutes of tries; by then a gateway that still cannot reach the user grain has lost its lease.</summary>
     private const int MaxAttempts = 32;
@@ -44,12 +44,11 @@ public sealed partial class DevicePresence(
     private async Task RetryAsync(string userId, string connectionKey)
     {
         var stopping = lifetime.ApplicationStopping;
-        var delay = FirstRetryDelay;
         for (var attempt = 1; attempt <= MaxAttempts; attempt++)
         {
             try
             {
-                await Task.Delay(delay, time, stopping);
+                await Task.Delay(RetryBackoff.After(attempt), time, stopping);
                 metrics.PresenceMessage("connection_closed_retry");
                 await SendAsync(userId, connectionKey);
                 LogDelivered(userId, attempt);
@@ -62,7 +61,7 @@ public sealed partial class DevicePresence(
             }
             catch (Exception ex) when (TransientFaults.IsTransient(ex))
             {
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
+                // Tried again after the next, longer wait.
             }
             catch (Exception ex)
             {

@@ -10,9 +10,10 @@ namespace DmVoice.Grains.Channels;
 /// </summary>
 public sealed partial class VoiceChannelGrain
 {
-    private static readonly TimeSpan MaxDirectoryRetryDelay = TimeSpan.FromSeconds(30);
-    private IGrainTimer? _directoryRetry;
-    private TimeSpan _directoryRetryDelay = TimeSpan.FromSeconds(1);
+    private OwedWork? _directory;
+
+    private OwedWork Directory => _directory ??= new OwedWork(
+        this, Backoff.Propagation, TellListsAsync, (ex, delay) => LogDirectoryFailed(ex, ChannelId, delay));
 
     protected override bool OwesOwnWork => State.DirectoryAdds.Count > 0 || State.DirectoryRemoves.Count > 0;
 
@@ -23,7 +24,7 @@ public sealed partial class VoiceChannelGrain
         await base.OnActivateAsync(cancellationToken);
         if (OwesOwnWork)
         {
-            ScheduleDirectoryRetry();
+            Directory.ScheduleSoon();
         }
     }
 
@@ -49,7 +50,9 @@ public sealed partial class VoiceChannelGrain
     }
 
     /// <summary>Tells the lists what is owed; on failure keeps it (stored) and retries later. Never throws.</summary>
-    private async Task PropagateDirectoryAsync()
+    private Task PropagateDirectoryAsync() => OwesOwnWork ? Directory.RunAsync() : Task.CompletedTask;
+
+    private async Task TellListsAsync()
     {
         if (!OwesOwnWork)
         {
@@ -58,34 +61,14 @@ public sealed partial class VoiceChannelGrain
 
         var adds = State.DirectoryAdds.ToArray();
         var removes = State.DirectoryRemoves.ToArray();
-        try
-        {
-            // Both are idempotent, so a retry simply does them all again.
-            await Task.WhenAll(
-                adds.Select(id => GrainFactory.GetGrain<IUserChannelsGrain>(id).AddChannel(ChannelId))
-                    .Concat(removes.Select(id => GrainFactory.GetGrain<IUserChannelsGrain>(id).RemoveChannel(ChannelId))));
-            State.DirectoryAdds.RemoveAll(adds.Contains);
-            State.DirectoryRemoves.RemoveAll(removes.Contains);
-            await CommitAsync();
-            _directoryRetry?.Dispose();
-            _directoryRetry = null;
-            _directoryRetryDelay = TimeSpan.FromSeconds(1);
-        }
-        catch (Exception ex)
-        {
-            LogDirectoryFailed(ex, ChannelId, _directoryRetryDelay);
-            ScheduleDirectoryRetry();
-        }
-    }
 
-    private void ScheduleDirectoryRetry()
-    {
-        _directoryRetry?.Dispose();
-        var delay = _directoryRetryDelay;
-        _directoryRetryDelay = TimeSpan.FromTicks(Math.Min(_directoryRetryDelay.Ticks * 2, MaxDirectoryRetryDelay.Ticks));
-        _directoryRetry = this.RegisterGrainTimer(
-            _ => PropagateDirectoryAsync(),
-            new GrainTimerCreationOptions { DueTime = delay, Period = Timeout.InfiniteTimeSpan, KeepAlive = true });
+        // Both are idempotent, so a retry simply does them all again.
+        await Task.WhenAll(
+            adds.Select(id => GrainFactory.GetGrain<IUserChannelsGrain>(id).AddChannel(ChannelId))
+                .Concat(removes.Select(id => GrainFactory.GetGrain<IUserChannelsGrain>(id).RemoveChannel(ChannelId))));
+        State.DirectoryAdds.RemoveAll(adds.Contains);
+        State.DirectoryRemoves.RemoveAll(removes.Contains);
+        await CommitAsync();
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Channel {ChannelId}: updating members' channel lists failed; retrying in {Delay}")]

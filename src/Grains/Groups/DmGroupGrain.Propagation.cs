@@ -12,16 +12,17 @@ namespace DmVoice.Grains.Groups;
 public sealed partial class DmGroupGrain
 {
     private const string PropagationReminder = "membership-propagation";
-    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(30);
 
-    private IGrainTimer? _retryTimer;
-    private TimeSpan _retryDelay = TimeSpan.FromSeconds(1);
+    private OwedWork? _propagation;
+
+    private OwedWork Propagation => _propagation ??= new OwedWork(
+        this, Backoff.Propagation, PushOwedAsync, (ex, delay) => LogPropagationFailed(ex, DmGroupId, delay));
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         if (HasPendingPropagation)
         {
-            ScheduleRetry();
+            Propagation.ScheduleSoon();
         }
 
         return Task.CompletedTask;
@@ -72,7 +73,9 @@ public sealed partial class DmGroupGrain
     }
 
     /// <summary>Pushes what is owed; on failure keeps it (stored) and retries later. Never throws.</summary>
-    private async Task PropagateAsync()
+    private Task PropagateAsync() => HasPendingPropagation ? Propagation.RunAsync() : Task.CompletedTask;
+
+    private async Task PushOwedAsync()
     {
         if (!HasPendingPropagation)
         {
@@ -91,61 +94,53 @@ public sealed partial class DmGroupGrain
             await Task.WhenAll(
                 pending.DirectoryAdds.ToArray().Select(id => GrainFactory.GetGrain<IUserDirectoryGrain>(id).AddDm(DmGroupId))
                     .Concat(pending.DirectoryRemoves.ToArray().Select(id => GrainFactory.GetGrain<IUserDirectoryGrain>(id).RemoveDm(DmGroupId))));
-
-            // A membership change is activity in the DM: it moves up in every member's list (the added
-            // members' AddDm did that already).
-            var at = clock.UtcNow;
-            foreach (var id in pending.Members.Except(pending.DirectoryAdds, StringComparer.Ordinal))
-            {
-                GrainFactory.GetGrain<IUserDirectoryGrain>(id).DmActivity(DmGroupId, at).Ignore();
-            }
-
-            pending.CallSyncPending = false;
-            pending.DirectoryAdds.Clear();
-            pending.DirectoryRemoves.Clear();
-            var reminderWasNeeded = pending.ReminderRegistered;
-            pending.ReminderRegistered = false;
-            await state.WriteOrDropAsync(this);
-
-            // Only once "nothing owed" is stored: until then the reminder may be what wakes this grain.
-            if (reminderWasNeeded && await this.GetReminder(PropagationReminder) is { } reminder)
-            {
-                await this.UnregisterReminder(reminder);
-            }
-
-            _retryTimer?.Dispose();
-            _retryTimer = null;
-            _retryDelay = TimeSpan.FromSeconds(1);
         }
-        catch (Exception ex)
+        catch
         {
-            LogPropagationFailed(ex, DmGroupId, _retryDelay);
-            ScheduleRetry();
-            try
-            {
-                // Wakes this grain for the retry should its silo go away (durable mode). The flag is
-                // stored with the next successful write; registering twice is harmless.
-                if (options.Value.DurableDeadlines && !pending.ReminderRegistered)
-                {
-                    await this.RegisterOrUpdateReminder(PropagationReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
-                    pending.ReminderRegistered = true;
-                }
-            }
-            catch (Exception reminderError)
-            {
-                LogPropagationFailed(reminderError, DmGroupId, _retryDelay);
-            }
+            await EnsureWakeUpAsync();
+            throw;
+        }
+
+        // A membership change is activity in the DM: it moves up in every member's list (the added
+        // members' AddDm did that already).
+        var at = clock.UtcNow;
+        foreach (var id in pending.Members.Except(pending.DirectoryAdds, StringComparer.Ordinal))
+        {
+            GrainFactory.GetGrain<IUserDirectoryGrain>(id).DmActivity(DmGroupId, at).Ignore();
+        }
+
+        pending.CallSyncPending = false;
+        pending.DirectoryAdds.Clear();
+        pending.DirectoryRemoves.Clear();
+        var reminderWasNeeded = pending.ReminderRegistered;
+        pending.ReminderRegistered = false;
+        await state.WriteOrDropAsync(this);
+
+        // Only once "nothing owed" is stored: until then the reminder may be what wakes this grain.
+        if (reminderWasNeeded && await this.GetReminder(PropagationReminder) is { } reminder)
+        {
+            await this.UnregisterReminder(reminder);
         }
     }
 
-    private void ScheduleRetry()
+    /// <summary>
+    /// Wakes this grain for the retry should its silo go away (durable mode). The flag is stored with
+    /// the next successful write; registering twice is harmless.
+    /// </summary>
+    private async Task EnsureWakeUpAsync()
     {
-        _retryTimer?.Dispose();
-        var delay = _retryDelay;
-        _retryDelay = TimeSpan.FromTicks(Math.Min(_retryDelay.Ticks * 2, MaxRetryDelay.Ticks));
-        _retryTimer = this.RegisterGrainTimer(
-            _ => PropagateAsync(),
-            new GrainTimerCreationOptions { DueTime = delay, Period = Timeout.InfiniteTimeSpan, KeepAlive = true });
+        try
+        {
+            if (options.Value.DurableDeadlines && !state.State.ReminderRegistered)
+            {
+                await this.RegisterOrUpdateReminder(PropagationReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+                state.State.ReminderRegistered = true;
+            }
+        }
+        catch (Exception reminderError)
+        {
+            LogPropagationFailed(reminderError, DmGroupId, Backoff.Propagation.Initial);
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "DM {DmGroupId}: pushing a membership change failed; retrying in {Delay}")]

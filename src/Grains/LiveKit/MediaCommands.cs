@@ -71,9 +71,7 @@ public static class MediaCommands
             return null;
         }
 
-        var delay = TimeSpan.FromTicks(Math.Min(
-            options.CommandRetryDelay.Ticks * (1L << Math.Min(command.Attempts - 1, 30)),
-            options.CommandRetryMaxDelay.Ticks));
+        var delay = new Backoff(options.CommandRetryDelay, options.CommandRetryMaxDelay).After(command.Attempts);
         if (attempt.Outcome == MediaCommandOutcome.Refused
             || command.Attempts >= options.CommandMaxAttempts
             || now + delay - command.QueuedAt > options.CommandMaxAge)

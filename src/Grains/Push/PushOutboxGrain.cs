@@ -320,8 +320,7 @@ public static class PushBackoff
 {
     public static TimeSpan Delay(PushOptions options, int failedAttempts, TimeSpan? retryAfter = null)
     {
-        var exponent = Math.Min(failedAttempts - 1, 30);
-        var ticks = Math.Min(options.RetryDelay.Ticks * Math.Pow(2, exponent), options.RetryMaxDelay.Ticks);
+        var ticks = new Backoff(options.RetryDelay, options.RetryMaxDelay).After(failedAttempts).Ticks;
 
         // ±20 %, so outboxes that failed together do not all come back in the same instant.
         var delay = TimeSpan.FromTicks((long)(ticks * (0.8 + (0.4 * Random.Shared.NextDouble()))));
