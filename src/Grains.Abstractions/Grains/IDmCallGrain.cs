@@ -35,8 +35,4 @@ public interface IDmCallGrain : IVoiceRoomGrain
     /// <summary>Finished calls, newest first.</summary>
     [Alias("GetHistory")]
     Task<IReadOnlyList<CallRecord>> GetHistory(string requesterId, int limit, DateTimeOffset? before);
-
-    /// <summary>Ends the live call at once (the media room is gone).</summary>
-    [Alias("EndCall")]
-    Task EndCall(string reason);
 }

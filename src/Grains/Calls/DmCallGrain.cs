@@ -1,374 +1,163 @@
 using DmVoice.Grains.Events;
 using DmVoice.Grains.Hosting;
-using DmVoice.Grains.Push;
 using DmVoice.LiveKit;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace DmVoice.Grains.Calls;
 
 /// <summary>
-/// One DM's call. Who is in it and with what voice state, the <c>version</c>, commit and publish, routes,
-/// member checks and LiveKit follow the rules every voice room shares (<see cref="VoiceRoomGrain"/>).
-/// What only a DM's call has lives here and beside this file: the call's lifecycle and history (this
-/// file), ringing (<c>.Ringing.cs</c>), membership pushed by the group (<c>.Members.cs</c>), activity
-/// in members' DM lists (<c>.Activity.cs</c>) and its own log messages (<c>.Log.cs</c>).
+/// One DM's call, a thin shell: it loads the state, hands each request to the rules (the shared
+/// <see cref="RoomRules"/> with this DM's <see cref="DmCallRules"/>), and lets its <see cref="RoomHost"/>
+/// store what changed and then publish. The only thing it does itself is ask members before a call
+/// starts or rings again: whether they are busy, where their devices are and whether they may be rung.
 /// </summary>
-public sealed partial class DmCallGrain : VoiceRoomGrain, IDmCallGrain, IDmCallMediaGrain
+public sealed class DmCallGrain(
+    [PersistentState("call", StorageNames.Default)] IPersistentState<DmCallState> state,
+    [PersistentState("history", StorageNames.Default)] IPersistentState<CallHistoryState> history,
+    RoomServices services,
+    ILogger<DmCallGrain> logger) : Grain, IDmCallGrain, IDmCallMediaGrain, IRemindable
 {
-    private readonly IPersistentState<DmCallState> _state;
-    private readonly IPersistentState<CallHistoryState> _history;
-    private readonly CallOptions _options;
-    private readonly CallMetrics _metrics;
-    private readonly ILogger<DmCallGrain> _logger;
-    private readonly CallClock _clock;
-    private readonly IPushNotifier _push;
+    private DmCallRules _dm = null!;
+    private MediaRules _media = null!;
+    private RoomHost _host = null!;
 
-    // History records of calls that ended in this turn: written before the state, announced after it.
-    private readonly List<CallRecord> _pendingRecords = [];
+    private RoomRules Rules => _host.Rules;
 
-    // Push notifications of rings started and stopped in this turn, sent after the commit, in order.
-    private readonly List<(string Recipient, RingStartedPush? Started, RingStoppedPush? Stopped)> _pendingPushes = [];
-
-    // Rings of a call started in this turn, counted against each caller's per-recipient limit once stored.
-    private readonly List<(string Recipient, string CallerId)> _pendingRingCounts = [];
-
-    // Whom a starting call may ring and how, until the join's events are made.
-    private RingPlan? _startPlan;
-
-    public DmCallGrain(
-        [PersistentState("call", StorageNames.Default)] IPersistentState<DmCallState> state,
-        [PersistentState("history", StorageNames.Default)] IPersistentState<CallHistoryState> history,
-        CallClock clock,
-        IOptions<CallOptions> options,
-        IOptions<DmVoiceClusterOptions> cluster,
-        CallMetrics metrics,
-        LocalGateways localGateways,
-        IPushNotifier push,
-        ILogger<DmCallGrain> logger)
-        : base(clock, options.Value, cluster.Value, metrics, localGateways, logger)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _state = state;
-        _history = history;
-        _clock = clock;
-        _options = options.Value;
-        _metrics = metrics;
-        _logger = logger;
-        _push = push;
+        var dmGroupId = this.GetPrimaryKeyString();
+        var label = $"{CallKinds.Dm} {dmGroupId}";
+        _dm = new DmCallRules(dmGroupId, state.State, history.State, services.Options, services.Metrics, logger);
+        var rules = new RoomRules(state.State, _dm, services.Options, new MediaTracker(services.LiveKitRooms is not null, RoomServices.RealNow), services.Metrics);
+        _media = new MediaRules(rules, () => state.State.Known, _dm.IsMember, services.LiveKitSync, logger, label);
+        var publisher = EventPublishers.For(this, services.Cluster, services.LocalGateways, services.Clock.TimeProvider);
+        _host = new RoomHost(
+            this,
+            GrainFactory,
+            rules,
+            new RoomShape(WriteAsync),
+            new RoomMembers(GrainFactory, publisher, () => _dm.Here, label, logger),
+            new MediaSync(this, GrainFactory, rules, LiveKitRooms.ForDm(dmGroupId), services.LiveKitRooms, services.LiveKitSync, (user, request) => user.JoinDmCall(dmGroupId, request), _dm.IsMember, label, logger),
+            services.Clock,
+            services.Push,
+            logger);
+        await _host.ActivateAsync();
     }
 
-    private string DmGroupId => this.GetPrimaryKeyString();
-
-    private DmCallState State => _state.State;
-
-    protected override IVoiceRoomState RoomState => State;
-
-    protected override CallContext Here => CallContext.Dm(DmGroupId);
-
-    protected override string MediaRoomName => LiveKitRooms.ForDm(DmGroupId);
-
-    protected override Func<IUserVoiceGrain, JoinRequest, Task> MediaJoin
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        get
-        {
-            var dmGroupId = DmGroupId;
-            return (user, request) => user.JoinDmCall(dmGroupId, request);
-        }
+        _host.Deactivate();
+        return Task.CompletedTask;
     }
+
+    public Task<RoomJoin> Join(string userId, JoinRequest request, long session, GatewayRoute[] routes) =>
+        _host.JoinAsync(userId, request, session, routes, (starterId, callId) => AskMembersAsync(starterId, callId, state.State.Members.Where(m => m != starterId).ToArray(), startsCall: true));
+
+    public Task<bool> Leave(string userId, string reason) => _host.LeaveAsync(userId, reason);
+
+    public Task<VoiceParticipant> UpdateState(string userId, VoiceStatePatch patch, string? deviceId = null) => _host.UpdateStateAsync(userId, patch, deviceId);
+
+    public Task<string?> RoutesChanged(string userId, GatewayRoute[] routes) => Task.FromResult(_host.RoutesChanged(userId, routes));
+
+    public Task<bool> HoldsSeat(string userId, long session) => Task.FromResult(_host.HoldsSeat(userId, session));
+
+    public Task ProcessDeadlines() => _host.ProcessDeadlinesAsync();
+
+    public Task ReceiveReminder(string reminderName, TickStatus status) => _host.ReceiveReminderAsync(reminderName);
 
     public async Task<CallPresence> GetPresence(string requesterId)
     {
-        EnsureMember(requesterId);
-        if (NextDeadline() <= _clock.UtcNow)
-        {
-            // A deadline passed while nothing was active (e.g. during a restart): settle it first,
-            // so nobody is shown ringing after their ring has expired.
-            await ProcessDeadlines();
-        }
+        _dm.EnsureMember(requesterId);
 
-        return BuildPresence(requesterId);
+        // A deadline that passed while nothing was active (e.g. during a restart) is settled first,
+        // so nobody is shown ringing after their ring has expired.
+        await _host.SettleBeforeReadAsync();
+        return _dm.Presence(Rules, requesterId);
     }
 
     public Task<IReadOnlyList<CallRecord>> GetHistory(string requesterId, int limit, DateTimeOffset? before)
     {
-        EnsureMember(requesterId);
-        IReadOnlyList<CallRecord> page = Enumerable.Reverse(_history.State.Records)
-            .Where(r => before is null || r.StartedAt < before)
-            .Take(Math.Clamp(limit, 1, 100))
-            .Select(r => AsSeenBy(r, requesterId))
-            .ToArray();
-        return Task.FromResult(page);
+        _dm.EnsureMember(requesterId);
+        return Task.FromResult(_dm.History(requesterId, limit, before));
     }
 
-    public async Task EndCall(string reason)
+    public async Task<RingResult> Ring(string requesterId, IReadOnlyList<string>? recipientIds)
     {
-        if (State.Call is not { } call)
-        {
-            return;
-        }
+        var targets = _dm.RingTargets(requesterId, recipientIds, _host.Now);
 
-        FinishCall(call, reason);
-        await CommitAsync();
+        // Asked again: whether each is busy now, where their devices are, and whether they may be rung.
+        var answers = targets.Length == 0
+            ? MemberAnswers.None
+            : await AskMembersAsync(requesterId, state.State.Call!.CallId, targets, startsCall: false);
+        var result = _dm.Ring(Rules, requesterId, answers, _host.Now);
+        await _host.CommitAsync();
+        return result;
     }
 
-    protected override void EnsureMember(string userId)
+    public async Task Decline(string userId)
     {
-        Validate.Id(userId, "userId");
-        if (!IsMember(userId))
-        {
-            throw DmVoiceException.DmNotFound(DmGroupId);
-        }
+        _dm.Decline(Rules, userId, _host.Now);
+        await _host.CommitAsync();
     }
 
-    protected override bool IsMember(string userId) => State.Known && State.Members.Contains(userId);
-
-    protected override bool RoomExists => State.Known;
-
-    protected override async Task<IReadOnlyCollection<string>> StartLiveAsync(string starterId)
+    public async Task Dismiss(string userId)
     {
-        (_, _startPlan) = await StartCallAsync(starterId);
-        return _startPlan.Statuses.Keys.ToArray();
+        _dm.Dismiss(Rules, userId);
+        await _host.CommitIfChangedAsync();
     }
 
-    protected override IReadOnlyList<NotRungEntry>? OnParticipantJoined(VoiceParticipant participant, bool started, DateTimeOffset now)
+    public async Task StopRinging(string requesterId, IReadOnlyList<string> recipientIds)
     {
-        var call = State.Call!;
-        var userId = participant.UserId;
-        if (!call.EverJoined.Contains(userId))
-        {
-            call.EverJoined.Add(userId);
-        }
-
-        if (started)
-        {
-            var plan = _startPlan!;
-            _startPlan = null;
-            call.Outcomes[userId] = MemberOutcomes.Started;
-            var (ringing, notRung) = StartRings(call, plan, now, participant, countsTowardLimit: true);
-            EmitShowingRings(
-                (v, visible) => new CallStartedEvent { DmGroupId = DmGroupId, CallId = call.CallId, Version = v, User = participant, Ringing = visible, NotRung = notRung },
-                ringing);
-            _metrics.CallStarted();
-            LogCallStarted(DmGroupId, call.CallId, userId, ringing.Count);
-
-            // A 1:1 call whose only recipient is busy elsewhere (or was rung too often lately) has nobody to wait for.
-            EndOneToOneIfUnanswered(call, NotRungEndReason(notRung));
-            return notRung;
-        }
-
-        // A rejoin keeps how the member first took part (the starter stays "started"); a member
-        // who was rung (and maybe missed or declined) and joins after all has accepted.
-        call.Outcomes[userId] = call.Outcomes.GetValueOrDefault(userId) switch
-        {
-            null => MemberOutcomes.Joined,
-            MemberOutcomes.Started or MemberOutcomes.Joined => call.Outcomes[userId],
-            _ => RingOutcomes.Accepted,
-        };
-        Emit(v => JoinedEvent(call.CallId, v, participant));
-        if (call.FindRing(userId) is { } ring)
-        {
-            StopRing(call, ring, RingOutcomes.Accepted);
-        }
-
-        return null;
+        _dm.StopRinging(Rules, requesterId, recipientIds);
+        await _host.CommitAsync();
     }
 
-    protected override void OnLiveCommitted(ILiveRoomState live) => AnnounceCallActivity(live.StartedAt);
-
-    protected override void OnDeadlines(ILiveRoomState live, DateTimeOffset now)
+    /// <summary>The DM's members as the group grain pushes them; members who joined it see a live call from now on (asked before anything changes).</summary>
+    public async Task SyncMembers(IReadOnlyList<string> memberIds, bool isGroup)
     {
-        var call = (LiveCallState)live;
-        var expired = call.Rings.Where(r => r.Entry.ExpiresAt <= now).ToArray();
-        foreach (var ring in expired)
+        var added = memberIds.Except(state.State.Members, StringComparer.Ordinal).ToArray();
+        if (state.State.Call is { } live && added.Length > 0)
         {
-            // A dismissed ring keeps "dismissed" in the record; the others (never the recipient, whose
-            // devices already stopped) see a timeout.
-            var outcome = ring.Dismissed ? RingOutcomes.Dismissed : RingOutcomes.Missed;
-            StopRing(call, ring, outcome, announcedOutcome: RingOutcomes.Missed);
+            await _host.Members.AttachAsync(live.CallId, added);
         }
 
-        if (expired.Length > 0)
-        {
-            EndOneToOneIfUnanswered(call, CallEndReasons.NoAnswer);
-        }
+        _dm.SyncMembers(Rules, memberIds, isGroup, _host.Now);
+        await _host.CommitAsync();
     }
 
-    protected override DateTimeOffset? NextOwnDeadline() =>
-        State.Call is { Rings.Count: > 0 } call ? call.Rings.Min(r => r.Entry.ExpiresAt) : null;
+    public Task<bool> MediaLeft(string userId, DateTimeOffset? mediaJoinedAt) => _host.ApplyAsync(() => _media.MediaLeft(userId, mediaJoinedAt, _host.Now));
 
-    /// <summary>An empty call stops ringing while it waits out the grace for a rejoin.</summary>
-    protected override void OnRoomEmptied(ILiveRoomState live)
-    {
-        var call = (LiveCallState)live;
-        foreach (var ring in call.Rings.ToArray())
-        {
-            StopRing(call, ring, RingOutcomes.Cancelled);
-        }
-    }
+    public Task<MediaJoinCheck> MediaJoined(string userId, DateTimeOffset? mediaJoinedAt) => _host.ApplyAsync(() => _media.MediaJoined(userId, mediaJoinedAt));
 
-    protected override void OnEmptyGraceOver(ILiveRoomState live) => FinishCall((LiveCallState)live, CallEndReasons.Ended);
+    public Task<bool> RoomFinished(DateTimeOffset? roomCreatedAt) => _host.ApplyAsync(() => _media.RoomFinished(roomCreatedAt, _host.Now));
 
-    protected override void OnMediaRoomFinished(ILiveRoomState live) => FinishCall((LiveCallState)live, CallEndReasons.RoomFinished);
+    public Task ReconcileMedia(string callId, IReadOnlyList<MediaParticipant> inRoom) => _host.ReconcileAsync(_media, callId, inRoom);
 
-    protected override VoiceEvent JoinedEvent(string callId, long version, VoiceParticipant user) =>
-        new UserJoinedEvent { DmGroupId = DmGroupId, CallId = callId, Version = version, User = user };
-
-    protected override VoiceEvent LeftEvent(string callId, long version, string userId, string reason) =>
-        new UserLeftEvent { DmGroupId = DmGroupId, CallId = callId, Version = version, UserId = userId, Reason = reason };
-
-    protected override VoiceEvent UpdatedEvent(string callId, long version, VoiceParticipant user) =>
-        new UserUpdatedEvent { DmGroupId = DmGroupId, CallId = callId, Version = version, User = user };
-
-    protected override VoiceEvent SeatMovedEvent(string callId, long version, VoiceParticipant user, string deviceId, string? previousDeviceId) =>
-        new SessionMovedEvent { DmGroupId = DmGroupId, CallId = callId, Version = version, User = user, DeviceId = deviceId, PreviousDeviceId = previousDeviceId };
-
-    protected override async Task WriteStateAsync()
-    {
-        if (_pendingRecords.Count > 0)
-        {
-            // History first: a record of a call whose end then fails to be stored is replaced by
-            // the record written when the call really ends (same call id), never duplicated.
-            await _history.WriteOrDropAsync(this);
-        }
-
-        await _state.WriteOrDropAsync(this);
-    }
-
-    protected override void DiscardOwnPending()
-    {
-        _pendingRecords.Clear();
-        _pendingPushes.Clear();
-        _pendingRingCounts.Clear();
-        _startPlan = null;
-    }
+    public Task MediaCommandsSent(IReadOnlyList<MediaCommandAttempt> attempts) => _host.ApplyAsync(() => { _media.CommandsSent(attempts); return true; });
 
     /// <summary>
-    /// The rings of a call that started count against each caller's per-recipient limit, now that they are
-    /// stored. Members whose ring of a call that just ended counts as missed hear of it in their directory (not
-    /// those rung hidden: it never rang them); then the push notifications of the turn go out, in order.
+    /// Registers the call with these members (busy? where are their devices?) and asks each who is free
+    /// whether <paramref name="callerId"/> may ring them (blocked, rung too often lately, do-not-disturb or
+    /// a muted DM). A member who cannot be reached fails the request before anything changed. Their
+    /// settings grain calls nobody, so this cannot deadlock.
     /// </summary>
-    protected override void FlushOwnPending()
+    private async Task<MemberAnswers> AskMembersAsync(string callerId, string callId, string[] memberIds, bool startsCall)
     {
-        var records = _pendingRecords.ToArray();
-        var pushes = _pendingPushes.ToArray();
-        var ringCounts = _pendingRingCounts.ToArray();
-        _pendingRecords.Clear();
-        _pendingPushes.Clear();
-        _pendingRingCounts.Clear();
-        foreach (var (recipient, callerId) in ringCounts)
-        {
-            GrainFactory.GetGrain<IUserSettingsGrain>(recipient).CountRing(callerId).Ignore();
-        }
-
-        foreach (var record in records)
-        {
-            var blocked = _history.State.BlockedRecipients.GetValueOrDefault(record.CallId) ?? [];
-            foreach (var outcome in record.Outcomes.Where(o => RingOutcomes.IsMissed(o.Outcome) && State.Members.Contains(o.UserId) && !blocked.Contains(o.UserId)))
-            {
-                GrainFactory.GetGrain<IUserDirectoryGrain>(outcome.UserId).AddMissedCall(record).Ignore();
-            }
-        }
-
-        // Push notifications go out only for what was stored, in the order it happened; one-way.
-        foreach (var (recipient, started, stopped) in pushes)
-        {
-            if (started is not null)
-            {
-                _push.RingStarted(recipient, started);
-            }
-            else
-            {
-                _push.RingStopped(recipient, stopped!);
-            }
-        }
+        var statuses = await _host.Members.AttachAsync(callId, memberIds);
+        var free = _dm.FreeMembers(statuses);
+        var dmGroupId = this.GetPrimaryKeyString();
+        var verdicts = await Task.WhenAll(free.Select(id => GrainFactory.GetGrain<IUserSettingsGrain>(id).CheckRing(callerId, dmGroupId, startsCall)));
+        return new MemberAnswers(statuses, free.Zip(verdicts).ToDictionary(p => p.First, p => p.Second, StringComparer.Ordinal));
     }
 
-    private void FinishCall(LiveCallState call, string reason)
+    /// <summary>History first: a record of a call whose end then fails to be stored is replaced by the record written when the call really ends (same call id), never duplicated.</summary>
+    private async Task WriteAsync(RoomOutbox outbox)
     {
-        foreach (var ring in call.Rings.ToArray())
+        if (outbox.Records.Count > 0)
         {
-            StopRing(call, ring, RingOutcomes.Cancelled);
+            await history.WriteOrDropAsync(this);
         }
 
-        CloseLive(call, LeaveReasons.CallEnded);
-
-        var now = _clock.UtcNow;
-        var duration = now - call.StartedAt;
-        // Members who left the DM during the call keep their outcome (e.g. removed while ringing).
-        var formerMembers = call.Outcomes.Keys.Where(id => !State.Members.Contains(id));
-        var outcomes = State.Members.Concat(formerMembers)
-            .Select(m => new MemberOutcome(m, call.Outcomes.GetValueOrDefault(m, MemberOutcomes.NotRung)))
-            .ToArray();
-        var record = new CallRecord(
-            call.CallId, DmGroupId, call.StartedBy, call.StartedAt, now, (long)duration.TotalMilliseconds, reason,
-            call.EverJoined.ToArray(), outcomes);
-
-        var records = _history.State.Records;
-        records.RemoveAll(r => r.CallId == record.CallId);
-        records.Add(record);
-        var excess = records.Count - _options.HistoryLimit;
-        if (excess > 0)
-        {
-            foreach (var dropped in records.Take(excess))
-            {
-                _history.State.BlockedRecipients.Remove(dropped.CallId);
-            }
-
-            records.RemoveRange(0, excess);
-        }
-
-        if (call.BlockedRecipients.Count > 0)
-        {
-            _history.State.BlockedRecipients[record.CallId] = [.. call.BlockedRecipients];
-        }
-
-        _pendingRecords.Add(record);
-
-        // Those who blocked a caller read their own outcome as "blocked"; everyone else the same record.
-        var blocked = call.BlockedRecipients.ToArray();
-        Emit(
-            v => new CallEndedEvent { DmGroupId = DmGroupId, CallId = call.CallId, Version = v, Reason = reason, DurationMs = record.DurationMs, Record = record },
-            State.Members.Where(m => !call.BlockedRecipients.Contains(m)).ToArray());
-        foreach (var userId in blocked.Where(State.Members.Contains))
-        {
-            EmitAgain(
-                v => new CallEndedEvent { DmGroupId = DmGroupId, CallId = call.CallId, Version = v, Reason = reason, DurationMs = record.DurationMs, Record = AsSeenBy(record, userId, blocked) },
-                [userId]);
-        }
-
-        _metrics.CallEnded(reason, duration);
-        LogCallEnded(DmGroupId, call.CallId, reason, record.DurationMs);
-    }
-
-    /// <summary>
-    /// A record as one member reads it: someone who blocked a caller reads their own outcome as
-    /// <c>blocked</c>; everyone else reads what the caller saw (an unanswered ring).
-    /// </summary>
-    private CallRecord AsSeenBy(CallRecord record, string requesterId, IReadOnlyCollection<string>? blocked = null)
-    {
-        blocked ??= _history.State.BlockedRecipients.GetValueOrDefault(record.CallId);
-        if (blocked is null || !blocked.Contains(requesterId))
-        {
-            return record;
-        }
-
-        return record with
-        {
-            Outcomes = record.Outcomes.Select(o => o.UserId == requesterId ? o with { Outcome = RingOutcomes.Blocked } : o).ToArray(),
-        };
-    }
-
-    private CallPresence BuildPresence(string requesterId)
-    {
-        if (State.Call is not { } call)
-        {
-            return new CallPresence(DmGroupId, null, null, null, [], [], State.Version);
-        }
-
-        var ringing = call.Rings
-            .Where(r => !((r.Dismissed || r.Hidden) && r.Entry.UserId == requesterId))
-            .Select(r => r.Entry)
-            .ToArray();
-        return new CallPresence(DmGroupId, call.CallId, call.StartedAt, call.StartedBy, ParticipantsOf(call), ringing, State.Version);
+        await state.WriteOrDropAsync(this);
     }
 }

@@ -26,6 +26,8 @@ public sealed class DmCallState : IVoiceRoomState
 
     ILiveRoomState? IVoiceRoomState.Live => Call;
 
+    void IVoiceRoomState.StartLive(ILiveRoomState live) => Call = (LiveCallState)live;
+
     void IVoiceRoomState.EndLive() => Call = null;
 }
 

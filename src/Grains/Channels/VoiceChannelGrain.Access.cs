@@ -39,9 +39,9 @@ public sealed partial class VoiceChannelGrain
         State.OwnerId = ownerId;
         State.Members = members;
         State.UserLimit = userLimit;
-        State.CreatedAt = Clock.UtcNow;
+        State.CreatedAt = _host.Now;
         QueueDirectory(added: members, removed: []);
-        Emit(ChannelUpdated);
+        Rules.Emit(ChannelUpdated);
         await CommitAndTellAsync(State.Members.ToArray());
         await PropagateDirectoryAsync();
         LogCreated(ChannelId, ownerId, members.Count);
@@ -50,7 +50,7 @@ public sealed partial class VoiceChannelGrain
 
     public Task<VoiceChannel> Get(string requesterId)
     {
-        EnsureMember(requesterId);
+        _channel.EnsureMember(requesterId);
         return Task.FromResult(ToDto());
     }
 
@@ -73,7 +73,7 @@ public sealed partial class VoiceChannelGrain
         // A lower limit keeps who is in; it only refuses joins until the voice is under it.
         State.Name = name;
         State.UserLimit = limit;
-        Emit(ChannelUpdated);
+        Rules.Emit(ChannelUpdated);
         await CommitAndTellAsync(State.Members.ToArray());
         return ToDto();
     }
@@ -85,11 +85,11 @@ public sealed partial class VoiceChannelGrain
         if (State.Call is { } live)
         {
             // Everyone in the voice hears that they lost it, before the access list is gone.
-            CloseLive(live, LeaveReasons.Removed);
+            Rules.CloseLive(live, LeaveReasons.Removed);
         }
 
         // Told while the access list still names them; nothing follows it (they are detached and gone from the list).
-        Emit(v => ChannelRemoved(v, ChannelRemovedReasons.Deleted), members);
+        Rules.Emit(v => ChannelRemoved(v, ChannelRemovedReasons.Deleted), members);
         State.Exists = false;
         State.Members = [];
         QueueDirectory(added: [], removed: members);
@@ -115,14 +115,14 @@ public sealed partial class VoiceChannelGrain
         if (State.Call is { } live)
         {
             // The new member sees the live voice from now on; asked before anything changes.
-            await AttachMembersAsync(live.CallId, [userId]);
+            await _host.Members.AttachAsync(live.CallId, [userId]);
         }
 
         State.Members.Add(userId);
         QueueDirectory(added: [userId], removed: []);
 
         // The new member is in the audience: the channel appears in their list as it is.
-        Emit(ChannelUpdated);
+        Rules.Emit(ChannelUpdated);
         await CommitAndTellAsync(State.Members.ToArray());
         await PropagateDirectoryAsync();
         return ToDto();
@@ -130,7 +130,7 @@ public sealed partial class VoiceChannelGrain
 
     public async Task<VoiceChannel?> RemoveMember(string requesterId, string userId)
     {
-        EnsureMember(requesterId);
+        _channel.EnsureMember(requesterId);
         Validate.Id(userId, "userId");
         if (requesterId != userId && requesterId != State.OwnerId)
         {
@@ -148,12 +148,12 @@ public sealed partial class VoiceChannelGrain
         }
 
         State.Members.Remove(userId);
-        RemoveFormerMembers([userId]);
+        Rules.RemoveFormerMembers([userId], _host.Now);
         QueueDirectory(added: [], removed: [userId]);
 
         // One change told two ways under one version: the others see the shorter member list, the
         // user who lost access that the channel is gone for them (their last event from it).
-        Emit(ChannelUpdated, State.Members.ToArray(), v => ChannelRemoved(v, ChannelRemovedReasons.AccessRemoved), [userId]);
+        Rules.Emit(ChannelUpdated, State.Members.ToArray(), v => ChannelRemoved(v, ChannelRemovedReasons.AccessRemoved), [userId]);
         await CommitAndTellAsync([.. State.Members, userId]);
         await PropagateDirectoryAsync();
         return requesterId == userId ? null : ToDto();
@@ -165,14 +165,18 @@ public sealed partial class VoiceChannelGrain
     /// </summary>
     private async Task CommitAndTellAsync(string[] audience)
     {
-        var borrowed = await BorrowRoutesAsync(audience);
+        var borrowed = State.Call is null ? await _host.Members.BorrowRoutesAsync(audience) : [];
         try
         {
-            await CommitAsync();
+            await _host.CommitAsync();
         }
         finally
         {
-            ReturnRoutes(borrowed);
+            // Kept only when the voice went live meanwhile (its members' grains keep those routes current).
+            if (State.Call is null)
+            {
+                _host.Members.ReturnRoutes(borrowed);
+            }
         }
     }
 
@@ -184,7 +188,7 @@ public sealed partial class VoiceChannelGrain
 
     private void EnsureOwner(string requesterId)
     {
-        EnsureMember(requesterId);
+        _channel.EnsureMember(requesterId);
         if (requesterId != State.OwnerId)
         {
             throw new DmVoiceException(ErrorCodes.Forbidden, "Only the channel's owner may do this.");

@@ -15,18 +15,7 @@ public sealed partial class VoiceChannelGrain
     private OwedWork Directory => _directory ??= new OwedWork(
         this, Backoff.Propagation, TellListsAsync, (ex, delay) => LogDirectoryFailed(ex, ChannelId, delay));
 
-    protected override bool OwesOwnWork => State.DirectoryAdds.Count > 0 || State.DirectoryRemoves.Count > 0;
-
-    protected override Task OnWakeUpAsync() => PropagateDirectoryAsync();
-
-    public override async Task OnActivateAsync(CancellationToken cancellationToken)
-    {
-        await base.OnActivateAsync(cancellationToken);
-        if (OwesOwnWork)
-        {
-            Directory.ScheduleSoon();
-        }
-    }
+    private bool OwesOwnWork => State.DirectoryAdds.Count > 0 || State.DirectoryRemoves.Count > 0;
 
     private void QueueDirectory(IReadOnlyList<string> added, IReadOnlyList<string> removed)
     {
@@ -68,7 +57,7 @@ public sealed partial class VoiceChannelGrain
                 .Concat(removes.Select(id => GrainFactory.GetGrain<IUserChannelsGrain>(id).RemoveChannel(ChannelId))));
         State.DirectoryAdds.RemoveAll(adds.Contains);
         State.DirectoryRemoves.RemoveAll(removes.Contains);
-        await CommitAsync();
+        await _host.CommitAsync();
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Channel {ChannelId}: updating members' channel lists failed; retrying in {Delay}")]

@@ -2,129 +2,109 @@ using DmVoice.Grains.Events;
 using DmVoice.Grains.Hosting;
 using DmVoice.LiveKit;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace DmVoice.Grains.Channels;
 
 /// <summary>
 /// A voice channel: a standing room with an owner, an access list of up to
-/// <see cref="ChannelLimits.MaxMembers"/> and a user limit, and no ringing or history. Its voice follows
-/// the rules every voice room shares (<see cref="VoiceRoomGrain"/>). The access list lives in the same
-/// grain as the voice, so losing access and leaving the voice are one write. Beside this file: the
-/// access list and its owner's changes (<c>.Access.cs</c>), and each member's list of channels kept up
-/// to date (<c>.Directory.cs</c>).
+/// <see cref="ChannelLimits.MaxMembers"/> and a user limit, and no ringing or history. Its voice is the
+/// shared room rules (<see cref="RoomRules"/> with <see cref="ChannelRules"/>) run by a
+/// <see cref="RoomHost"/>, as a DM's call is. The access list lives in the same grain as the voice, so
+/// losing access and leaving the voice are one write. Beside this file: the access list and its owner's
+/// changes (<c>.Access.cs</c>), and each member's list of channels kept up to date (<c>.Directory.cs</c>).
 /// </summary>
-public sealed partial class VoiceChannelGrain : VoiceRoomGrain, IVoiceChannelGrain, IVoiceChannelMediaGrain
+public sealed partial class VoiceChannelGrain(
+    [PersistentState("channel", StorageNames.Default)] IPersistentState<VoiceChannelState> state,
+    RoomServices services,
+    ILogger<VoiceChannelGrain> logger) : Grain, IVoiceChannelGrain, IVoiceChannelMediaGrain, IRemindable
 {
-    private readonly IPersistentState<VoiceChannelState> _state;
-    private readonly ILogger<VoiceChannelGrain> _logger;
-
-    public VoiceChannelGrain(
-        [PersistentState("channel", StorageNames.Default)] IPersistentState<VoiceChannelState> state,
-        CallClock clock,
-        IOptions<CallOptions> options,
-        IOptions<DmVoiceClusterOptions> cluster,
-        CallMetrics metrics,
-        LocalGateways localGateways,
-        ILogger<VoiceChannelGrain> logger)
-        : base(clock, options.Value, cluster.Value, metrics, localGateways, logger)
-    {
-        _state = state;
-        _logger = logger;
-    }
+    private ChannelRules _channel = null!;
+    private MediaRules _media = null!;
+    private RoomHost _host = null!;
 
     private string ChannelId => this.GetPrimaryKeyString();
 
-    private VoiceChannelState State => _state.State;
+    private VoiceChannelState State => state.State;
 
-    protected override IVoiceRoomState RoomState => State;
+    private RoomRules Rules => _host.Rules;
 
-    protected override CallContext Here => CallContext.Channel(ChannelId);
-
-    protected override string MediaRoomName => LiveKitRooms.ForChannel(ChannelId);
-
-    protected override Func<IUserVoiceGrain, JoinRequest, Task> MediaJoin
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        get
+        var channelId = ChannelId;
+        var label = $"{CallKinds.Channel} {channelId}";
+        _channel = new ChannelRules(channelId, state.State);
+        var rules = new RoomRules(state.State, _channel, services.Options, new MediaTracker(services.LiveKitRooms is not null, RoomServices.RealNow), services.Metrics);
+        _media = new MediaRules(rules, () => state.State.Exists, _channel.IsMember, services.LiveKitSync, logger, label);
+        var publisher = EventPublishers.For(this, services.Cluster, services.LocalGateways, services.Clock.TimeProvider);
+        _host = new RoomHost(
+            this,
+            GrainFactory,
+            rules,
+            new RoomShape(_ => state.WriteOrDropAsync(this), () => OwesOwnWork, PropagateDirectoryAsync),
+            new RoomMembers(GrainFactory, publisher, () => _channel.Here, label, logger),
+            new MediaSync(this, GrainFactory, rules, LiveKitRooms.ForChannel(channelId), services.LiveKitRooms, services.LiveKitSync, (user, request) => user.JoinChannel(channelId, request), _channel.IsMember, label, logger),
+            services.Clock,
+            push: null,
+            logger);
+        await _host.ActivateAsync();
+        if (OwesOwnWork)
         {
-            var channelId = ChannelId;
-            return (user, request) => user.JoinChannel(channelId, request);
+            Directory.ScheduleSoon();
         }
     }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        _host.Deactivate();
+        return Task.CompletedTask;
+    }
+
+    public Task<RoomJoin> Join(string userId, JoinRequest request, long session, GatewayRoute[] routes) =>
+        _host.JoinAsync(userId, request, session, routes, AskMembersBeforeLiveAsync);
+
+    public Task<bool> Leave(string userId, string reason) => _host.LeaveAsync(userId, reason);
+
+    public Task<VoiceParticipant> UpdateState(string userId, VoiceStatePatch patch, string? deviceId = null) => _host.UpdateStateAsync(userId, patch, deviceId);
+
+    public Task<string?> RoutesChanged(string userId, GatewayRoute[] routes) => Task.FromResult(_host.RoutesChanged(userId, routes));
+
+    public Task<bool> HoldsSeat(string userId, long session) => Task.FromResult(_host.HoldsSeat(userId, session));
+
+    public Task ProcessDeadlines() => _host.ProcessDeadlinesAsync();
+
+    public Task ReceiveReminder(string reminderName, TickStatus status) => _host.ReceiveReminderAsync(reminderName);
 
     public async Task<ChannelPresence> GetPresence(string requesterId)
     {
-        EnsureMember(requesterId);
-        if (NextDeadline() <= Clock.UtcNow)
-        {
-            // The empty grace ran out while nothing was active: settle it before answering.
-            await ProcessDeadlines();
-        }
+        _channel.EnsureMember(requesterId);
 
-        return State.Call is { } live
-            ? new ChannelPresence(ChannelId, live.CallId, live.StartedAt, ParticipantsOf(live), State.UserLimit, State.Version)
-            : new ChannelPresence(ChannelId, null, null, [], State.UserLimit, State.Version);
+        // The empty grace ran out while nothing was active: settle it before answering.
+        await _host.SettleBeforeReadAsync();
+        return _channel.Presence(Rules);
     }
 
-    protected override void EnsureMember(string userId)
-    {
-        Validate.Id(userId, "userId");
-        if (!IsMember(userId))
-        {
-            throw DmVoiceException.ChannelNotFound(ChannelId);
-        }
-    }
+    public Task<bool> MediaLeft(string userId, DateTimeOffset? mediaJoinedAt) => _host.ApplyAsync(() => _media.MediaLeft(userId, mediaJoinedAt, _host.Now));
 
-    protected override bool IsMember(string userId) => State.Exists && State.Members.Contains(userId);
+    public Task<MediaJoinCheck> MediaJoined(string userId, DateTimeOffset? mediaJoinedAt) => _host.ApplyAsync(() => _media.MediaJoined(userId, mediaJoinedAt));
 
-    protected override bool RoomExists => State.Exists;
+    public Task<bool> RoomFinished(DateTimeOffset? roomCreatedAt) => _host.ApplyAsync(() => _media.RoomFinished(roomCreatedAt, _host.Now));
+
+    public Task ReconcileMedia(string callId, IReadOnlyList<MediaParticipant> inRoom) => _host.ReconcileAsync(_media, callId, inRoom);
+
+    public Task MediaCommandsSent(IReadOnlyList<MediaCommandAttempt> attempts) => _host.ApplyAsync(() => { _media.CommandsSent(attempts); return true; });
 
     /// <summary>
     /// The channel goes live: every member with access hears of it, and where their devices are. A
     /// member who cannot be reached does not hold up the join (a channel has no rings that need their
     /// answer): the member check tries them again within seconds.
     /// </summary>
-    protected override async Task<IReadOnlyCollection<string>> StartLiveAsync(string starterId)
+    private async Task<MemberAnswers> AskMembersBeforeLiveAsync(string starterId, string callId)
     {
-        var callId = Guid.NewGuid().ToString("N");
         var others = State.Members.Where(m => m != starterId).ToArray();
-        var registered = await AskMembersAsync(callId, others);
-        State.Call = new LiveChannelState { CallId = callId, StartedAt = Clock.UtcNow };
-        LogLive(ChannelId, callId, starterId, registered.Count, others.Length);
-        return registered.Keys.ToArray();
+        var statuses = await _host.Members.AskAsync(callId, others);
+        LogLive(ChannelId, callId, starterId, statuses.Count, others.Length);
+        return MemberAnswers.None with { Statuses = statuses };
     }
-
-    protected override void EnsureRoomForOneMore(ILiveRoomState live)
-    {
-        if (State.UserLimit > 0 && live.Participants.Count >= State.UserLimit)
-        {
-            throw new DmVoiceException(ErrorCodes.ChannelFull, $"This channel holds at most {State.UserLimit} in voice.");
-        }
-    }
-
-    protected override IReadOnlyList<NotRungEntry>? OnParticipantJoined(VoiceParticipant participant, bool started, DateTimeOffset now)
-    {
-        Emit(v => JoinedEvent(State.Call!.CallId, v, participant));
-        return null;
-    }
-
-    protected override void OnEmptyGraceOver(ILiveRoomState live) => CloseLive(live, LeaveReasons.CallEnded);
-
-    protected override void OnMediaRoomFinished(ILiveRoomState live) => CloseLive(live, LeaveReasons.CallEnded);
-
-    protected override VoiceEvent JoinedEvent(string callId, long version, VoiceParticipant user) =>
-        new ChannelUserJoinedEvent { ChannelId = ChannelId, CallId = callId, Version = version, User = user };
-
-    protected override VoiceEvent LeftEvent(string callId, long version, string userId, string reason) =>
-        new ChannelUserLeftEvent { ChannelId = ChannelId, CallId = callId, Version = version, UserId = userId, Reason = reason };
-
-    protected override VoiceEvent UpdatedEvent(string callId, long version, VoiceParticipant user) =>
-        new ChannelUserUpdatedEvent { ChannelId = ChannelId, CallId = callId, Version = version, User = user };
-
-    protected override VoiceEvent SeatMovedEvent(string callId, long version, VoiceParticipant user, string deviceId, string? previousDeviceId) =>
-        new ChannelSessionMovedEvent { ChannelId = ChannelId, CallId = callId, Version = version, User = user, DeviceId = deviceId, PreviousDeviceId = previousDeviceId };
-
-    protected override Task WriteStateAsync() => _state.WriteOrDropAsync(this);
 
     private VoiceChannel ToDto() =>
         new(ChannelId, State.Name, State.OwnerId, State.Members.ToArray(), State.UserLimit, State.CreatedAt);

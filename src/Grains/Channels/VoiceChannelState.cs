@@ -34,6 +34,8 @@ public sealed class VoiceChannelState : IVoiceRoomState
 
     ILiveRoomState? IVoiceRoomState.Live => Call;
 
+    void IVoiceRoomState.StartLive(ILiveRoomState live) => Call = (LiveChannelState)live;
+
     void IVoiceRoomState.EndLive() => Call = null;
 }
 

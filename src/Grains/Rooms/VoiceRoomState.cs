@@ -23,6 +23,9 @@ public interface IVoiceRoomState
     /// <summary>The live room, or null when nobody is in it and the empty grace has passed.</summary>
     ILiveRoomState? Live { get; }
 
+    /// <summary>The room goes live with this call.</summary>
+    void StartLive(ILiveRoomState live);
+
     /// <summary>Forgets the live room: the call is over.</summary>
     void EndLive();
 }

@@ -1,0 +1,134 @@
+using DmVoice.Grains.Events;
+using Microsoft.Extensions.Logging;
+
+namespace DmVoice.Grains.Rooms;
+
+/// <summary>
+/// What a room knows of its members' user grains: where their devices are (the publisher's routes) and
+/// whether they are busy elsewhere. A live room registers with each member (<see cref="IUserVoiceGrain.AddLiveCall"/>,
+/// interleaving), which answers both and keeps the room posted on route changes until the room deregisters.
+/// Members that could not be reached are remembered and asked again by the room's member check.
+/// </summary>
+internal sealed partial class RoomMembers(IGrainFactory grains, IEventPublisher publisher, Func<CallContext> here, string label, ILogger logger)
+{
+    private readonly HashSet<string> _unreachable = new(StringComparer.Ordinal);
+
+    public IEventPublisher Publisher => publisher;
+
+    /// <summary>Whether some member could not be reached lately (the member check then comes soon).</summary>
+    public bool AnyUnreachable => _unreachable.Count > 0;
+
+    public void SetRoutes(string userId, GatewayRoute[] routes)
+    {
+        publisher.SetRoutes(userId, routes ?? []);
+        _unreachable.Remove(userId);
+    }
+
+    /// <summary>
+    /// Registers the live call with these members and learns their status. Throws when a member cannot
+    /// be reached, so a caller that has not changed anything yet fails cleanly.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, MemberStatus>> AttachAsync(string callId, string[] memberIds)
+    {
+        var live = new LiveCallRef(here(), callId);
+        var answers = await Task.WhenAll(memberIds.Select(id => grains.GetGrain<IUserVoiceGrain>(id).AddLiveCall(live)));
+        var statuses = new Dictionary<string, MemberStatus>(memberIds.Length, StringComparer.Ordinal);
+        for (var i = 0; i < memberIds.Length; i++)
+        {
+            statuses[memberIds[i]] = answers[i];
+            SetRoutes(memberIds[i], answers[i].Routes);
+        }
+
+        return statuses;
+    }
+
+    /// <summary>
+    /// Asks these members where they are (registering the live call with them again, which also repairs
+    /// their index of live calls) and refreshes their routes. Members that cannot be reached are left out
+    /// of the answer and marked for another try.
+    /// </summary>
+    public async Task<Dictionary<string, MemberStatus>> AskAsync(string callId, string[] memberIds)
+    {
+        var live = new LiveCallRef(here(), callId);
+        var answers = await AskEachAsync(memberIds, user => user.AddLiveCall(live));
+        var statuses = new Dictionary<string, MemberStatus>(StringComparer.Ordinal);
+        for (var i = 0; i < memberIds.Length; i++)
+        {
+            if (answers[i] is { } status)
+            {
+                statuses[memberIds[i]] = status;
+                SetRoutes(memberIds[i], status.Routes);
+            }
+            else
+            {
+                _unreachable.Add(memberIds[i]);
+            }
+        }
+
+        return statuses;
+    }
+
+    /// <summary>
+    /// A room that is not live holds nobody's routes (members' user grains post route changes only to
+    /// live rooms), yet a channel's own changes must reach its members' devices. With direct delivery,
+    /// this asks each of these users where their devices are now (an interleaving read that registers
+    /// nothing) for the events of the coming commit; <see cref="ReturnRoutes"/> forgets them after it.
+    /// A user who cannot be reached misses the event and catches up by re-fetching. Returns the users asked.
+    /// </summary>
+    public async Task<string[]> BorrowRoutesAsync(string[] userIds)
+    {
+        if (!publisher.UsesRoutes || userIds.Length == 0)
+        {
+            return [];
+        }
+
+        var answers = await AskEachAsync(userIds, user => user.GetRoutes());
+        for (var i = 0; i < userIds.Length; i++)
+        {
+            if (answers[i] is { } routes)
+            {
+                publisher.SetRoutes(userIds[i], routes);
+            }
+        }
+
+        return userIds;
+    }
+
+    public void ReturnRoutes(string[] userIds)
+    {
+        foreach (var userId in userIds)
+        {
+            publisher.ForgetRoutes(userId);
+        }
+    }
+
+    /// <summary>The user stops seeing the call: deregistered (one-way) and their routes forgotten.</summary>
+    public void Detach(string userId, string callId)
+    {
+        publisher.ForgetRoutes(userId);
+        _unreachable.Remove(userId);
+        grains.GetGrain<IUserVoiceGrain>(userId).RemoveLiveCall(new LiveCallRef(here(), callId)).Ignore();
+    }
+
+    /// <summary>The room is no longer live: nobody is left to retry.</summary>
+    public void ForgetUnreachable() => _unreachable.Clear();
+
+    /// <summary>Asks each user's grain at once; a user who cannot be reached is logged and answers null.</summary>
+    private Task<T?[]> AskEachAsync<T>(string[] userIds, Func<IUserVoiceGrain, Task<T>> ask)
+        where T : class =>
+        Task.WhenAll(userIds.Select(async userId =>
+        {
+            try
+            {
+                return await ask(grains.GetGrain<IUserVoiceGrain>(userId));
+            }
+            catch (Exception ex)
+            {
+                LogMemberUnreachable(ex, label, userId);
+                return null;
+            }
+        }));
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Room}: the user grain of member {UserId} could not be reached for routes; retrying")]
+    private partial void LogMemberUnreachable(Exception exception, string room, string userId);
+}
