@@ -17,7 +17,12 @@ public sealed class DmCallGrain(
     RoomServices services,
     ILogger<DmCallGrain> logger) : Grain, IDmCallGrain, IDmCallMediaGrain, IRemindable
 {
+    /// <summary>How long a call's record may wait in the call state before the history is stored, and how many may wait.</summary>
+    private static readonly TimeSpan HistoryFlushDelay = TimeSpan.FromSeconds(5);
+    private const int MaxUnsavedRecords = 20;
+
     private DmCallRules _dm = null!;
+    private IGrainTimer? _historyFlush;
     private MediaRules _media = null!;
     private RoomHost _host = null!;
 
@@ -28,6 +33,11 @@ public sealed class DmCallGrain(
         var dmGroupId = this.GetPrimaryKeyString();
         var label = $"{CallKinds.Dm} {dmGroupId}";
         _dm = new DmCallRules(dmGroupId, state.State, history.State, services.Options, services.Metrics, logger);
+        if (_dm.RecoverUnsavedHistory())
+        {
+            ScheduleHistoryFlush();
+        }
+
         var rules = new RoomRules(state.State, _dm, services.Options, new MediaTracker(services.LiveKitRooms is not null, RoomServices.RealNow), services.Metrics);
         _media = new MediaRules(rules, () => state.State.Known, _dm.IsMember, services.LiveKitSync, logger, label);
         var publisher = EventPublishers.For(this, services.Cluster, services.LocalGateways, services.Clock.TimeProvider);
@@ -44,10 +54,21 @@ public sealed class DmCallGrain(
         await _host.ActivateAsync();
     }
 
-    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         _host.Deactivate();
-        return Task.CompletedTask;
+        if (state.State.UnsavedHistory.Count > 0 && reason.ReasonCode != DeactivationReasonCode.ApplicationError)
+        {
+            try
+            {
+                // Best effort: should it fail, the records are still in the stored call state.
+                await history.WriteStateAsync(cancellationToken);
+            }
+            catch (Exception)
+            {
+                // Recovered at the next activation.
+            }
+        }
     }
 
     public Task<RoomJoin> Join(string userId, JoinRequest request, long session, GatewayRoute[] routes) =>
@@ -136,28 +157,67 @@ public sealed class DmCallGrain(
     public Task MediaCommandsSent(IReadOnlyList<MediaCommandAttempt> attempts) => _host.ApplyAsync(() => { _media.CommandsSent(attempts); return true; });
 
     /// <summary>
-    /// Registers the call with these members (busy? where are their devices?) and asks each who is free
-    /// whether <paramref name="callerId"/> may ring them (blocked, rung too often lately, do-not-disturb or
-    /// a muted DM). A member who cannot be reached fails the request before anything changed. Their
-    /// settings grain calls nobody, so this cannot deadlock.
+    /// One round to each member, both questions at once: their user grain (the call registers with it:
+    /// busy? where are their devices?) and their settings grain (may <paramref name="callerId"/> ring
+    /// them: blocked, rung too often lately, do-not-disturb or a muted DM). A busy member's verdict is not
+    /// used; asking it costs nothing, since the verdict is a read and rings count only once stored. A
+    /// member who cannot be reached fails the request before anything changed. Settings grains call
+    /// nobody, so this cannot deadlock.
     /// </summary>
     private async Task<MemberAnswers> AskMembersAsync(string callerId, string callId, string[] memberIds, bool startsCall)
     {
-        var statuses = await _host.Members.AttachAsync(callId, memberIds);
-        var free = _dm.FreeMembers(statuses);
         var dmGroupId = this.GetPrimaryKeyString();
-        var verdicts = await Task.WhenAll(free.Select(id => GrainFactory.GetGrain<IUserSettingsGrain>(id).CheckRing(callerId, dmGroupId, startsCall)));
-        return new MemberAnswers(statuses, free.Zip(verdicts).ToDictionary(p => p.First, p => p.Second, StringComparer.Ordinal));
+        var verdicts = Task.WhenAll(memberIds.Select(id => GrainFactory.GetGrain<IUserSettingsGrain>(id).CheckRing(callerId, dmGroupId, startsCall)));
+        var statuses = _host.Members.AttachAsync(callId, memberIds);
+        await Task.WhenAll(verdicts, statuses);
+        var free = _dm.FreeMembers(statuses.Result).ToHashSet(StringComparer.Ordinal);
+        return new MemberAnswers(
+            statuses.Result,
+            memberIds.Zip(verdicts.Result).Where(p => free.Contains(p.First)).ToDictionary(p => p.First, p => p.Second, StringComparer.Ordinal));
     }
 
-    /// <summary>History first: a record of a call whose end then fails to be stored is replaced by the record written when the call really ends (same call id), never duplicated.</summary>
+    /// <summary>
+    /// A call's end is one write: its record goes into the call state (<see cref="DmCallState.UnsavedHistory"/>),
+    /// and the history state is stored a few seconds later for several calls at once. When too many wait,
+    /// the history goes first: a record of a call whose end then fails to be stored is replaced by the
+    /// record written when the call really ends (same call id), never duplicated.
+    /// </summary>
     private async Task WriteAsync(RoomOutbox outbox)
     {
-        if (outbox.Records.Count > 0)
+        if (state.State.UnsavedHistory.Count >= MaxUnsavedRecords)
         {
             await history.WriteOrDropAsync(this);
+            state.State.UnsavedHistory.Clear();
         }
 
         await state.WriteOrDropAsync(this);
+        if (state.State.UnsavedHistory.Count > 0)
+        {
+            ScheduleHistoryFlush();
+        }
+    }
+
+    private void ScheduleHistoryFlush()
+    {
+        _historyFlush ??= this.RegisterGrainTimer(
+            FlushHistoryAsync,
+            new GrainTimerCreationOptions { DueTime = HistoryFlushDelay, Period = Timeout.InfiniteTimeSpan });
+    }
+
+    /// <summary>
+    /// Stores the history with the records waiting in the call state. The call state keeps its copy until
+    /// its next write; a copy of records the history already has is harmless (recovery skips them).
+    /// </summary>
+    private async Task FlushHistoryAsync()
+    {
+        _historyFlush?.Dispose();
+        _historyFlush = null;
+        if (state.State.UnsavedHistory.Count == 0)
+        {
+            return;
+        }
+
+        await history.WriteOrDropAsync(this);
+        state.State.UnsavedHistory.Clear();
     }
 }

@@ -139,6 +139,7 @@ public sealed partial class DmCallRules(string dmGroupId, DmCallState state, Cal
             call.CallId, dmGroupId, call.StartedBy, call.StartedAt, now, (long)duration.TotalMilliseconds, reason,
             call.EverJoined.ToArray(), outcomes);
         Remember(record, call.BlockedRecipients);
+        state.UnsavedHistory.Add(new UnsavedRecord(record, [.. call.BlockedRecipients]));
         room.Outbox.Records.Add(record);
 
         // Members whose ring went unanswered hear of it in their directory (not those rung hidden: it never rang them).
@@ -204,8 +205,28 @@ public sealed partial class DmCallRules(string dmGroupId, DmCallState state, Cal
             .Select(r => AsSeenBy(r, requesterId))
             .ToArray();
 
+    /// <summary>
+    /// At activation: records stored with a call's end but not yet in the stored history are put back
+    /// into it. Answers whether any was missing (the history then owes a write).
+    /// </summary>
+    public bool RecoverUnsavedHistory()
+    {
+        var missing = state.UnsavedHistory.Where(u => !history.Records.Exists(r => r.CallId == u.Record.CallId)).ToArray();
+        foreach (var unsaved in missing.OrderBy(u => u.Record.EndedAt))
+        {
+            Remember(unsaved.Record, [.. unsaved.BlockedRecipients]);
+        }
+
+        if (missing.Length == 0)
+        {
+            state.UnsavedHistory.Clear();
+        }
+
+        return missing.Length > 0;
+    }
+
     /// <summary>Keeps the record (replacing one of the same call: a retried end), trimmed to the history limit.</summary>
-    private void Remember(CallRecord record, HashSet<string> blockedRecipients)
+    private void Remember(CallRecord record, IReadOnlyCollection<string> blockedRecipients)
     {
         var records = history.Records;
         records.RemoveAll(r => r.CallId == record.CallId);

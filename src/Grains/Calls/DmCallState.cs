@@ -24,6 +24,13 @@ public sealed class DmCallState : IVoiceRoomState
     /// <summary>RoomService calls this DM still owes LiveKit (removals, the room's deletion).</summary>
     [Id(7)] public List<LiveKit.MediaCommand> MediaCommands { get; set; } = [];
 
+    /// <summary>
+    /// Records of calls that ended since the history was last stored: written with the call's end (one
+    /// write), moved into the history state a few seconds later, several at a time. A new activation puts
+    /// back into the history whatever its stored copy lacks.
+    /// </summary>
+    [Id(8)] public List<UnsavedRecord> UnsavedHistory { get; set; } = [];
+
     ILiveRoomState? IVoiceRoomState.Live => Call;
 
     void IVoiceRoomState.StartLive(ILiveRoomState live) => Call = (LiveCallState)live;
@@ -88,3 +95,10 @@ public sealed class CallHistoryState
     /// <summary>Per call id: members who were rung hidden (they had blocked a caller); only they read <c>blocked</c>.</summary>
     [Id(1)] public Dictionary<string, List<string>> BlockedRecipients { get; set; } = new(StringComparer.Ordinal);
 }
+
+/// <summary>A call's record not yet in the stored history, with the members rung hidden in it.</summary>
+[GenerateSerializer]
+[Alias("DmVoice.UnsavedRecord")]
+public sealed record UnsavedRecord(
+    [property: Id(0)] CallRecord Record,
+    [property: Id(1)] List<string> BlockedRecipients);

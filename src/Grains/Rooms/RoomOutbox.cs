@@ -22,7 +22,7 @@ public sealed class RoomOutbox
     /// <summary>LiveKit commands were added to the owed ones: the sender must be armed.</summary>
     public bool MediaCommandsQueued { get; set; }
 
-    /// <summary>A DM call's history records of calls that ended: written before the state, announced after.</summary>
+    /// <summary>A DM call's records of calls that ended in this turn (stored with the call state, moved to the history soon after).</summary>
     public List<CallRecord> Records { get; } = [];
 
     /// <summary>Members whose ring of a call that ended went unanswered (not those rung hidden): their missed calls.</summary>
