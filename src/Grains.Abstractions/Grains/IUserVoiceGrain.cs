@@ -33,15 +33,10 @@ public interface IUserVoiceGrain : IGrainWithStringKey
     [Alias("GetSeat")]
     Task<VoiceSeat?> GetSeat();
 
-    /// <summary>Read-only and interleaving, so a call grain can ask "is this user busy?" without deadlock.</summary>
-    [AlwaysInterleave]
-    [Alias("GetActiveCall")]
-    Task<CallContext?> GetActiveCall();
-
     /// <summary>
     /// Where the user's devices are now, without registering anything: for a room that is not live
     /// (a voice channel's own changes) and so holds no routes of its own. Read-only and interleaving,
-    /// like <see cref="GetActiveCall"/>, so a room can ask while the user grain waits on it.
+    /// like <see cref="GetSeat"/>, so a room can ask while the user grain waits on it.
     /// </summary>
     [AlwaysInterleave]
     [Alias("GetRoutes")]

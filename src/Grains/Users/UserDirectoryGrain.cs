@@ -69,9 +69,6 @@ public sealed class UserDirectoryGrain(
         GrainFactory.GetGrain<IUserSettingsGrain>(UserId).ForgetDm(dmGroupId).Ignore();
     }
 
-    public Task<IReadOnlyList<string>> GetDmIds() =>
-        Task.FromResult<IReadOnlyList<string>>(State.DmIds.Order(StringComparer.Ordinal).ToArray());
-
     public async Task DmActivity(string dmGroupId, DateTimeOffset at)
     {
         if (State.DmIds.Contains(dmGroupId) && SetActivity(dmGroupId, at))

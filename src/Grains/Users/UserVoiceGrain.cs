@@ -231,8 +231,6 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
     public Task<VoiceSeat?> GetSeat() =>
         Task.FromResult(State.Active is { } active ? new VoiceSeat(active, State.ActiveDevice, State.ActiveDeviceKind) : null);
 
-    public Task<CallContext?> GetActiveCall() => Task.FromResult(CurrentCall);
-
     public Task<GatewayRoute[]> GetRoutes() => Task.FromResult(Routes());
 
     /// <summary>
