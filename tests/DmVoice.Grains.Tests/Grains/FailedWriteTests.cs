@@ -216,6 +216,20 @@ public sealed class FailedWriteTests(FaultyStorageClusterFixture fx)
         Assert.Equal(call.CallId, Assert.Single(history).CallId);
     }
 
+    [Fact]
+    public async Task A_status_or_block_that_cannot_be_stored_is_not_kept()
+    {
+        var (me, other) = (TestIds.User("me"), TestIds.User("other"));
+        var settings = fx.Client.GetGrain<IUserSettingsGrain>(me);
+        Assert.Equal(UserStatuses.Online, await settings.GetStatus());
+        fx.Faults.FailWrites("settings", me, count: 2);
+
+        await FailsToStore(() => settings.SetStatus(UserStatuses.DoNotDisturb));
+        Assert.Equal(UserStatuses.Online, await settings.GetStatus());
+        await FailsToStore(() => settings.Block(other));
+        Assert.False(await settings.IsBlocking(other));
+    }
+
     /// <summary>The request fails the way a storage outage makes it fail: Orleans' storage error around the timeout.</summary>
     [Fact]
     public async Task A_channel_rename_that_cannot_be_stored_is_not_published_and_the_next_one_takes_its_version()
