@@ -23,11 +23,6 @@ public interface IPushOutboxGrain : IGrainWithStringKey
     [Alias("RingStopped")]
     Task RingStopped(RingStoppedPush push);
 
-    /// <summary>Notifications not yet taken by the push service, oldest first.</summary>
-    [ReadOnly]
-    [Alias("GetPending")]
-    Task<IReadOnlyList<PendingPushInfo>> GetPending();
-
     /// <summary>Sends whatever is due. Called by the grain's own timer and reminder.</summary>
     [Alias("DeliverDue")]
     Task DeliverDue();
@@ -55,15 +50,6 @@ public sealed record RingStoppedPush(
     [property: Id(1)] string CallId,
     [property: Id(2)] string RingId,
     [property: Id(3)] string Reason);
-
-/// <summary>A notification still in an outbox, as operators and tests see it.</summary>
-[GenerateSerializer, Immutable]
-[Alias("DmVoice.PendingPushInfo")]
-public sealed record PendingPushInfo(
-    [property: Id(0)] string Id,
-    [property: Id(1)] string Type,
-    [property: Id(2)] int Attempts,
-    [property: Id(3)] DateTimeOffset NextAttemptAt);
 
 /// <summary>The <c>type</c> of a push notification.</summary>
 public static class PushTypes

@@ -15,12 +15,11 @@ public interface IUserDirectoryGrain : IGrainWithStringKey
     [Alias("RemoveDm")]
     Task RemoveDm(string dmGroupId);
 
-    [Alias("GetDmIds")]
-    Task<IReadOnlyList<string>> GetDmIds();
-
     /// <summary>
     /// Something happened in one of the user's DMs (its members changed, a call started). Moves it up unless
     /// it already shows later activity; ignored for a DM the user is not in. One-way: senders never wait on it.
+    /// The new order shows at once; it is stored with the grain's next write, or within
+    /// <c>Calls:DeferredWriteDelay</c> (a crash may lose that much of it: the order is not critical).
     /// </summary>
     [OneWay]
     [Alias("DmActivity")]

@@ -33,15 +33,10 @@ public interface IUserVoiceGrain : IGrainWithStringKey
     [Alias("GetSeat")]
     Task<VoiceSeat?> GetSeat();
 
-    /// <summary>Read-only and interleaving, so a call grain can ask "is this user busy?" without deadlock.</summary>
-    [AlwaysInterleave]
-    [Alias("GetActiveCall")]
-    Task<CallContext?> GetActiveCall();
-
     /// <summary>
     /// Where the user's devices are now, without registering anything: for a room that is not live
     /// (a voice channel's own changes) and so holds no routes of its own. Read-only and interleaving,
-    /// like <see cref="GetActiveCall"/>, so a room can ask while the user grain waits on it.
+    /// like <see cref="GetSeat"/>, so a room can ask while the user grain waits on it.
     /// </summary>
     [AlwaysInterleave]
     [Alias("GetRoutes")]
@@ -51,7 +46,9 @@ public interface IUserVoiceGrain : IGrainWithStringKey
     /// A call this user can see went live (or the user was added to a DM with a live call). Answers
     /// whether the user is busy elsewhere and where their devices are, and keeps the call posted on
     /// route changes until <see cref="RemoveLiveCall"/>. Interleaving, so call grains can ask while
-    /// the user grain waits on a call grain.
+    /// the user grain waits on a call grain. The index is rebuildable: a call registers again at each
+    /// new activation and member check, so a registration is stored with the grain's next write, or
+    /// within <c>Calls:DeferredWriteDelay</c>, not by a write of its own.
     /// </summary>
     [AlwaysInterleave]
     [Alias("AddLiveCall")]
@@ -59,7 +56,8 @@ public interface IUserVoiceGrain : IGrainWithStringKey
 
     /// <summary>
     /// The call ended, or the user left its DM. Only removes that very call (a newer call of the same
-    /// DM stays). One-way: call grains never wait on this grain.
+    /// DM stays). One-way: call grains never wait on this grain. Stored with the grain's next write: an
+    /// entry that outlives its call is dropped when a read or a route change finds it stale.
     /// </summary>
     [OneWay]
     [Alias("RemoveLiveCall")]
@@ -108,7 +106,7 @@ public interface IUserVoiceGrain : IGrainWithStringKey
     [Alias("HasLiveDevice")]
     Task<bool> HasLiveDevice();
 
-    /// <summary>Runs the disconnect grace when due, and saves deferred changes. Called by the grain itself.</summary>
+    /// <summary>Runs the disconnect grace when due. Called by the grain itself.</summary>
     [Alias("ProcessDeadlines")]
     Task ProcessDeadlines();
 }

@@ -38,6 +38,13 @@ public sealed class CallOptions
     public TimeSpan MemberCheckInterval { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>
+    /// How long a change that can be rebuilt (a user's index of the live calls they can see, a DM's
+    /// latest activity in a user's list) waits to be stored with its grain's next write before it is
+    /// written on its own. Real time. A silo crash loses at most this much of such changes.
+    /// </summary>
+    public TimeSpan DeferredWriteDelay { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
     /// Whether deadlines are also backed by Orleans reminders, so a silo restart cannot lose them.
     /// On by default with durable storage; pointless (and a cost on every call) with in-memory storage.
     /// </summary>
@@ -55,6 +62,7 @@ public sealed class CallOptionsValidator : IValidateOptions<CallOptions>
         Check(options.DisconnectGrace >= TimeSpan.Zero && options.DisconnectGrace <= TimeSpan.FromMinutes(10), "Calls:DisconnectGrace must be 0-600 seconds.");
         Check(options.RingsPerMinute is >= 1 and <= 100, "Calls:RingsPerMinute must be 1-100.");
         Check(options.MemberCheckInterval >= TimeSpan.FromSeconds(1) && options.MemberCheckInterval <= TimeSpan.FromHours(1), "Calls:MemberCheckInterval must be 1 second to 1 hour.");
+        Check(options.DeferredWriteDelay >= TimeSpan.FromMilliseconds(100) && options.DeferredWriteDelay <= TimeSpan.FromMinutes(1), "Calls:DeferredWriteDelay must be 0.1-60 seconds.");
         // High ceilings are for load tests, whose callers ring the same recipients many times a minute.
         Check(options.RingsPerCallerPerMinute is >= 1 and <= 1000, "Calls:RingsPerCallerPerMinute must be 1-1000.");
         Check(

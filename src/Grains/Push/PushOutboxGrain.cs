@@ -155,9 +155,6 @@ public sealed partial class PushOutboxGrain : Grain, IPushOutboxGrain, IRemindab
         await EnqueueAsync(id, PushTypes.RingStopped, push.RingId, PushPayloads.RingStopped(RecipientId, push, _clock.UtcNow), ringExpiresAt: null);
     }
 
-    public Task<IReadOnlyList<PendingPushInfo>> GetPending() => Task.FromResult<IReadOnlyList<PendingPushInfo>>(
-        State.Pending.Select(p => new PendingPushInfo(p.Id, p.Type, p.Attempts, p.NextAttemptAt)).ToArray());
-
     public Task DeliverDue() => DeliverAsync(changed: false);
 
     public Task ReceiveReminder(string reminderName, TickStatus status) =>

@@ -1,5 +1,6 @@
 using DmVoice.Grains.Hosting;
 using DmVoice.Grains.Infrastructure;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace DmVoice.Grains.Users;
@@ -23,13 +24,25 @@ public sealed class UserDirectoryState
 /// Membership comes from the DM group grains (awaited); activity also comes one-way from call grains.
 /// The only grain it calls is the user's settings grain, one-way, when a DM is left.
 /// </summary>
+/// <remarks>
+/// Membership and missed calls are written at once. A DM's later activity (<see cref="DmActivity"/>)
+/// only changes its place in the list: it shows at once and is stored with the next write, or within
+/// <c>Calls:DeferredWriteDelay</c>, or at deactivation. A silo crash can lose that much of it, and the
+/// DM then shows at its previous place until its next activity.
+/// </remarks>
 public sealed class UserDirectoryGrain(
     [PersistentState("directory", StorageNames.Default)] IPersistentState<UserDirectoryState> state,
     CallClock clock,
-    IOptions<CallOptions> options) : Grain, IUserDirectoryGrain
+    IOptions<CallOptions> options,
+    ILogger<UserDirectoryGrain> logger) : Grain, IUserDirectoryGrain
 {
     /// <summary>The DMs newest activity first (ties by id): the order pages are read in. Built at activation.</summary>
     private readonly SortedSet<DmActivityEntry> _byActivity = new(NewestFirst.Instance);
+
+    private CoalescedWrites<UserDirectoryState>? _writes;
+
+    private CoalescedWrites<UserDirectoryState> Writes =>
+        _writes ??= new CoalescedWrites<UserDirectoryState>(this, state, options.Value.DeferredWriteDelay, logger);
 
     private UserDirectoryState State => state.State;
 
@@ -45,6 +58,9 @@ public sealed class UserDirectoryGrain(
         return Task.CompletedTask;
     }
 
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) =>
+        Writes.FlushOnDeactivateAsync();
+
     public async Task AddDm(string dmGroupId)
     {
         var added = State.DmIds.Add(dmGroupId);
@@ -53,7 +69,7 @@ public sealed class UserDirectoryGrain(
             return;
         }
 
-        await state.WriteOrDropAsync(this);
+        await Writes.WriteAsync();
     }
 
     public async Task RemoveDm(string dmGroupId)
@@ -65,19 +81,19 @@ public sealed class UserDirectoryGrain(
 
         _byActivity.Remove(new DmActivityEntry(dmGroupId, State.DmActivity.GetValueOrDefault(dmGroupId, DateTimeOffset.MinValue)));
         State.DmActivity.Remove(dmGroupId);
-        await state.WriteOrDropAsync(this);
+        await Writes.WriteAsync();
         GrainFactory.GetGrain<IUserSettingsGrain>(UserId).ForgetDm(dmGroupId).Ignore();
     }
 
-    public Task<IReadOnlyList<string>> GetDmIds() =>
-        Task.FromResult<IReadOnlyList<string>>(State.DmIds.Order(StringComparer.Ordinal).ToArray());
-
-    public async Task DmActivity(string dmGroupId, DateTimeOffset at)
+    public Task DmActivity(string dmGroupId, DateTimeOffset at)
     {
+        // Shows in the next page read at once; stored with the next write, or soon (see remarks).
         if (State.DmIds.Contains(dmGroupId) && SetActivity(dmGroupId, at))
         {
-            await state.WriteOrDropAsync(this);
+            Writes.Changed();
         }
+
+        return Task.CompletedTask;
     }
 
     public Task<DmPage> GetDmPage(int limit, DmCursor? after)
@@ -133,7 +149,7 @@ public sealed class UserDirectoryGrain(
             missed.RemoveRange(0, excess);
         }
 
-        await state.WriteOrDropAsync(this);
+        await Writes.WriteAsync();
     }
 
     public Task<IReadOnlyList<CallRecord>> GetMissedCalls(DateTimeOffset? since, int limit)

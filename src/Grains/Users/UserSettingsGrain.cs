@@ -53,7 +53,7 @@ public sealed class UserSettingsGrain(
         if (State.Status != status)
         {
             State.Status = status;
-            await state.WriteStateAsync();
+            await state.WriteOrDropAsync(this);
         }
 
         return status;
@@ -76,7 +76,7 @@ public sealed class UserSettingsGrain(
         if (name is not null && name != State.DisplayName)
         {
             State.DisplayName = name;
-            await state.WriteStateAsync();
+            await state.WriteOrDropAsync(this);
         }
     }
 
@@ -100,7 +100,7 @@ public sealed class UserSettingsGrain(
 
         var now = clock.UtcNow;
         State.Blocks[userId] = now;
-        await state.WriteStateAsync();
+        await state.WriteOrDropAsync(this);
         return new BlockedUser(userId, now);
     }
 
@@ -112,7 +112,7 @@ public sealed class UserSettingsGrain(
             return false;
         }
 
-        await state.WriteStateAsync();
+        await state.WriteOrDropAsync(this);
         return true;
     }
 
@@ -157,7 +157,7 @@ public sealed class UserSettingsGrain(
 
         if (changed)
         {
-            await state.WriteStateAsync();
+            await state.WriteOrDropAsync(this);
         }
 
         return SettingsFor(dmGroupId, now);
@@ -173,7 +173,7 @@ public sealed class UserSettingsGrain(
     {
         if (State.MutedDms.Remove(dmGroupId))
         {
-            await state.WriteStateAsync();
+            await state.WriteOrDropAsync(this);
         }
     }
 

@@ -147,10 +147,9 @@ public sealed partial class UserVoiceGrain
         }));
 
         // A call that ended (or a DM the user left) while its deregistration was on its way.
-        if (stale.Any(s => s is not null))
+        if (State.LiveCalls.RemoveAll(live => stale.Contains(live)) > 0)
         {
-            State.LiveCalls.RemoveAll(live => stale.Contains(live));
-            await SaveAsync();
+            ForgotLiveCall();
         }
     }
 

@@ -2,33 +2,42 @@ namespace DmVoice.Grains.Users;
 
 /// <summary>
 /// The index of live calls the user can see, kept by the call grains: a call registers with each of
-/// its DM's members when it goes live and deregisters when it ends. It answers "what is live for me"
-/// in O(live calls), and it is the list of calls that hear about this user's route changes.
+/// its DM's members when it goes live (and again at each new activation and member check) and
+/// deregisters when it ends. It answers "what is live for me" in O(live calls), and it is the list of
+/// calls that hear about this user's route changes.
 /// </summary>
+/// <remarks>
+/// The index can be rebuilt, so its changes cause no write of their own: they are stored with the
+/// grain's next write, and a call that registered is written within <c>Calls:DeferredWriteDelay</c>
+/// should nothing else write first (<see cref="Infrastructure.CoalescedWrites{T}"/>). A registration
+/// lost with a silo comes back with the call's next member check; a deregistration lost with it leaves
+/// an entry that the next read or route change finds stale and drops.
+/// </remarks>
 public sealed partial class UserVoiceGrain
 {
-    // Set by interleaving calls, which must not write state themselves (a write could overlap the
-    // write of the turn they interleave with); a follow-up turn saves it.
-    private bool _unsaved;
-
+    /// <summary>
+    /// Interleaving: changes the index in memory only. A write here could overlap the write of the turn
+    /// it interleaves with, so storing is left to that turn's write or to the deferred flush.
+    /// </summary>
     public Task<MemberStatus> AddLiveCall(LiveCallRef call)
     {
         ArgumentNullException.ThrowIfNull(call);
         if (TrackLiveCall(call))
         {
-            _unsaved = true;
-            SaveSoon();
+            _writes.Changed();
         }
 
         return Task.FromResult(new MemberStatus(CurrentCall, Routes(), CurrentSession, _joining is not null));
     }
 
-    public async Task RemoveLiveCall(LiveCallRef call)
+    public Task RemoveLiveCall(LiveCallRef call)
     {
         if (State.LiveCalls.Remove(call))
         {
-            await SaveAsync();
+            ForgotLiveCall();
         }
+
+        return Task.CompletedTask;
     }
 
     public Task<IReadOnlyList<LiveCallRef>> GetLiveCalls() =>
@@ -53,10 +62,9 @@ public sealed partial class UserVoiceGrain
         return true;
     }
 
-    /// <summary>Queues a turn of this grain that writes what an interleaving call changed.</summary>
-    private void SaveSoon()
-    {
-        var pending = this.AsReference<IUserVoiceGrain>().ProcessDeadlines();
-        pending.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-    }
+    /// <summary>
+    /// An entry left the index. Stored with the next write only (or at deactivation): an entry that
+    /// outlives its call in storage is harmless, since a read or a route change finds it stale.
+    /// </summary>
+    private void ForgotLiveCall() => _writes.Changed(withinDelay: false);
 }

@@ -19,6 +19,7 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
     private readonly CallOptions _options;
     private readonly DmVoiceClusterOptions _cluster;
     private readonly ILogger<UserVoiceGrain> _logger;
+    private readonly CoalescedWrites<UserVoiceState> _writes;
     private DeadlineTimer? _deadlineTimer;
 
     // The join in flight, if any: reported as the user's call while it runs, so a call grain checking
@@ -38,6 +39,7 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
         _options = options.Value;
         _cluster = cluster.Value;
         _logger = logger;
+        _writes = new CoalescedWrites<UserVoiceState>(this, state, _options.DeferredWriteDelay, logger);
     }
 
     private string UserId => this.GetPrimaryKeyString();
@@ -63,10 +65,12 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
         return Task.CompletedTask;
     }
 
-    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         _deadlineTimer?.Dispose();
-        return Task.CompletedTask;
+
+        // Index changes not stored yet (best effort: after a crash the live calls register again).
+        await _writes.FlushOnDeactivateAsync();
     }
 
     public async Task<JoinResult> JoinDmCall(string dmGroupId, JoinRequest request)
@@ -231,8 +235,6 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
     public Task<VoiceSeat?> GetSeat() =>
         Task.FromResult(State.Active is { } active ? new VoiceSeat(active, State.ActiveDevice, State.ActiveDeviceKind) : null);
 
-    public Task<CallContext?> GetActiveCall() => Task.FromResult(CurrentCall);
-
     public Task<GatewayRoute[]> GetRoutes() => Task.FromResult(Routes());
 
     /// <summary>
@@ -301,12 +303,6 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
     {
         if (State.DisconnectDeadline is not { } deadline || deadline > _clock.UtcNow)
         {
-            // Nothing due: this turn only saves what interleaving calls changed.
-            if (_unsaved)
-            {
-                await SaveAsync();
-            }
-
             _deadlineTimer?.Schedule(State.DisconnectDeadline);
             return;
         }
@@ -337,12 +333,8 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
 
     private async Task LeaveRoomAsync(CallContext call, string reason) => await RoomOf(call).Leave(UserId, reason);
 
-    /// <summary>Writes the state, including what interleaving calls changed since the last write.</summary>
-    private async Task SaveAsync()
-    {
-        _unsaved = false;
-        await _state.WriteOrDropAsync(this);
-    }
+    /// <summary>Writes the state, including index changes not stored yet (see <see cref="CoalescedWrites{T}"/>).</summary>
+    private Task SaveAsync() => _writes.WriteAsync();
 
     [LoggerMessage(Level = LogLevel.Information, Message = "User {UserId} moved from {PreviousKind}:{PreviousId} to {Kind}:{Id}")]
     private partial void LogMoved(string userId, string previousKind, string previousId, string kind, string id);

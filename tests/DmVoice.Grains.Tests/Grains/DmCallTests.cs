@@ -114,7 +114,7 @@ public abstract class DmCallTests(GrainClusterFixture fx)
         Assert.Equal(LeaveReasons.Moved, left.Reason);
         Assert.DoesNotContain(a, (await fx.Call(dm1.Id).GetPresence(b)).Participants.Select(p => p.UserId));
         Assert.Contains(a, (await fx.Call(dm2.Id).GetPresence(c)).Participants.Select(p => p.UserId));
-        Assert.Equal(CallContext.Dm(dm2.Id), await fx.User(a).GetActiveCall());
+        Assert.Equal(CallContext.Dm(dm2.Id), (await fx.User(a).GetSeat())?.Call);
     }
 
     [Fact]
@@ -127,7 +127,7 @@ public abstract class DmCallTests(GrainClusterFixture fx)
 
         await Assert.ThrowsAsync<DmVoiceException>(() => fx.JoinAsync(a, notMine.Id));
 
-        Assert.Equal(CallContext.Dm(mine.Id), await fx.User(a).GetActiveCall());
+        Assert.Equal(CallContext.Dm(mine.Id), (await fx.User(a).GetSeat())?.Call);
         Assert.Contains(a, (await fx.Call(mine.Id).GetPresence(b)).Participants.Select(p => p.UserId));
     }
 
@@ -145,7 +145,7 @@ public abstract class DmCallTests(GrainClusterFixture fx)
             var in1 = (await fx.Call(dm1.Id).GetPresence(a)).Participants.Any(p => p.UserId == a);
             var in2 = (await fx.Call(dm2.Id).GetPresence(a)).Participants.Any(p => p.UserId == a);
             Assert.True(in1 ^ in2, $"round {round}: in dm1={in1}, in dm2={in2}");
-            Assert.Equal(CallContext.Dm(in1 ? dm1.Id : dm2.Id), await fx.User(a).GetActiveCall());
+            Assert.Equal(CallContext.Dm(in1 ? dm1.Id : dm2.Id), (await fx.User(a).GetSeat())?.Call);
         }
     }
 
@@ -164,7 +164,7 @@ public abstract class DmCallTests(GrainClusterFixture fx)
         var left = await ownerEvents.WaitForAsync<UserLeftEvent>(e => e.UserId == c);
         Assert.Equal(LeaveReasons.Removed, left.Reason);
         await cEvents.WaitForAsync<UserLeftEvent>(e => e.UserId == c && e.Reason == LeaveReasons.Removed);
-        await Eventually.GetAsync(() => fx.User(c).GetActiveCall(), active => active is null, "c's active call to clear");
+        await Eventually.GetAsync(() => fx.User(c).GetSeat(), seat => seat is null, "c's active call to clear");
         var gone = await Assert.ThrowsAsync<DmVoiceException>(() => fx.Call(dm.Id).GetPresence(c));
         Assert.Equal(ErrorCodes.DmNotFound, gone.Code);
     }

@@ -57,8 +57,8 @@ public abstract class DmGroupTests(GrainClusterFixture fx)
 
         var afterOwnerLeaves = await fx.Group(dm.Id).RemoveMember(owner, owner);
         Assert.Equal(b, afterOwnerLeaves!.OwnerId);
-        Assert.DoesNotContain(dm.Id, await fx.Client.GetGrain<IUserDirectoryGrain>(owner).GetDmIds());
-        Assert.Contains(dm.Id, await fx.Client.GetGrain<IUserDirectoryGrain>(b).GetDmIds());
+        Assert.DoesNotContain(dm.Id, await fx.Client.GetGrain<IUserDirectoryGrain>(owner).ListedDmIdsAsync());
+        Assert.Contains(dm.Id, await fx.Client.GetGrain<IUserDirectoryGrain>(b).ListedDmIdsAsync());
     }
 
     [Fact]
@@ -83,7 +83,7 @@ public abstract class DmGroupTests(GrainClusterFixture fx)
 
         var presence = await fx.Call(dm.Id).GetPresence(a);
         Assert.Null(presence.CallId);
-        Assert.Null(await fx.User(stranger).GetActiveCall());
+        Assert.Null(await fx.User(stranger).GetSeat());
     }
 
     [Theory]

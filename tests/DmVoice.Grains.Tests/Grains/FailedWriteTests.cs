@@ -25,7 +25,7 @@ public sealed class FailedWriteTests(FaultyStorageClusterFixture fx)
         Assert.Null(presence.CallId);
         Assert.Empty(presence.Ringing);
         Assert.Equal(0, presence.Version);
-        Assert.Null(await fx.User(a).GetActiveCall());
+        Assert.Null(await fx.User(a).GetSeat());
         await Eventually.GetAsync(() => fx.User(b).GetLiveCalls(), calls => calls.Count == 0, "b's index to forget the call that never started");
 
         // Trying again starts the call with the first version: the failed attempt left no gap.
@@ -65,7 +65,7 @@ public sealed class FailedWriteTests(FaultyStorageClusterFixture fx)
         await FailsToStore(() => fx.JoinAsync(b, dm.Id));
 
         Assert.Equal([a], (await fx.Call(dm.Id).GetPresence(a)).Participants.Select(p => p.UserId));
-        Assert.Null(await fx.User(b).GetActiveCall());
+        Assert.Null(await fx.User(b).GetSeat());
         var left = await aEvents.WaitForAsync<UserLeftEvent>(e => e.UserId == b);
         Assert.Equal(LeaveReasons.Left, left.Reason);
     }
@@ -153,7 +153,7 @@ public sealed class FailedWriteTests(FaultyStorageClusterFixture fx)
         var left = await bEvents.WaitForAsync<UserLeftEvent>(e => e.UserId == b);
         Assert.Equal(LeaveReasons.Removed, left.Reason);
         Assert.Equal([a], (await fx.Call(dm.Id).GetPresence(a)).Participants.Select(p => p.UserId));
-        await Eventually.GetAsync(() => fx.Client.GetGrain<IUserDirectoryGrain>(b).GetDmIds(), ids => !ids.Contains(dm.Id), "b's directory to drop the DM");
+        await Eventually.GetAsync(() => fx.Client.GetGrain<IUserDirectoryGrain>(b).ListedDmIdsAsync(), ids => !ids.Contains(dm.Id), "b's directory to drop the DM");
         Assert.True(fx.Faults.AllSpent);
     }
 
@@ -169,7 +169,7 @@ public sealed class FailedWriteTests(FaultyStorageClusterFixture fx)
         fx.Faults.FailWrites("voice", b);
         fx.Faults.FailWrites("call", dm.Id, skip: 1);
         await FailsToStore(() => fx.JoinAsync(b, dm.Id));
-        Assert.Null(await fx.User(b).GetActiveCall());
+        Assert.Null(await fx.User(b).GetSeat());
 
         // The call's activation went away with its failed write; the next one (a client reading the
         // call, or the reminder of a live call in durable mode) checks its members and takes the seat.
@@ -193,7 +193,7 @@ public sealed class FailedWriteTests(FaultyStorageClusterFixture fx)
         await Eventually.TrueAsync(() => fx.Faults.AllSpent, "b's grain to try storing the removal");
 
         // Its next activation checks the call it thinks it is in, and lets go.
-        await Eventually.GetAsync(() => fx.User(b).GetActiveCall(), active => active is null, "b to stop showing as busy");
+        await Eventually.GetAsync(() => fx.User(b).GetSeat(), seat => seat is null, "b to stop showing as busy");
     }
 
     [Fact]
@@ -214,6 +214,20 @@ public sealed class FailedWriteTests(FaultyStorageClusterFixture fx)
         Assert.Null((await fx.Call(dm.Id).GetPresence(a)).CallId);
         var history = await fx.Call(dm.Id).GetHistory(a, 10, null);
         Assert.Equal(call.CallId, Assert.Single(history).CallId);
+    }
+
+    [Fact]
+    public async Task A_status_or_block_that_cannot_be_stored_is_not_kept()
+    {
+        var (me, other) = (TestIds.User("me"), TestIds.User("other"));
+        var settings = fx.Client.GetGrain<IUserSettingsGrain>(me);
+        Assert.Equal(UserStatuses.Online, await settings.GetStatus());
+        fx.Faults.FailWrites("settings", me, count: 2);
+
+        await FailsToStore(() => settings.SetStatus(UserStatuses.DoNotDisturb));
+        Assert.Equal(UserStatuses.Online, await settings.GetStatus());
+        await FailsToStore(() => settings.Block(other));
+        Assert.False(await settings.IsBlocking(other));
     }
 
     /// <summary>The request fails the way a storage outage makes it fail: Orleans' storage error around the timeout.</summary>

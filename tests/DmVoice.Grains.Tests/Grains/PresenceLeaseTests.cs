@@ -27,7 +27,7 @@ public abstract class PresenceLeaseTests(GrainClusterFixture fx)
         var left = await bEvents.WaitForAsync<UserLeftEvent>(e => e.UserId == a);
         Assert.Equal(LeaveReasons.Disconnected, left.Reason);
         Assert.Equal(call.CallId, left.CallId);
-        Assert.Null(await fx.User(a).GetActiveCall());
+        Assert.Null(await fx.User(a).GetSeat());
         Assert.Equal([b], (await fx.Call(dm.Id).GetPresence(b)).Participants.Select(p => p.UserId));
     }
 
@@ -46,7 +46,7 @@ public abstract class PresenceLeaseTests(GrainClusterFixture fx)
         await EventBarrier.FlushAsync(fx.Client, dm.Id, bEvents, aDevice);
 
         Assert.DoesNotContain(bEvents.OfType<UserLeftEvent>(), e => e.UserId == a);
-        Assert.Equal(CallContext.Dm(dm.Id), await fx.User(a).GetActiveCall());
+        Assert.Equal(CallContext.Dm(dm.Id), (await fx.User(a).GetSeat())?.Call);
     }
 
     [Fact]
@@ -63,7 +63,7 @@ public abstract class PresenceLeaseTests(GrainClusterFixture fx)
         var left = await LeftAfterGraceAsync(bEvents, a);
         Assert.Equal(LeaveReasons.Disconnected, left.Reason);
         Assert.Equal(call.CallId, left.CallId);
-        Assert.Null(await fx.User(a).GetActiveCall());
+        Assert.Null(await fx.User(a).GetSeat());
     }
 
     [Fact]
@@ -86,7 +86,7 @@ public abstract class PresenceLeaseTests(GrainClusterFixture fx)
         await EventBarrier.FlushAsync(fx.Client, dm.Id, bEvents, aOnLiveGateway);
 
         Assert.DoesNotContain(bEvents.OfType<UserLeftEvent>(), e => e.UserId == a);
-        Assert.Equal(CallContext.Dm(dm.Id), await fx.User(a).GetActiveCall());
+        Assert.Equal(CallContext.Dm(dm.Id), (await fx.User(a).GetSeat())?.Call);
 
         // Events of the call still reach a's device on the live gateway.
         await fx.Call(dm.Id).UpdateState(b, new VoiceStatePatch(IsMuted: true));

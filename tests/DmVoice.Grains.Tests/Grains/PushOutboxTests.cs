@@ -75,7 +75,7 @@ public sealed class PushOutboxTests(PushClusterFixture fx) : IClassFixture<PushC
         Assert.StartsWith("application/json", push.Header("Content-Type"), StringComparison.Ordinal);
         Assert.StartsWith("sha256=", push.Header("X-DmVoice-Signature"), StringComparison.Ordinal);
         Assert.True(PushVerification.IsFromDmVoice(PushClusterFixture.Secret, push, DateTimeOffset.UtcNow));
-        Assert.Empty(await Outbox(bob).GetPending());
+        Assert.Single(await SettledAsync(bob, alice));
     }
 
     [Fact]
@@ -118,7 +118,7 @@ public sealed class PushOutboxTests(PushClusterFixture fx) : IClassFixture<PushC
         Assert.All(attempts, a => Assert.Equal($"ring.started:{ring.RingId}", a.Header("Idempotency-Key")));
         Assert.All(attempts, a => Assert.Equal(attempts[0].Body, a.Body));
         Assert.All(attempts, a => Assert.True(PushVerification.IsFromDmVoice(PushClusterFixture.Secret, a, DateTimeOffset.UtcNow)));
-        await Eventually.GetAsync(() => Outbox(bob).GetPending(), p => p.Count == 0, "the outbox to be empty");
+        Assert.Equal([500, 503, 200], (await SettledAsync(bob, alice)).Select(a => a.Answered));
     }
 
     [Fact]
@@ -139,12 +139,13 @@ public sealed class PushOutboxTests(PushClusterFixture fx) : IClassFixture<PushC
     public async Task Handing_over_never_waits_for_the_push_service_even_while_it_hangs()
     {
         var (alice, bob) = (TestIds.User("alice"), TestIds.User("bob"));
+        var (first, second) = (Ring(alice), Ring(alice));
         Receiver.AnswerAlways(bob, PushReply.NoAnswer);
         try
         {
             // Each hand-over returns although the push service has answered none of the attempts.
-            await Outbox(bob).RingStarted(Ring(alice));
-            await Outbox(bob).RingStarted(Ring(alice));
+            await Outbox(bob).RingStarted(first);
+            await Outbox(bob).RingStarted(second);
             await Receiver.WaitForAsync(bob, r => r.Count >= 1, "an attempt that hangs");
             Assert.All(Receiver.For(bob), r => Assert.Equal(0, r.Answered));
         }
@@ -153,7 +154,9 @@ public sealed class PushOutboxTests(PushClusterFixture fx) : IClassFixture<PushC
             Receiver.StopAnsweringAlways(bob);
         }
 
-        await Eventually.GetAsync(() => Outbox(bob).GetPending(), p => p.Count == 0, "the outbox to settle once the service answers");
+        // Once the service answers, both are taken.
+        var taken = (await SettledAsync(bob, alice)).Where(a => a.Answered == 200).Select(RingIdOf);
+        Assert.Equal([first.RingId, second.RingId], taken);
     }
 
     [Fact]
@@ -169,8 +172,7 @@ public sealed class PushOutboxTests(PushClusterFixture fx) : IClassFixture<PushC
         await Receiver.WaitForAsync(bob, r => r.Count == 1, "bob's notification, refused");
         var carols = await Receiver.WaitForAsync(carol, r => r.Any(a => a.Answered == 200), "carol's notification after 408 and 429");
         Assert.Equal([408, 429, 200], carols.Select(a => a.Answered));
-        await Eventually.GetAsync(() => Outbox(bob).GetPending(), p => p.Count == 0, "bob's refused notification to be given up");
-        Assert.Equal([400], Receiver.For(bob).Select(a => a.Answered));
+        Assert.Equal([400], (await SettledAsync(bob, alice)).Select(a => a.Answered));
     }
 
     [Fact]
@@ -182,13 +184,15 @@ public sealed class PushOutboxTests(PushClusterFixture fx) : IClassFixture<PushC
         {
             await Outbox(bob).RingStarted(Ring(alice));
             await Receiver.WaitForAsync(bob, r => r.Count == 4, "the four attempts allowed");
-            await Eventually.GetAsync(() => Outbox(bob).GetPending(), p => p.Count == 0, "the notification to be given up");
-            Assert.Equal(4, Receiver.For(bob).Count);
         }
         finally
         {
             Receiver.StopAnsweringAlways(bob);
         }
+
+        // Given up: the next notification goes out, and the failed one is not tried again.
+        var attempts = await SettledAsync(bob, alice);
+        Assert.Equal([502, 502, 502, 502], attempts.Select(a => a.Answered));
     }
 
     [Fact]
@@ -207,8 +211,9 @@ public sealed class PushOutboxTests(PushClusterFixture fx) : IClassFixture<PushC
         Receiver.StopAnsweringAlways(bob);
 
         var received = await Receiver.WaitForAsync(bob, r => r.Any(a => a.Json.GetProperty("type").GetString() == PushTypes.RingStopped), "the stop");
-        await Eventually.GetAsync(() => Outbox(bob).GetPending(), p => p.Count == 0, "the outbox to be empty");
-        var delivered = Receiver.For(bob).Where(a => a.Answered == 200).Select(a => a.Json).ToArray();
+        // Delivery is at least once (an answer slower than the timeout is sent again): the service keeps one per key.
+        var delivered = (await SettledAsync(bob, alice)).Where(a => a.Answered == 200)
+            .DistinctBy(a => a.Header("Idempotency-Key")).Select(a => a.Json).ToArray();
         Assert.Equal([PushTypes.RingStarted, PushTypes.RingStopped], delivered.Select(j => j.GetProperty("type").GetString()));
         Assert.All(delivered, j => Assert.Equal(first.RingId, j.GetProperty("ringId").GetString()));
         var stop = delivered[1];
@@ -224,10 +229,11 @@ public sealed class PushOutboxTests(PushClusterFixture fx) : IClassFixture<PushC
     {
         var (alice, bob) = (TestIds.User("alice"), TestIds.User("bob"));
         var overtaken = Ring(alice);
+        // Each hand-over is one-way; a round trip to the outbox after it makes sure it arrived first.
         await Outbox(bob).RingStopped(new RingStoppedPush(overtaken.DmGroupId, overtaken.CallId, overtaken.RingId, RingOutcomes.Cancelled));
-        await Outbox(bob).GetPending();
+        await Outbox(bob).DeliverDue();
         await Outbox(bob).RingStarted(overtaken);
-        await Outbox(bob).GetPending();
+        await Outbox(bob).DeliverDue();
         var later = Ring(alice);
         await Outbox(bob).RingStarted(later);
 
@@ -267,6 +273,22 @@ public sealed class PushOutboxTests(PushClusterFixture fx) : IClassFixture<PushC
         var both = await Receiver.WaitForAsync(bob, r => r.Count == 2, "the stop handed to the notifier");
         Assert.Equal(RingOutcomes.Declined, both[1].Json.GetProperty("reason").GetString());
     }
+
+    /// <summary>
+    /// Hands over one more ring and waits until the push service has taken it. An outbox sends in order,
+    /// one notification at a time, so by then everything handed over before was taken or given up and
+    /// will not be sent again. Returns what the service received for this user before that ring.
+    /// </summary>
+    private async Task<IReadOnlyList<ReceivedPush>> SettledAsync(string recipient, string caller)
+    {
+        var sentinel = Ring(caller);
+        await Outbox(recipient).RingStarted(sentinel);
+        var all = await Receiver.WaitForAsync(recipient, r => r.Any(a => RingIdOf(a) == sentinel.RingId && a.Answered == 200), "a later notification to be taken");
+        Assert.Single(all, a => RingIdOf(a) == sentinel.RingId);
+        return all.Where(a => RingIdOf(a) != sentinel.RingId).ToArray();
+    }
+
+    private static string? RingIdOf(ReceivedPush push) => push.Json.GetProperty("ringId").GetString();
 
     [Fact]
     public void Backoff_doubles_from_the_first_delay_up_to_the_cap_and_honours_a_longer_retry_after()

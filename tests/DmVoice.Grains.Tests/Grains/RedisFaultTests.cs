@@ -97,7 +97,7 @@ public sealed class RedisFaultTests(RedisFaultsClusterFixture fx)
         }
 
 
-        Assert.Equal(CallContext.Dm(dm.Id), await fx.User(a).GetActiveCall());
+        Assert.Equal(CallContext.Dm(dm.Id), (await fx.User(a).GetSeat())?.Call);
     }
 
     [Fact]
@@ -210,7 +210,7 @@ public sealed class RedisFaultTests(RedisFaultsClusterFixture fx)
                 var seated = presence.Participants.Select(p => p.UserId).ToHashSet();
                 foreach (var user in users)
                 {
-                    var active = await fx.User(user).GetActiveCall();
+                    var active = (await fx.User(user).GetSeat())?.Call;
                     var believesInCall = active == CallContext.Dm(dmId);
                     if (believesInCall != seated.Contains(user) || (seated.Contains(user) && !members.Contains(user)))
                     {

@@ -29,8 +29,8 @@ public sealed class RedisModeTests
         Assert.Equal(joined.CallId, presence.CallId);
         Assert.Equal([a, b], presence.Participants.Select(p => p.UserId));
         Assert.True(presence.Participants[1].IsMuted);
-        Assert.Equal(CallContext.Dm(dmId), await client.GetGrain<IUserVoiceGrain>(b).GetActiveCall());
-        Assert.Contains(dmId, await client.GetGrain<IUserDirectoryGrain>(c).GetDmIds());
+        Assert.Equal(CallContext.Dm(dmId), (await client.GetGrain<IUserVoiceGrain>(b).GetSeat())?.Call);
+        Assert.Contains(dmId, await client.GetGrain<IUserDirectoryGrain>(c).ListedDmIdsAsync());
     }
 
     [Fact]

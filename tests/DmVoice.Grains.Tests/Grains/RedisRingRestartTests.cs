@@ -65,7 +65,7 @@ public sealed class RedisRingRestartTests
             () => client.GetGrain<IUserDirectoryGrain>(b).GetMissedCalls(null, 10), m => m.Count > 0, "b's missed call");
         Assert.Equal(call.CallId, Assert.Single(missed).CallId);
         Assert.Null((await callGrain.GetPresence(a)).CallId);
-        await Eventually.GetAsync(() => client.GetGrain<IUserVoiceGrain>(a).GetActiveCall(), c => c is null, "a's active call to clear");
+        await Eventually.GetAsync(() => client.GetGrain<IUserVoiceGrain>(a).GetSeat(), seat => seat is null, "a's active call to clear");
 
         // With no deadline left, the reminder is gone: nothing will wake the grain again.
         Assert.Empty(await DeadlineRemindersAsync(cluster, dmId));

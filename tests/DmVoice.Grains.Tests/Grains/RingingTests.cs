@@ -37,7 +37,7 @@ public abstract class RingingTests(GrainClusterFixture fx)
         Assert.True(declined.Version < left.Version && left.Version < ended.Version);
 
         Assert.Null((await fx.Call(dm.Id).GetPresence(a)).CallId);
-        await Eventually.GetAsync(() => fx.User(a).GetActiveCall(), active => active is null, "a's active call to clear");
+        await Eventually.GetAsync(() => fx.User(a).GetSeat(), seat => seat is null, "a's active call to clear");
         Assert.Empty(await fx.Client.GetGrain<IUserDirectoryGrain>(b).GetMissedCalls(null, 10));
     }
 
@@ -110,7 +110,7 @@ public abstract class RingingTests(GrainClusterFixture fx)
         Assert.Equal(call.CallId, presence.CallId);
         Assert.Equal([a], presence.Participants.Select(p => p.UserId));
         Assert.Empty(presence.Ringing);
-        Assert.Equal(CallContext.Dm(dm.Id), await fx.User(a).GetActiveCall());
+        Assert.Equal(CallContext.Dm(dm.Id), (await fx.User(a).GetSeat())?.Call);
 
         // The call is still there to join.
         var late = await fx.JoinAsync(c, dm.Id);

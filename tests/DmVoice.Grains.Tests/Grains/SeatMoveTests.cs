@@ -118,7 +118,7 @@ public abstract class SeatMoveTests(GrainClusterFixture fx)
 
         Assert.Equal(ErrorCodes.NotInCall, stale.Code);
         Assert.Contains(await room.Participants(b), p => p.UserId == a);
-        Assert.Equal(new CallContext(kind, room.Id), await fx.User(a).GetActiveCall());
+        Assert.Equal(new CallContext(kind, room.Id), (await fx.User(a).GetSeat())?.Call);
 
         // The device that holds the seat may leave.
         await room.Leave(a, "phone-1");
@@ -162,11 +162,11 @@ public abstract class SeatMoveTests(GrainClusterFixture fx)
         fx.Advance(GrainClusterFixture.DisconnectGrace * 2);
 
         Assert.Contains(await room.Participants(b), p => p.UserId == a);
-        Assert.Equal(new CallContext(kind, room.Id), await fx.User(a).GetActiveCall());
+        Assert.Equal(new CallContext(kind, room.Id), (await fx.User(a).GetSeat())?.Call);
 
         await phone.DisposeAsync();
         fx.Advance(GrainClusterFixture.DisconnectGrace);
-        await Eventually.GetAsync(() => fx.User(a).GetActiveCall(), active => active is null, "a to leave after the grace");
+        await Eventually.GetAsync(() => fx.User(a).GetSeat(), seat => seat is null, "a to leave after the grace");
         var reason = kind == CallKinds.Dm
             ? (await bEvents.WaitForAsync<UserLeftEvent>(e => e.UserId == a)).Reason
             : (await bEvents.WaitForAsync<ChannelUserLeftEvent>(e => e.UserId == a)).Reason;
@@ -204,7 +204,7 @@ public abstract class SeatMoveTests(GrainClusterFixture fx)
         var bad = await Assert.ThrowsAsync<DmVoiceException>(() => room.Join(a, From("tv-1", "television")));
 
         Assert.Equal(ErrorCodes.ValidationFailed, bad.Code);
-        Assert.Null(await fx.User(a).GetActiveCall());
+        Assert.Null(await fx.User(a).GetSeat());
     }
 }
 

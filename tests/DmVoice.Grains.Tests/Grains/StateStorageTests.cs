@@ -56,7 +56,7 @@ public sealed class StateStorageTests
         var presence = await client.GetGrain<IDmCallGrain>(dmId).GetPresence(b);
         Assert.Equal(joined.CallId, presence.CallId);
         Assert.Equal([a], presence.Participants.Select(p => p.UserId));
-        Assert.Equal(CallContext.Dm(dmId), await client.GetGrain<IUserVoiceGrain>(a).GetActiveCall());
+        Assert.Equal(CallContext.Dm(dmId), (await client.GetGrain<IUserVoiceGrain>(a).GetSeat())?.Call);
 
         // The next write of a grain stores it in the binary form.
         await client.GetGrain<IUserVoiceGrain>(b).JoinDmCall(dmId, new JoinRequest("Bob"));

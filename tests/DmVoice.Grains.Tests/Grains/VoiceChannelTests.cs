@@ -40,7 +40,7 @@ public abstract class VoiceChannelTests(GrainClusterFixture fx)
         Assert.Equal([a, b], presence.Participants.Select(p => p.UserId));
         Assert.Equal(second.Version, presence.Version);
         Assert.Empty(cEvents.OfType<DmVoiceEvent>());
-        Assert.Equal(new CallContext(CallKinds.Channel, channel.Id), await fx.User(a).GetActiveCall());
+        Assert.Equal(new CallContext(CallKinds.Channel, channel.Id), (await fx.User(a).GetSeat())?.Call);
         Assert.Contains(await fx.User(c).GetLiveCalls(), l => l.Call == CallContext.Channel(channel.Id) && l.CallId == first.CallId);
     }
 
@@ -57,7 +57,7 @@ public abstract class VoiceChannelTests(GrainClusterFixture fx)
         Assert.Equal(ErrorCodes.ChannelNotFound, get.Code);
         Assert.Equal(ErrorCodes.ChannelNotFound, join.Code);
         Assert.Equal(ErrorCodes.ChannelNotFound, missing.Code);
-        Assert.Null(await fx.User(stranger).GetActiveCall());
+        Assert.Null(await fx.User(stranger).GetSeat());
     }
 
     [Fact]
@@ -72,7 +72,7 @@ public abstract class VoiceChannelTests(GrainClusterFixture fx)
         var full = await Assert.ThrowsAsync<DmVoiceException>(() => fx.User(b).JoinChannel(channel.Id, new JoinRequest("Bob")));
 
         Assert.Equal(ErrorCodes.ChannelFull, full.Code);
-        Assert.Equal(CallContext.Dm(dm.Id), await fx.User(b).GetActiveCall());
+        Assert.Equal(CallContext.Dm(dm.Id), (await fx.User(b).GetSeat())?.Call);
         Assert.Equal([b], (await fx.Call(dm.Id).GetPresence(c)).Participants.Select(p => p.UserId));
 
         // Raising the limit lets them in.
@@ -95,14 +95,14 @@ public abstract class VoiceChannelTests(GrainClusterFixture fx)
 
         var leftDm = await bEvents.WaitForAsync<UserLeftEvent>(e => e.DmGroupId == dm.Id && e.UserId == a);
         Assert.Equal(LeaveReasons.Moved, leftDm.Reason);
-        Assert.Equal(CallContext.Channel(channel.Id), await fx.User(a).GetActiveCall());
+        Assert.Equal(CallContext.Channel(channel.Id), (await fx.User(a).GetSeat())?.Call);
         Assert.Equal([b], (await fx.Call(dm.Id).GetPresence(b)).Participants.Select(p => p.UserId));
 
         await fx.JoinAsync(a, dm.Id);
 
         var leftChannel = await bEvents.WaitForAsync<ChannelUserLeftEvent>(e => e.ChannelId == channel.Id && e.UserId == a);
         Assert.Equal(LeaveReasons.Moved, leftChannel.Reason);
-        Assert.Equal(CallContext.Dm(dm.Id), await fx.User(a).GetActiveCall());
+        Assert.Equal(CallContext.Dm(dm.Id), (await fx.User(a).GetSeat())?.Call);
         Assert.Empty((await Channel(channel.Id).GetPresence(b)).Participants);
     }
 
@@ -120,7 +120,7 @@ public abstract class VoiceChannelTests(GrainClusterFixture fx)
         var inChannel = (await Channel(channel.Id).GetPresence(a)).Participants.Any(p => p.UserId == a);
         var inDm = (await fx.Call(dm.Id).GetPresence(a)).Participants.Any(p => p.UserId == a);
         Assert.True(inChannel ^ inDm, $"in channel: {inChannel}, in DM call: {inDm}");
-        Assert.Equal(inChannel ? CallContext.Channel(channel.Id) : CallContext.Dm(dm.Id), await fx.User(a).GetActiveCall());
+        Assert.Equal(inChannel ? CallContext.Channel(channel.Id) : CallContext.Dm(dm.Id), (await fx.User(a).GetSeat())?.Call);
     }
 
     [Fact]
@@ -139,7 +139,7 @@ public abstract class VoiceChannelTests(GrainClusterFixture fx)
         var left = await aEvents.WaitForAsync<ChannelUserLeftEvent>(e => e.UserId == b);
         Assert.Equal(LeaveReasons.Removed, left.Reason);
         await bEvents.WaitForAsync<ChannelUserLeftEvent>(e => e.UserId == b && e.Reason == LeaveReasons.Removed);
-        await Eventually.GetAsync(() => fx.User(b).GetActiveCall(), active => active is null, "b's active call to clear");
+        await Eventually.GetAsync(() => fx.User(b).GetSeat(), seat => seat is null, "b's active call to clear");
         var gone = await Assert.ThrowsAsync<DmVoiceException>(() => Channel(channel.Id).GetPresence(b));
         Assert.Equal(ErrorCodes.ChannelNotFound, gone.Code);
         await Eventually.GetAsync(() => fx.User(b).GetLiveCalls(), calls => calls.All(l => l.Call.Id != channel.Id), "b to stop seeing the channel's voice");
@@ -174,7 +174,7 @@ public abstract class VoiceChannelTests(GrainClusterFixture fx)
 
         var left = await aEvents.WaitForAsync<ChannelUserLeftEvent>(e => e.UserId == b);
         Assert.Equal(LeaveReasons.Removed, left.Reason);
-        await Eventually.GetAsync(() => fx.User(b).GetActiveCall(), active => active is null, "b's active call to clear");
+        await Eventually.GetAsync(() => fx.User(b).GetSeat(), seat => seat is null, "b's active call to clear");
         var gone = await Assert.ThrowsAsync<DmVoiceException>(() => Channel(channel.Id).Get(a));
         Assert.Equal(ErrorCodes.ChannelNotFound, gone.Code);
         Assert.Empty((await fx.Client.GetGrain<IUserChannelsGrain>(a).GetPage(10, null)).ChannelIds);
