@@ -66,16 +66,16 @@ public sealed class DmCallHarness
 
     public RingResult Ring(string requesterId, IReadOnlyList<string>? recipients = null)
     {
-        var targets = Dm.RingTargets(requesterId, recipients, Now);
+        var targets = Dm.Rings.RingTargets(requesterId, recipients, Now);
         var answers = targets.Length == 0 ? MemberAnswers.None : Ask(requesterId, targets);
-        return CommitAfter(() => Dm.Ring(Room, requesterId, answers, Now));
+        return CommitAfter(() => Dm.Rings.Ring(Room, requesterId, answers, Now));
     }
 
-    public void Decline(string userId) => CommitAfter(() => { Dm.Decline(Room, userId, Now); return true; });
+    public void Decline(string userId) => CommitAfter(() => { Dm.Rings.Decline(Room, userId, Now); return true; });
 
-    public void Dismiss(string userId) => CommitAfter(() => { Dm.Dismiss(Room, userId); return true; });
+    public void Dismiss(string userId) => CommitAfter(() => { Dm.Rings.Dismiss(Room, userId); return true; });
 
-    public void StopRinging(string requesterId, params string[] recipients) => CommitAfter(() => { Dm.StopRinging(Room, requesterId, recipients); return true; });
+    public void StopRinging(string requesterId, params string[] recipients) => CommitAfter(() => { Dm.Rings.StopRinging(Room, requesterId, recipients); return true; });
 
     public void SyncMembers(params string[] members) => CommitAfter(() => { Dm.SyncMembers(Room, members, members.Length > 2, Now); return true; });
 

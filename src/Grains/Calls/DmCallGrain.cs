@@ -104,32 +104,32 @@ public sealed class DmCallGrain(
 
     public async Task<RingResult> Ring(string requesterId, IReadOnlyList<string>? recipientIds)
     {
-        var targets = _dm.RingTargets(requesterId, recipientIds, _host.Now);
+        var targets = _dm.Rings.RingTargets(requesterId, recipientIds, _host.Now);
 
         // Asked again: whether each is busy now, where their devices are, and whether they may be rung.
         var answers = targets.Length == 0
             ? MemberAnswers.None
             : await AskMembersAsync(requesterId, state.State.Call!.CallId, targets, startsCall: false);
-        var result = _dm.Ring(Rules, requesterId, answers, _host.Now);
+        var result = _dm.Rings.Ring(Rules, requesterId, answers, _host.Now);
         await _host.CommitAsync();
         return result;
     }
 
     public async Task Decline(string userId)
     {
-        _dm.Decline(Rules, userId, _host.Now);
+        _dm.Rings.Decline(Rules, userId, _host.Now);
         await _host.CommitAsync();
     }
 
     public async Task Dismiss(string userId)
     {
-        _dm.Dismiss(Rules, userId);
+        _dm.Rings.Dismiss(Rules, userId);
         await _host.CommitIfChangedAsync();
     }
 
     public async Task StopRinging(string requesterId, IReadOnlyList<string> recipientIds)
     {
-        _dm.StopRinging(Rules, requesterId, recipientIds);
+        _dm.Rings.StopRinging(Rules, requesterId, recipientIds);
         await _host.CommitAsync();
     }
 
@@ -170,7 +170,7 @@ public sealed class DmCallGrain(
         var verdicts = Task.WhenAll(memberIds.Select(id => GrainFactory.GetGrain<IUserSettingsGrain>(id).CheckRing(callerId, dmGroupId, startsCall)));
         var statuses = _host.Members.AttachAsync(callId, memberIds);
         await Task.WhenAll(verdicts, statuses);
-        var free = _dm.FreeMembers(statuses.Result).ToHashSet(StringComparer.Ordinal);
+        var free = _dm.Rings.FreeMembers(statuses.Result).ToHashSet(StringComparer.Ordinal);
         return new MemberAnswers(
             statuses.Result,
             memberIds.Zip(verdicts.Result).Where(p => free.Contains(p.First)).ToDictionary(p => p.First, p => p.Second, StringComparer.Ordinal));

@@ -11,7 +11,10 @@ namespace DmVoice.Grains.Calls;
 /// </summary>
 public sealed partial class DmCallRules(string dmGroupId, DmCallState state, CallHistoryState history, CallOptions options, CallMetrics? metrics, ILogger logger) : IRoomKind
 {
-    private static readonly TimeSpan RingRateWindow = TimeSpan.FromMinutes(1);
+    private DmRingRules? _rings;
+
+    /// <summary>The call's rings: started, answered, declined, dismissed, expired.</summary>
+    public DmRingRules Rings => _rings ??= new DmRingRules(dmGroupId, state, options, metrics, EnsureMember, End);
 
     public CallContext Here { get; } = CallContext.Dm(dmGroupId);
 
@@ -52,8 +55,8 @@ public sealed partial class DmCallRules(string dmGroupId, DmCallState state, Cal
         if (start is not null)
         {
             call.Outcomes[userId] = MemberOutcomes.Started;
-            var (ringing, notRung) = StartRings(room, call, start.Members, now, participant, countsTowardLimit: true);
-            EmitShowingRings(
+            var (ringing, notRung) = Rings.StartRings(room, call, start.Members, now, participant, countsTowardLimit: true);
+            Rings.EmitShowingRings(
                 room,
                 (v, visible) => new CallStartedEvent { DmGroupId = dmGroupId, CallId = call.CallId, Version = v, User = participant, Ringing = visible, NotRung = notRung },
                 ringing);
@@ -62,7 +65,7 @@ public sealed partial class DmCallRules(string dmGroupId, DmCallState state, Cal
             LogCallStarted(dmGroupId, call.CallId, userId, ringing.Count);
 
             // A 1:1 call whose only recipient is busy elsewhere (or was rung too often lately) has nobody to wait for.
-            EndOneToOneIfUnanswered(room, call, NotRungEndReason(notRung), now);
+            Rings.EndOneToOneIfUnanswered(room, call, DmRingRules.NotRungEndReason(notRung), now);
             return notRung;
         }
 
@@ -77,7 +80,7 @@ public sealed partial class DmCallRules(string dmGroupId, DmCallState state, Cal
         room.Emit(v => Events.Joined(call.CallId, v, participant));
         if (call.FindRing(userId) is { } ring)
         {
-            StopRing(room, call, ring, RingOutcomes.Accepted);
+            Rings.StopRing(room, call, ring, RingOutcomes.Accepted);
         }
 
         return null;
@@ -89,7 +92,7 @@ public sealed partial class DmCallRules(string dmGroupId, DmCallState state, Cal
         var call = (LiveCallState)live;
         foreach (var ring in call.Rings.ToArray())
         {
-            StopRing(room, call, ring, RingOutcomes.Cancelled);
+            Rings.StopRing(room, call, ring, RingOutcomes.Cancelled);
         }
     }
 
@@ -102,12 +105,12 @@ public sealed partial class DmCallRules(string dmGroupId, DmCallState state, Cal
             // A dismissed ring keeps "dismissed" in the record; the others (never the recipient, whose
             // devices already stopped) see a timeout.
             var outcome = ring.Dismissed ? RingOutcomes.Dismissed : RingOutcomes.Missed;
-            StopRing(room, call, ring, outcome, announcedOutcome: RingOutcomes.Missed);
+            Rings.StopRing(room, call, ring, outcome, announcedOutcome: RingOutcomes.Missed);
         }
 
         if (expired.Length > 0)
         {
-            EndOneToOneIfUnanswered(room, call, CallEndReasons.NoAnswer, now);
+            Rings.EndOneToOneIfUnanswered(room, call, CallEndReasons.NoAnswer, now);
         }
     }
 
@@ -123,7 +126,7 @@ public sealed partial class DmCallRules(string dmGroupId, DmCallState state, Cal
         var call = (LiveCallState)live;
         foreach (var ring in call.Rings.ToArray())
         {
-            StopRing(room, call, ring, RingOutcomes.Cancelled);
+            Rings.StopRing(room, call, ring, RingOutcomes.Cancelled);
         }
 
         room.CloseLive(call, LeaveReasons.CallEnded);
@@ -177,7 +180,7 @@ public sealed partial class DmCallRules(string dmGroupId, DmCallState state, Cal
             var call = (LiveCallState)live;
             if (call.FindRing(userId) is { } ring)
             {
-                StopRing(room, call, ring, RingOutcomes.Removed, audience);
+                Rings.StopRing(room, call, ring, RingOutcomes.Removed, audience);
             }
         });
     }

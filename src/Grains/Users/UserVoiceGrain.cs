@@ -198,8 +198,11 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
 
         if (State.Active == target)
         {
+            // Stored with the next write, or within the deferred-write delay: the room has stored the
+            // leave, and a user grain that comes back with this call still set confirms its seat with
+            // the room at activation and lets go (ConfirmActiveCall), so the one-call rule holds either way.
             ForgetSeat();
-            await SaveAsync();
+            _writes.Changed();
             _deadlineTimer?.Schedule(null);
         }
 

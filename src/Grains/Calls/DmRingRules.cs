@@ -1,18 +1,30 @@
+using DmVoice.Grains.Hosting;
+
 namespace DmVoice.Grains.Calls;
 
 /// <summary>
-/// Ringing: the first joiner rings every other member, participants ring again or stop ringing, and
-/// recipients decline or dismiss. The ring state of a recipient is shared by all of their devices.
+/// Ringing in a DM's call, as plain rules: the first joiner rings every other member, participants ring
+/// again or stop ringing, and recipients decline or dismiss. The ring state of a recipient is shared by
+/// all of their devices. Part of <see cref="DmCallRules"/>, which asks it to ring at a call's start and
+/// to stop rings when the call empties or ends; <paramref name="endCall"/> ends a 1:1 call left unanswered.
 /// </summary>
-public sealed partial class DmCallRules
+public sealed class DmRingRules(
+    string dmGroupId,
+    DmCallState state,
+    CallOptions options,
+    CallMetrics? metrics,
+    Action<string> ensureMember,
+    Action<RoomRules, LiveCallState, string, DateTimeOffset> endCall)
 {
+    private static readonly TimeSpan RingRateWindow = TimeSpan.FromMinutes(1);
+
     /// <summary>
     /// Checks a ring request and answers whom it would ring: members not in the call and not rung now.
     /// Throws when the requester may not ring (not in the call, too many rings this minute).
     /// </summary>
     public string[] RingTargets(string requesterId, IReadOnlyList<string>? recipientIds, DateTimeOffset now)
     {
-        EnsureMember(requesterId);
+        ensureMember(requesterId);
         var call = state.Call ?? throw new DmVoiceException(ErrorCodes.NoActiveCall, "This DM has no live call to ring for.");
         if (call.FindParticipant(requesterId) is null)
         {
@@ -83,7 +95,7 @@ public sealed partial class DmCallRules
 
     public void StopRinging(RoomRules room, string requesterId, IReadOnlyList<string> recipientIds)
     {
-        EnsureMember(requesterId);
+        ensureMember(requesterId);
         if (state.Call is not { } call || call.FindParticipant(requesterId) is null)
         {
             throw RoomRules.NotInCall();
@@ -106,7 +118,7 @@ public sealed partial class DmCallRules
 
     /// <summary>Whom a ring from <paramref name="callerId"/> asks whether they may be rung: members free now (or in this very call).</summary>
     public string[] FreeMembers(IReadOnlyDictionary<string, MemberStatus> statuses) =>
-        statuses.Where(s => s.Value.ActiveCall is null || s.Value.ActiveCall == Here).Select(s => s.Key).ToArray();
+        statuses.Where(s => s.Value.ActiveCall is null || s.Value.ActiveCall == CallContext.Dm(dmGroupId)).Select(s => s.Key).ToArray();
 
     /// <summary>
     /// Rings each recipient the answers allow. Busy members and members the caller rang too often lately
@@ -115,7 +127,7 @@ public sealed partial class DmCallRules
     /// Rings of a call being started count against the caller's per-recipient limit once stored
     /// (<paramref name="countsTowardLimit"/>); re-rings inside a call have the call's own limit.
     /// </summary>
-    private (List<RingingEntry> Ringing, List<NotRungEntry> NotRung) StartRings(RoomRules room, LiveCallState call, MemberAnswers answers, DateTimeOffset now, VoiceParticipant caller, bool countsTowardLimit)
+    public (List<RingingEntry> Ringing, List<NotRungEntry> NotRung) StartRings(RoomRules room, LiveCallState call, MemberAnswers answers, DateTimeOffset now, VoiceParticipant caller, bool countsTowardLimit)
     {
         var ringing = new List<RingingEntry>(answers.Statuses.Count);
         var notRung = new List<NotRungEntry>();
@@ -162,7 +174,7 @@ public sealed partial class DmCallRules
         return (ringing, notRung);
     }
 
-    private void StopRing(RoomRules room, LiveCallState call, RingState ring, string outcome, string[]? audience = null, string? announcedOutcome = null)
+    public void StopRing(RoomRules room, LiveCallState call, RingState ring, string outcome, string[]? audience = null, string? announcedOutcome = null)
     {
         call.Rings.Remove(ring);
         var userId = ring.Entry.UserId;
@@ -197,7 +209,7 @@ public sealed partial class DmCallRules
     /// Queues a change that lists rings, showing each member the rings they may see: a recipient rung
     /// hidden (they blocked the caller) does not see their own ring; everyone else sees every ring.
     /// </summary>
-    private void EmitShowingRings(RoomRules room, Func<long, IReadOnlyList<RingingEntry>, VoiceEvent> create, IReadOnlyList<RingingEntry> ringing)
+    public void EmitShowingRings(RoomRules room, Func<long, IReadOnlyList<RingingEntry>, VoiceEvent> create, IReadOnlyList<RingingEntry> ringing)
     {
         var hidden = state.Call?.Rings.Where(r => r.Hidden).Select(r => r.Entry.UserId).ToHashSet(StringComparer.Ordinal) ?? [];
         room.Emit(v => create(v, ringing), state.Members.Where(m => !hidden.Contains(m)).ToArray());
@@ -208,22 +220,22 @@ public sealed partial class DmCallRules
     }
 
     /// <summary>The reason a new 1:1 call ends at once when its only recipient was not rung.</summary>
-    private static string NotRungEndReason(IReadOnlyList<NotRungEntry> notRung) =>
+    public static string NotRungEndReason(IReadOnlyList<NotRungEntry> notRung) =>
         notRung.Any(n => n.Reason == NotRungReasons.RateLimited) ? CallEndReasons.RateLimited : CallEndReasons.Busy;
 
     /// <summary>A 1:1 call whose only recipient did not answer ends when the caller is still alone.</summary>
-    private void EndOneToOneIfUnanswered(RoomRules room, LiveCallState call, string reason, DateTimeOffset now)
+    public void EndOneToOneIfUnanswered(RoomRules room, LiveCallState call, string reason, DateTimeOffset now)
     {
         if (!state.IsGroup && state.Call is not null && call.Rings.Count == 0 && call.Participants.Count == 1 &&
             call.EverJoined.Count == 1)
         {
-            End(room, call, reason, now);
+            endCall(room, call, reason, now);
         }
     }
 
     private (LiveCallState Call, RingState Ring) RequireRing(string userId)
     {
-        EnsureMember(userId);
+        ensureMember(userId);
 
         // A hidden ring (the recipient blocked the caller) is not theirs to answer: it never rang them.
         if (state.Call is { } call && call.FindRing(userId) is { Hidden: false } ring)
