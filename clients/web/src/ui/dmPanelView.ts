@@ -55,16 +55,37 @@ export function dmPanelView(session: Session): { element: HTMLElement; render: (
 }
 
 function renderHeader(session: Session, header: HTMLElement, dm: DmGroup, presence: CallPresence | undefined): void {
-  const inThisCall = session.activeCallDmId === dm.id;
-  const callButton = inThisCall
-    ? null
-    : button(presence ? 'Join call' : 'Start call', () => void session.join(dm.id), { key: 'call', className: 'primary' });
   renderInto(
     header,
     h('h2', { id: 'dm-title' }, dmTitle(dm, session.me.userId)),
     h('span', { class: 'dm-kind' }, dm.isGroup ? 'Group DM' : '1:1 DM'),
-    presence ? h('span', { class: 'live-marker' }, 'Call in progress') : null,
-    callButton,
+    presence ? h('span', { class: 'live-marker' }, session.activeCallDmId === dm.id ? 'You are in this call' : 'Call in progress') : null,
+    callButtons(session, dm, presence),
+  );
+}
+
+/**
+ * A phone and a camera button to start or join the call, as audio or with the camera on. They are
+ * off, with the reason, while this tab is in another call; in this DM's call on another device of
+ * mine, one button takes the call here instead.
+ */
+function callButtons(session: Session, dm: DmGroup, presence: CallPresence | undefined): HTMLElement | null {
+  const inThisCall = session.activeCallDmId === dm.id;
+  if (inThisCall && session.seatHere) return null;
+  if (inThisCall) {
+    return h('div', { class: 'call-buttons' }, button('Take the call here', () => void session.takeCallHere(), { key: 'take-here', className: 'primary' }));
+  }
+
+  const busyHere = session.activeCall !== null && session.seatHere;
+  const reason = busyHere ? `You are in a call in ${session.activeCallName()} on this device. Leave it first.` : null;
+  const verb = presence ? 'Join' : 'Start';
+  const options = (key: string, label: string) => ({ key, ariaLabel: label, disabled: busyHere, describedBy: reason ? 'call-buttons-reason' : undefined });
+  return h(
+    'div',
+    { class: 'call-buttons', role: 'group', 'aria-label': 'Call' },
+    button('📞 Voice', () => void session.join(dm.id), { ...options('call-voice', `${verb} voice call`), className: 'primary' }),
+    button('🎥 Video', () => void session.join(dm.id, { video: true }), { ...options('call-video', `${verb} video call`), className: 'primary' }),
+    reason ? h('p', { id: 'call-buttons-reason', class: 'hint' }, reason) : null,
   );
 }
 
@@ -85,7 +106,7 @@ function renderCall(session: Session, region: HTMLElement, dm: DmGroup, presence
     region,
     h('h3', { id: 'call-title' }, `In the call (${presence.participants.length})`),
     presence.startedAt ? h('p', { class: 'hint' }, `Started ${timeText(presence.startedAt)} by ${presence.startedBy ?? 'someone'}`) : null,
-    h('ul', { class: 'tiles', 'aria-labelledby': 'call-title' }, ...presence.participants.map((p) => participantTile(p, session.me.userId, session.media.videosOf(p.userId)))),
+    h('ul', { class: 'tiles', 'aria-labelledby': 'call-title' }, ...presence.participants.map((p) => participantTile(session, p, inCall))),
     presence.ringing.length > 0
       ? h(
           'div',

@@ -37,7 +37,11 @@ export function renderInto(region: HTMLElement, ...children: Child[]): void {
 }
 
 /** A button with a stable focus key; `pressed` makes it a toggle (aria-pressed). */
-export function button(label: string, onClick: () => void, options: { key?: string; pressed?: boolean; className?: string; ariaLabel?: string; disabled?: boolean } = {}): HTMLButtonElement {
+export function button(
+  label: string,
+  onClick: () => void,
+  options: { key?: string; pressed?: boolean; className?: string; ariaLabel?: string; disabled?: boolean; describedBy?: string | undefined } = {},
+): HTMLButtonElement {
   return h(
     'button',
     {
@@ -46,6 +50,7 @@ export function button(label: string, onClick: () => void, options: { key?: stri
       'data-key': options.key ?? label,
       'aria-pressed': options.pressed === undefined ? undefined : String(options.pressed),
       'aria-label': options.ariaLabel,
+      'aria-describedby': options.describedBy,
       disabled: options.disabled ?? false,
       onclick: () => onClick(),
     },

@@ -31,7 +31,7 @@ export function incomingCallView(session: Session): { element: HTMLElement; rend
       }
 
       if (open.size === 0) focusBefore = document.activeElement;
-      const dialog = ringDialog(session, ring.presence, ring.ringId, ring.expiresAt);
+      const dialog = ringDialog(session, ring.presence, ring.ringId, ring.expiresAt, ring.silent);
       open.set(ring.ringId, dialog);
       element.append(dialog);
       dialog.querySelector<HTMLButtonElement>('button.accept')?.focus();
@@ -46,7 +46,7 @@ export function incomingCallView(session: Session): { element: HTMLElement; rend
   return { element, render };
 }
 
-function ringDialog(session: Session, presence: CallPresence, ringId: string, expiresAt: string): HTMLElement {
+function ringDialog(session: Session, presence: CallPresence, ringId: string, expiresAt: string, silent: boolean): HTMLElement {
   const dmGroupId = presence.dmGroupId;
   const titleId = `ring-title-${ringId}`;
   const describedId = `ring-desc-${ringId}`;
@@ -69,7 +69,9 @@ function ringDialog(session: Session, presence: CallPresence, ringId: string, ex
       h('span', { class: 'where' }),
       h('span', { class: 'countdown', 'data-expires-at': expiresAt }, `${secondsUntil(expiresAt)} s`),
       ' left to answer.',
+      h('span', { class: 'moves' }),
     ),
+    h('p', { class: 'hint' }, silent ? 'Silent ring: you are on Do not disturb or muted this DM.' : 'Ringing with sound.'),
     h(
       'div',
       { class: 'actions' },
@@ -90,6 +92,8 @@ function describe(session: Session, dialog: HTMLElement, presence: CallPresence)
   const where = dm?.isGroup ? `Incoming call in ${dmTitle(dm, session.me.userId)}. ` : 'Incoming call. ';
   setText(dialog.querySelector('.caller'), title);
   setText(dialog.querySelector('.where'), where);
+  // One call at a time: accepting takes me out of the call I am in.
+  setText(dialog.querySelector('.moves'), session.activeCall ? ` Accepting takes you out of ${session.activeCallName()}.` : '');
 }
 
 function setText(element: Element | null, text: string): void {

@@ -105,8 +105,9 @@ export class Person {
     await see(this.page.getByRole('heading', { level: 2, name: title }), `${this.name} has ${title} open`);
   }
 
-  async startCall() {
-    await this.page.getByRole('button', { name: 'Start call' }).click();
+  /** Starts the open DM's call from its header: the phone button, or the camera button for video. */
+  async startCall(/** @type {{ video?: boolean }} */ options = {}) {
+    await this.page.getByRole('button', { name: options.video ? 'Start video call' : 'Start voice call' }).click();
     await see(this.callBar(), `${this.name}'s call bar`);
   }
 

@@ -1,0 +1,57 @@
+// Devices: the microphone, camera and speaker this browser uses (remembered across visits), what
+// went wrong with them, and desktop notifications for incoming calls.
+
+import { deviceKinds, deviceNames, type DeviceKind } from '../devices';
+import type { Session } from '../session';
+import { button, h, renderInto } from './dom';
+
+export function devicesView(session: Session): { element: HTMLElement; render: () => void } {
+  const selects = new Map<DeviceKind, HTMLSelectElement>();
+  const rows = deviceKinds.map((kind) => {
+    const select = h('select', { id: `device-${kind}`, onchange: () => session.chooseDevice(kind, select.value) });
+    selects.set(kind, select);
+    return h('div', { class: 'device-row' }, h('label', { for: `device-${kind}` }, deviceNames[kind]), select);
+  });
+  const outputNote = h('p', { class: 'hint' }, 'This browser plays calls on the system’s speaker; it does not let a page choose another.');
+  const problem = h('p', { class: 'device-problem', role: 'alert' });
+  const actions = h('div', { class: 'device-actions' });
+  const element = h('section', { class: 'devices', 'aria-labelledby': 'devices-title' }, h('h2', { id: 'devices-title' }, 'Devices'), ...rows, outputNote, actions, problem);
+
+  const render = () => {
+    const devices = session.devices;
+    for (const [kind, select] of selects) {
+      const options = [h('option', { value: '' }, 'System default'), ...devices.list(kind).map((d, i) => h('option', { value: d.deviceId }, d.label || `${deviceNames[kind]} ${i + 1}`))];
+      const chosen = devices.chosen[kind];
+      // Only rebuild when the list changed, so an open list is not closed under the pointer.
+      const signature = options.map((o) => `${o.value}=${o.textContent}`).join('\n');
+      if (select.dataset.signature !== signature) {
+        select.replaceChildren(...options);
+        select.dataset.signature = signature;
+      }
+      if (select.value !== chosen) select.value = devices.list(kind).some((d) => d.deviceId === chosen) ? chosen : '';
+    }
+
+    const outputRow = selects.get('audiooutput')?.parentElement;
+    if (outputRow) outputRow.hidden = !devices.canChooseOutput;
+    outputNote.hidden = devices.canChooseOutput;
+    problem.hidden = !devices.problem;
+    if (problem.textContent !== (devices.problem ?? '')) problem.textContent = devices.problem ?? '';
+
+    const canNotify = 'Notification' in window;
+    renderInto(
+      actions,
+      devices.labelled ? null : button('Allow microphone and camera', () => void devices.askPermission(), { key: 'allow-devices', className: 'small' }),
+      canNotify && Notification.permission === 'default'
+        ? button('Turn on call notifications', () => void Notification.requestPermission().then(() => session.notify('info', notificationWords())), { key: 'allow-notifications', className: 'small' })
+        : null,
+      canNotify && Notification.permission !== 'default' ? h('p', { class: 'hint' }, notificationWords()) : null,
+    );
+  };
+  return { element, render };
+}
+
+function notificationWords(): string {
+  return Notification.permission === 'granted'
+    ? 'Desktop notifications are on for incoming calls while this tab is hidden.'
+    : 'Desktop notifications are blocked for this site; allow them in the browser’s settings.';
+}
