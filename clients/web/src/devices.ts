@@ -88,7 +88,7 @@ export class Devices {
     return this.list(kind).find((d) => d.deviceId === deviceId)?.label || deviceNames[kind];
   }
 
-  report(problem: string): void {
+  report(problem: string | null): void {
     this.problem = problem;
     this.changed();
   }

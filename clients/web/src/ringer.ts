@@ -33,7 +33,7 @@ export class Ringer {
 
     const first = rings[0];
     const caller = first ? callerName(first.presence) : '';
-    const title = first ? `📞 ${caller} is calling · ${this.baseTitle()}` : this.baseTitle();
+    const title = first ? `Incoming call: ${caller} · ${this.baseTitle()}` : this.baseTitle();
     if (document.title !== title) document.title = title;
 
     const current = new Set(rings.map((r) => r.ringId));

@@ -1,5 +1,5 @@
-// Devices: the microphone, camera and speaker this browser uses (remembered across visits), what
-// went wrong with them, and desktop notifications for incoming calls.
+// Devices: the microphone, camera and speaker this browser uses (remembered across visits), asking
+// the browser for them, and desktop notifications for incoming calls.
 
 import { deviceKinds, deviceNames, type DeviceKind } from '../devices';
 import type { Session } from '../session';
@@ -13,9 +13,9 @@ export function devicesView(session: Session): { element: HTMLElement; render: (
     return h('div', { class: 'device-row' }, h('label', { for: `device-${kind}` }, deviceNames[kind]), select);
   });
   const outputNote = h('p', { class: 'hint' }, 'This browser plays calls on the system’s speaker; it does not let a page choose another.');
-  const problem = h('p', { class: 'device-problem', role: 'alert' });
   const actions = h('div', { class: 'device-actions' });
-  const element = h('section', { class: 'devices', 'aria-labelledby': 'devices-title' }, h('h2', { id: 'devices-title' }, 'Devices'), ...rows, outputNote, actions, problem);
+  // Collapsed until wanted; device problems show in the status lines at the top, open or not.
+  const element = h('details', { class: 'devices' }, h('summary', {}, 'Devices and notifications'), ...rows, outputNote, actions);
 
   const render = () => {
     const devices = session.devices;
@@ -34,8 +34,6 @@ export function devicesView(session: Session): { element: HTMLElement; render: (
     const outputRow = selects.get('audiooutput')?.parentElement;
     if (outputRow) outputRow.hidden = !devices.canChooseOutput;
     outputNote.hidden = devices.canChooseOutput;
-    problem.hidden = !devices.problem;
-    if (problem.textContent !== (devices.problem ?? '')) problem.textContent = devices.problem ?? '';
 
     const canNotify = 'Notification' in window;
     renderInto(

@@ -3,7 +3,7 @@
 
 import type { CallPresence, DmGroup } from '../contract';
 import { dmTitle, type Session } from '../session';
-import { button, h, renderInto } from './dom';
+import { button, h, icon, renderInto } from './dom';
 import { participantTile } from './participantTile';
 import { durationText, endReasonText, outcomeWords, secondsUntil, timeText } from './words';
 
@@ -65,9 +65,10 @@ function renderHeader(session: Session, header: HTMLElement, dm: DmGroup, presen
 }
 
 /**
- * A phone and a camera button to start or join the call, as audio or with the camera on. They are
- * off, with the reason, while this tab is in another call; in this DM's call on another device of
- * mine, one button takes the call here instead.
+ * A phone and a camera button to start or join the call, as audio or with the camera on. While
+ * this tab is in another DM's call they are off, with the reason; from a voice channel they say
+ * that joining leaves it (one call at a time). In this DM's call on another device of mine, one
+ * button takes the call here instead.
  */
 function callButtons(session: Session, dm: DmGroup, presence: CallPresence | undefined): HTMLElement | null {
   const inThisCall = session.activeCallDmId === dm.id;
@@ -76,17 +77,26 @@ function callButtons(session: Session, dm: DmGroup, presence: CallPresence | und
     return h('div', { class: 'call-buttons' }, button('Take the call here', () => void session.takeCallHere(), { key: 'take-here', className: 'primary' }));
   }
 
-  const busyHere = session.activeCall !== null && session.seatHere;
-  const reason = busyHere ? `You are in a call in ${session.activeCallName()} on this device. Leave it first.` : null;
+  const busyHere = session.activeCallDmId !== null && session.seatHere;
+  const reason = busyHere
+    ? `You are in a call in ${session.activeCallName()} on this device. Leave it first.`
+    : session.activeCall
+      ? `Joining takes you out of ${session.activeCallName()}.`
+      : null;
   const verb = presence ? 'Join' : 'Start';
   const options = (key: string, label: string) => ({ key, ariaLabel: label, disabled: busyHere, describedBy: reason ? 'call-buttons-reason' : undefined });
   return h(
     'div',
     { class: 'call-buttons', role: 'group', 'aria-label': 'Call' },
-    button('📞 Voice', () => void session.join(dm.id), { ...options('call-voice', `${verb} voice call`), className: 'primary' }),
-    button('🎥 Video', () => void session.join(dm.id, { video: true }), { ...options('call-video', `${verb} video call`), className: 'primary' }),
+    withIcon(button('Voice', () => void session.join(dm.id), { ...options('call-voice', `${verb} voice call`), className: 'primary' }), 'phone'),
+    withIcon(button('Video', () => void session.join(dm.id, { video: true }), { ...options('call-video', `${verb} video call`), className: 'primary' }), 'camera'),
     reason ? h('p', { id: 'call-buttons-reason', class: 'hint' }, reason) : null,
   );
+}
+
+function withIcon(target: HTMLButtonElement, name: 'phone' | 'camera'): HTMLButtonElement {
+  target.prepend(icon(name), ' ');
+  return target;
 }
 
 function renderCall(session: Session, region: HTMLElement, dm: DmGroup, presence: CallPresence | undefined): void {

@@ -69,7 +69,6 @@ function ringDialog(session: Session, presence: CallPresence, ringId: string, ex
       h('span', { class: 'where' }),
       h('span', { class: 'countdown', 'data-expires-at': expiresAt }, `${secondsUntil(expiresAt)} s`),
       ' left to answer.',
-      h('span', { class: 'moves' }),
     ),
     h('p', { class: 'hint' }, silent ? 'Silent ring: you are on Do not disturb or muted this DM.' : 'Ringing with sound.'),
     h(
@@ -92,8 +91,6 @@ function describe(session: Session, dialog: HTMLElement, presence: CallPresence)
   const where = dm?.isGroup ? `Incoming call in ${dmTitle(dm, session.me.userId)}. ` : 'Incoming call. ';
   setText(dialog.querySelector('.caller'), title);
   setText(dialog.querySelector('.where'), where);
-  // One call at a time: accepting takes me out of the call I am in.
-  setText(dialog.querySelector('.moves'), session.activeCall ? ` Accepting takes you out of ${session.activeCallName()}.` : '');
 }
 
 function setText(element: Element | null, text: string): void {

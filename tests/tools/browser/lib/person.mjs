@@ -87,6 +87,16 @@ export class Person {
     return this.page.getByRole('region', { name: 'Notices' }).getByRole('listitem');
   }
 
+  /** The voice channels in the sidebar. */
+  channelLink(/** @type {string} */ name) {
+    return this.page.getByRole('navigation', { name: 'Voice channels' }).getByRole('button', { name: new RegExp(`^# ${escape(name)}`) });
+  }
+
+  /** Who is in the open voice channel's voice. */
+  inVoice() {
+    return this.page.getByRole('list', { name: /^In voice/ }).getByRole('listitem');
+  }
+
   // ---- what they do ----------------------------------------------------------------------------
 
   /**
@@ -98,6 +108,11 @@ export class Person {
     if (groupName) await this.page.getByLabel('Group name (optional)').fill(groupName);
     await this.page.getByRole('button', { name: 'Create DM' }).click();
     await see(this.page.getByRole('heading', { level: 2, name: groupName ?? memberIds.join(', ') }), `${this.name} has the new DM open`);
+  }
+
+  async openChannel(/** @type {string} */ name) {
+    await this.channelLink(name).click();
+    await see(this.page.getByRole('heading', { level: 2, name: `# ${name}` }), `${this.name} has #${name} open`);
   }
 
   async openDm(/** @type {string} */ title) {
