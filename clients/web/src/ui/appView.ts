@@ -40,8 +40,8 @@ export function appView(session: Session, signOut: () => void, afterRender?: () 
       button('Sign out', signOut, { key: 'sign-out', className: 'small' }),
     ),
     banners.element,
-    h('div', { class: 'layout' }, sidebar, panel.element, channelPanel.element),
     callBar.element,
+    h('div', { class: 'layout' }, sidebar, panel.element, channelPanel.element),
     incoming.element,
   );
 

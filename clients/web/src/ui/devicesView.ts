@@ -17,6 +17,10 @@ export function devicesView(session: Session): { element: HTMLElement; render: (
   // Collapsed until wanted; device problems show in the status lines at the top, open or not.
   const element = h('details', { class: 'devices' }, h('summary', {}, 'Devices and notifications'), ...rows, outputNote, actions);
 
+  const check = async () => {
+    if (await session.devices.askPermission()) session.notify('info', 'The microphone and camera work.');
+  };
+
   const render = () => {
     const devices = session.devices;
     for (const [kind, select] of selects) {
@@ -38,7 +42,8 @@ export function devicesView(session: Session): { element: HTMLElement; render: (
     const canNotify = 'Notification' in window;
     renderInto(
       actions,
-      devices.labelled ? null : button('Allow microphone and camera', () => void devices.askPermission(), { key: 'allow-devices', className: 'small' }),
+      // Before the page may use them the browser lists them without names; asking again later checks them.
+      button(devices.labelled ? 'Check microphone and camera' : 'Allow microphone and camera', () => void check(), { key: 'allow-devices', className: 'small' }),
       canNotify && Notification.permission === 'default'
         ? button('Turn on call notifications', () => void Notification.requestPermission().then(() => session.notify('info', notificationWords())), { key: 'allow-notifications', className: 'small' })
         : null,
