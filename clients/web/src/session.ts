@@ -307,6 +307,9 @@ export class Session {
     this.activeCall = overview.activeCall;
     const connected = this.media.connectedTo;
     if (connected && (!this.activeCall || !this.seatHere || connected !== callKey(this.activeCall))) void this.media.disconnect();
+    // This tab still holds the seat (after a reload, say): its media comes back too.
+    const me = this.myParticipant();
+    if (this.activeCall && this.seatHere && !this.media.connectedTo && me) void this.startMedia(this.activeCall, me);
     for (const dmGroupId of this.ringOutcomes.keys()) {
       if (!this.presences.has(dmGroupId)) this.ringOutcomes.delete(dmGroupId);
     }
