@@ -106,10 +106,9 @@ function renderHeader(session: Session, header: HTMLElement, channel: VoiceChann
   const inIt = session.activeChannelId === channel.id;
   const limit = channel.userLimit > 0 ? `${count} of ${channel.userLimit} in voice` : `${count} in voice, no limit`;
 
+  // In its voice already: the call bar has the controls (or, on another device, takes it here).
   let action: HTMLElement | null = null;
-  if (inIt && !session.seatHere) {
-    action = button('Take the call here', () => void session.takeCallHere(), { key: 'take-here', className: 'primary' });
-  } else if (!inIt) {
+  if (!inIt) {
     // One call at a time: joining takes me out of the call I am in, and the button says so first.
     const full = isFull(channel, presence);
     const other = session.activeCall ? session.activeCallName() : null;
@@ -127,7 +126,7 @@ function renderHeader(session: Session, header: HTMLElement, channel: VoiceChann
     header,
     h('h2', { id: 'channel-title' }, `# ${channel.name}`),
     h('span', { class: 'dm-kind' }, `Voice channel · ${limit}`),
-    inIt ? h('span', { class: 'live-marker' }, 'You are in voice') : count > 0 ? h('span', { class: 'live-marker' }, 'Live') : null,
+    inIt ? h('span', { class: 'live-marker' }, session.seatHere ? 'You are in voice' : 'You are in voice on another device') : count > 0 ? h('span', { class: 'live-marker' }, 'Live') : null,
     action,
   );
 }

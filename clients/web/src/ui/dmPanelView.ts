@@ -59,7 +59,7 @@ function renderHeader(session: Session, header: HTMLElement, dm: DmGroup, presen
     header,
     h('h2', { id: 'dm-title' }, dmTitle(dm, session.me.userId)),
     h('span', { class: 'dm-kind' }, dm.isGroup ? 'Group DM' : '1:1 DM'),
-    presence ? h('span', { class: 'live-marker' }, session.activeCallDmId === dm.id ? 'You are in this call' : 'Call in progress') : null,
+    presence ? h('span', { class: 'live-marker' }, liveWords(session, dm)) : null,
     callButtons(session, dm, presence),
   );
 }
@@ -67,15 +67,11 @@ function renderHeader(session: Session, header: HTMLElement, dm: DmGroup, presen
 /**
  * A phone and a camera button to start or join the call, as audio or with the camera on. While
  * this tab is in another DM's call they are off, with the reason; from a voice channel they say
- * that joining leaves it (one call at a time). In this DM's call on another device of mine, one
- * button takes the call here instead.
+ * that joining leaves it (one call at a time).
  */
 function callButtons(session: Session, dm: DmGroup, presence: CallPresence | undefined): HTMLElement | null {
-  const inThisCall = session.activeCallDmId === dm.id;
-  if (inThisCall && session.seatHere) return null;
-  if (inThisCall) {
-    return h('div', { class: 'call-buttons' }, button('Take the call here', () => void session.takeCallHere(), { key: 'take-here', className: 'primary' }));
-  }
+  // In this call already: the call bar has the controls (or, on another device, takes it here).
+  if (session.activeCallDmId === dm.id) return null;
 
   const busyHere = session.activeCallDmId !== null && session.seatHere;
   const reason = busyHere
@@ -92,6 +88,11 @@ function callButtons(session: Session, dm: DmGroup, presence: CallPresence | und
     withIcon(button('Video', () => void session.join(dm.id, { video: true }), { ...options('call-video', `${verb} video call`), className: 'primary' }), 'camera'),
     reason ? h('p', { id: 'call-buttons-reason', class: 'hint' }, reason) : null,
   );
+}
+
+function liveWords(session: Session, dm: DmGroup): string {
+  if (session.activeCallDmId !== dm.id) return 'Call in progress';
+  return session.seatHere ? 'You are in this call' : 'You are in this call on another device';
 }
 
 function withIcon(target: HTMLButtonElement, name: 'phone' | 'camera'): HTMLButtonElement {

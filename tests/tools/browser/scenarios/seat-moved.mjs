@@ -24,6 +24,7 @@ export default async function seatMoved({ step, user, signIn, screenshot }) {
   await see(bob2.callBar().getByRole('button', { name: 'Mute' }), "the controls on Bob's tab 2");
   await see(bob1.callBar().getByText(moved), "Bob's tab 1 says the call moved");
   await see(bob1.callBar().getByRole('button', { name: 'Mute' }), "no controls on Bob's tab 1", 'hidden');
+  await see(bob1.page.getByText('You are in this call on another device', { exact: true }), "Bob's tab 1 header says where the call is");
   await alice.openDm(bobUser.userId);
   await seeCount(alice.participants(), 2, 'Bob in the call once, on Alice\'s screen');
   await screenshot(bob1, 'moved-away');

@@ -21,7 +21,7 @@ export default async function videoCall({ step, user, signIn, screenshot }) {
   step('Alice starts the call with the camera button; her camera is on, and Bob sees it');
   await alice.startCall({ video: true });
   await see(alice.callBar().getByRole('button', { name: 'Camera', pressed: true, exact: true }), "Alice's camera on in her call bar");
-  await see(alice.page.getByText('You are in this call'), "Alice's header shows the call as hers");
+  await see(alice.page.getByText('You are in this call', { exact: true }), "Alice's header shows the call as hers");
   await see(bob.incomingCall(), 'Bob rings');
   await bob.page.keyboard.press('Escape');
   await see(bob.incomingCall(), "Bob's ring silenced", 'hidden');
@@ -46,7 +46,7 @@ export default async function videoCall({ step, user, signIn, screenshot }) {
   await see(bob.callBar(), "Bob's call bar");
   await see(bob.callBar().getByRole('button', { name: 'Camera', pressed: false, exact: true }), "Bob's camera off");
   await seeCount(bob.participants(), 2, 'two in the call');
-  await see(bob.page.getByText('You are in this call'), "Bob's header shows the call as his");
+  await see(bob.page.getByText('You are in this call', { exact: true }), "Bob's header shows the call as his");
 
   step("Alice leaves; her other DM's buttons are on again");
   await alice.leaveCall();
