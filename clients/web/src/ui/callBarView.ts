@@ -7,6 +7,18 @@ import { button, h, renderInto } from './dom';
 
 export function callBarView(session: Session): { element: HTMLElement; render: () => void } {
   const element = h('section', { class: 'call-bar', 'aria-label': 'Call controls', hidden: true });
+  let mode = 'none';
+
+  /**
+   * When the bar changes between no call, controls and "on another device", the button that had
+   * the keyboard focus may be gone (Join voice, Mute): the focus then goes to the bar's first
+   * control instead of getting lost, unless it is somewhere else on purpose.
+   */
+  const keepFocus = (next: string) => {
+    const lost = document.activeElement === null || document.activeElement === document.body;
+    if (next !== mode && next !== 'none' && lost) element.querySelector<HTMLButtonElement>('.call-bar-controls button')?.focus();
+    mode = next;
+  };
 
   const render = () => {
     const call = session.activeCall;
@@ -14,6 +26,7 @@ export function callBarView(session: Session): { element: HTMLElement; render: (
     element.hidden = !call;
     if (!call) {
       renderInto(element);
+      mode = 'none';
       return;
     }
 
@@ -44,6 +57,7 @@ export function callBarView(session: Session): { element: HTMLElement; render: (
           button('Leave call', () => void session.leave(), { key: 'bar-leave', className: 'danger' }),
         ),
       );
+      keepFocus('elsewhere');
       return;
     }
 
@@ -61,6 +75,7 @@ export function callBarView(session: Session): { element: HTMLElement; render: (
         button('Leave call', () => void session.leave(), { key: 'bar-leave', className: 'danger' }),
       ),
     );
+    keepFocus('here');
   };
   return { element, render };
 }

@@ -4,6 +4,12 @@
 // which moves it back. Alice sees Bob in the call throughout, once.
 import { see, seeCount } from '../lib/see.mjs';
 
+/** Waits until the keyboard focus is on the call bar's button `name`. */
+async function seeFocus(/** @type {import('../lib/person.mjs').Person} */ person, /** @type {string} */ name) {
+  const focused = person.callBar().getByRole('button', { name, exact: true }).and(person.page.locator(':focus'));
+  await see(focused, `the focus on ${name} in ${person.name}'s call bar`);
+}
+
 /** @param {import('../lib/scenario.mjs').ScenarioKit} kit */
 export default async function seatMoved({ step, user, signIn, screenshot }) {
   const alice = await signIn(user('Alice'));
@@ -29,10 +35,13 @@ export default async function seatMoved({ step, user, signIn, screenshot }) {
   await seeCount(alice.participants(), 2, 'Bob in the call once, on Alice\'s screen');
   await screenshot(bob1, 'moved-away');
 
-  step('Tab 1 takes it back; tab 2 says it moved');
-  await bob1.callBar().getByRole('button', { name: 'Take the call here' }).click();
+  step('Tab 1 takes it back with the keyboard; tab 2 says it moved; the focus follows in both');
+  await bob1.callBar().getByRole('button', { name: 'Take the call here' }).focus();
+  await bob1.page.keyboard.press('Enter');
   await see(bob1.callBar().getByRole('button', { name: 'Mute' }), "the controls back on Bob's tab 1");
   await see(bob2.callBar().getByText(moved), "Bob's tab 2 says the call moved");
+  await seeFocus(bob1, 'Mute');
+  await seeFocus(bob2, 'Take the call here');
   await bob1.toggle('Mute');
   await see(alice.tile('Bob').getByText('Muted'), "Bob's mute from tab 1, on Alice's screen");
   await seeCount(alice.participants(), 2, 'still two in the call');
