@@ -31,6 +31,25 @@ public sealed class BrowserScenarioTests(BrowserGateways gateways) : IClassFixtu
     [Fact]
     public Task With_LiveKit_configured_a_call_connects_media_with_a_dm_token() => RunAsync("media", gateways.WithUnreachableLiveKit);
 
+    [Fact]
+    public Task Voice_channels_from_creation_to_access_with_one_call_at_a_time() => RunAsync("voice-channels");
+
+    [Fact]
+    public Task A_call_starts_as_audio_or_video_and_the_buttons_say_why_they_are_off() => RunAsync("video-call");
+
+    [Fact]
+    public Task Devices_are_chosen_remembered_switched_and_their_problems_told() => RunAsync("devices");
+
+    [Fact]
+    public Task An_incoming_call_rings_aloud_in_the_title_and_as_a_notification_and_stops_with_the_ring() => RunAsync("ringing");
+
+    [Fact]
+    public Task The_call_moves_to_another_device_and_back() => RunAsync("seat-moved");
+
+    /// <summary>Needs a LiveKit room: a fake livekit-client stands in for the real one (no LiveKit server runs here).</summary>
+    [Fact]
+    public Task With_media_connected_the_speaker_is_highlighted_and_connection_quality_shown() => RunAsync("speaking", gateways.WithUnreachableLiveKit);
+
     private async Task RunAsync(string scenario, BrowserGateway? gateway = null)
     {
         var node = ScenarioRunner.RequireTools();

@@ -3,14 +3,19 @@
 import type {
   CallHistoryPage,
   CallPresence,
+  ChannelJoinResult,
+  ChannelPresence,
   DevToken,
   DmGroup,
   DmGroupPage,
+  JoinBody,
   JoinResult,
   LiveKitToken,
   MyVoiceOverview,
   ProblemDetails,
   RingingEntry,
+  VoiceChannel,
+  VoiceChannelPage,
   VoiceParticipant,
   VoiceStatePatch,
 } from './contract';
@@ -67,12 +72,13 @@ export class Api {
     return this.send('GET', `/dm-groups/${enc(dmGroupId)}/voice-presence`);
   }
 
-  join(dmGroupId: string, state: { isMuted: boolean; isVideoEnabled: boolean }): Promise<JoinResult> {
-    return this.send('POST', `/dm-groups/${enc(dmGroupId)}/voice-presence/join`, state);
+  join(dmGroupId: string, body: JoinBody): Promise<JoinResult> {
+    return this.send('POST', `/dm-groups/${enc(dmGroupId)}/voice-presence/join`, body);
   }
 
-  leave(dmGroupId: string): Promise<void> {
-    return this.send('DELETE', `/dm-groups/${enc(dmGroupId)}/voice-presence/leave`);
+  /** With `deviceId`, only that device may leave (409 not_in_call when the seat moved away). */
+  leave(dmGroupId: string, deviceId?: string): Promise<void> {
+    return this.send('DELETE', `/dm-groups/${enc(dmGroupId)}/voice-presence/leave${deviceQuery(deviceId)}`);
   }
 
   updateState(dmGroupId: string, patch: VoiceStatePatch): Promise<VoiceParticipant> {
@@ -109,6 +115,66 @@ export class Api {
 
   liveKitToken(dmGroupId: string): Promise<LiveKitToken> {
     return this.send('POST', '/livekit/dm-token', { roomId: dmGroupId });
+  }
+
+  // ---- voice channels ---------------------------------------------------------------------------
+
+  /** Every voice channel I may enter, read page by page. */
+  async listChannels(): Promise<VoiceChannel[]> {
+    const all: VoiceChannel[] = [];
+    let cursor: string | null = null;
+    do {
+      const query: string = cursor ? `?limit=100&cursor=${enc(cursor)}` : '?limit=100';
+      const page: VoiceChannelPage = await this.send('GET', `/voice-channels${query}`);
+      all.push(...page.voiceChannels);
+      cursor = page.nextCursor;
+    } while (cursor);
+    return all;
+  }
+
+  getChannel(channelId: string): Promise<VoiceChannel> {
+    return this.send('GET', `/voice-channels/${enc(channelId)}`);
+  }
+
+  createChannel(name: string, memberIds: string[], userLimit: number): Promise<VoiceChannel> {
+    return this.send('POST', '/voice-channels', { name, memberIds, userLimit });
+  }
+
+  updateChannel(channelId: string, patch: { name?: string; userLimit?: number }): Promise<VoiceChannel> {
+    return this.send('PATCH', `/voice-channels/${enc(channelId)}`, patch);
+  }
+
+  deleteChannel(channelId: string): Promise<void> {
+    return this.send('DELETE', `/voice-channels/${enc(channelId)}`);
+  }
+
+  addChannelMember(channelId: string, userId: string): Promise<VoiceChannel> {
+    return this.send('PUT', `/voice-channels/${enc(channelId)}/members/${enc(userId)}`);
+  }
+
+  /** The channel afterwards, or null when I gave up my own access. */
+  removeChannelMember(channelId: string, userId: string): Promise<VoiceChannel | null> {
+    return this.send('DELETE', `/voice-channels/${enc(channelId)}/members/${enc(userId)}`);
+  }
+
+  getChannelPresence(channelId: string): Promise<ChannelPresence> {
+    return this.send('GET', `/voice-channels/${enc(channelId)}/voice-presence`);
+  }
+
+  joinChannel(channelId: string, body: JoinBody): Promise<ChannelJoinResult> {
+    return this.send('POST', `/voice-channels/${enc(channelId)}/voice-presence/join`, body);
+  }
+
+  leaveChannel(channelId: string, deviceId?: string): Promise<void> {
+    return this.send('DELETE', `/voice-channels/${enc(channelId)}/voice-presence/leave${deviceQuery(deviceId)}`);
+  }
+
+  updateChannelState(channelId: string, patch: VoiceStatePatch): Promise<VoiceParticipant> {
+    return this.send('PUT', `/voice-channels/${enc(channelId)}/voice-presence/state`, patch);
+  }
+
+  channelToken(channelId: string): Promise<LiveKitToken> {
+    return this.send('POST', '/livekit/channel-token', { roomId: channelId });
   }
 
   private send<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -150,6 +216,10 @@ function safeParse(text: string): unknown {
   } catch {
     return null;
   }
+}
+
+function deviceQuery(deviceId: string | undefined): string {
+  return deviceId ? `?deviceId=${enc(deviceId)}` : '';
 }
 
 function enc(segment: string): string {

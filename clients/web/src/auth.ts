@@ -63,3 +63,17 @@ function readClaims(token: string): { sub?: string; name?: string; exp?: number 
     return null;
   }
 }
+
+/**
+ * This tab's device id, kept for the tab's life: each tab is a device of its own, so a call can
+ * move between tabs like between a phone and a laptop.
+ */
+export function tabDeviceId(): string {
+  const key = 'dmvoice.deviceId';
+  let id = sessionStorage.getItem(key);
+  if (!id) {
+    id = `web-${crypto.getRandomValues(new Uint32Array(2)).reduce((text, n) => text + n.toString(36), '')}`;
+    sessionStorage.setItem(key, id);
+  }
+  return id;
+}

@@ -23,12 +23,16 @@ export interface VoiceParticipant {
   isVideoEnabled: boolean;
   isScreenSharing: boolean;
   joinedAt: string;
+  /** desktop, mobile, web or null, as the join said. */
+  deviceKind?: string | null;
 }
 
 export interface RingingEntry {
   userId: string;
   ringId: string;
   expiresAt: string;
+  /** Rung without sound (the recipient is on Do not disturb or muted the DM). */
+  silent?: boolean;
 }
 
 export interface CallPresence {
@@ -43,9 +47,51 @@ export interface CallPresence {
   statuses?: Record<string, string> | null;
 }
 
+/** Which call I am in, and which of my devices holds the seat (null when the join named none). */
+export interface ActiveCall {
+  kind: 'dm' | 'channel';
+  id: string;
+  deviceId?: string | null;
+  deviceKind?: string | null;
+}
+
 export interface MyVoiceOverview {
-  activeCall: { kind: string; id: string } | null;
+  activeCall: ActiveCall | null;
   liveCalls: CallPresence[];
+  liveChannels?: ChannelPresence[];
+}
+
+/** A voice channel: a standing room with an access list; `userLimit` 0 is unlimited. */
+export interface VoiceChannel {
+  id: string;
+  name: string;
+  ownerId: string;
+  memberIds: string[];
+  userLimit: number;
+  createdAt: string;
+}
+
+export interface VoiceChannelPage {
+  voiceChannels: VoiceChannel[];
+  nextCursor: string | null;
+}
+
+export interface ChannelPresence {
+  channelId: string;
+  callId: string | null;
+  startedAt: string | null;
+  participants: VoiceParticipant[];
+  userLimit: number;
+  version: number;
+  statuses?: Record<string, string> | null;
+}
+
+export interface ChannelJoinResult {
+  channelId: string;
+  callId: string;
+  callStarted: boolean;
+  user: VoiceParticipant;
+  version: number;
 }
 
 export interface JoinResult {
@@ -83,6 +129,15 @@ export interface VoiceStatePatch {
   isDeafened?: boolean;
   isVideoEnabled?: boolean;
   isScreenSharing?: boolean;
+  deviceId?: string;
+}
+
+/** The body of a join: the starting state and the device that takes the seat. */
+export interface JoinBody {
+  isMuted: boolean;
+  isVideoEnabled: boolean;
+  deviceId?: string;
+  deviceKind?: 'desktop' | 'mobile' | 'web';
 }
 
 export interface LiveKitToken {
@@ -144,6 +199,12 @@ export interface RingStartedEvent extends EventBase {
   ringing: RingingEntry[];
 }
 
+export interface SessionMovedEvent extends EventBase {
+  user: VoiceParticipant;
+  deviceId: string;
+  previousDeviceId: string | null;
+}
+
 export interface RingStoppedEvent extends EventBase {
   userId: string;
   ringId: string;
@@ -159,6 +220,7 @@ export interface VoiceEvents {
   dmVoiceCallEnded: CallEndedEvent;
   dmVoiceRingStarted: RingStartedEvent;
   dmVoiceRingStopped: RingStoppedEvent;
+  dmVoiceSessionMoved: SessionMovedEvent;
 }
 
 export type VoiceEventName = keyof VoiceEvents;
@@ -174,4 +236,35 @@ export const voiceEventNames: readonly VoiceEventName[] = [
   'dmVoiceCallEnded',
   'dmVoiceRingStarted',
   'dmVoiceRingStopped',
+  'dmVoiceSessionMoved',
+];
+
+// Voice channel events. Every payload carries channelId, callId ("" while the voice is not live)
+// and version; the channel's own changes share the version sequence of its voice.
+interface ChannelEventBase {
+  channelId: string;
+  callId: string;
+  version: number;
+}
+
+export interface ChannelEvents {
+  voiceChannelUserJoined: ChannelEventBase & { user: VoiceParticipant };
+  voiceChannelUserLeft: ChannelEventBase & { userId: string; reason: string };
+  voiceChannelUserUpdated: ChannelEventBase & { user: VoiceParticipant };
+  voiceChannelSessionMoved: ChannelEventBase & { user: VoiceParticipant; deviceId: string; previousDeviceId: string | null };
+  voiceChannelUpdated: ChannelEventBase & { channel: VoiceChannel };
+  voiceChannelRemoved: ChannelEventBase & { reason: 'deleted' | 'access_removed' | string };
+}
+
+export type ChannelEventName = keyof ChannelEvents;
+
+export type ChannelEvent = { [N in ChannelEventName]: { name: N; payload: ChannelEvents[N] } }[ChannelEventName];
+
+export const channelEventNames: readonly ChannelEventName[] = [
+  'voiceChannelUserJoined',
+  'voiceChannelUserLeft',
+  'voiceChannelUserUpdated',
+  'voiceChannelSessionMoved',
+  'voiceChannelUpdated',
+  'voiceChannelRemoved',
 ];

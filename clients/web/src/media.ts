@@ -1,8 +1,11 @@
-// Media over LiveKit: a room per call, joined with a token from POST /livekit/dm-token. Presence
-// (who is in the call, muted, sharing) is DmVoice's; this module only moves audio and video.
+// Media over LiveKit: a room per call (a DM's or a voice channel's), joined with a token from
+// POST /livekit/dm-token or /livekit/channel-token. Presence (who is in the call, muted, sharing)
+// is DmVoice's; this module moves audio and video, and reports who speaks and how well each
+// participant is connected.
 
-import type { LocalParticipant, RemoteTrack, Room, Track } from 'livekit-client';
+import type { LocalParticipant, Participant, RemoteTrack, Room, Track } from 'livekit-client';
 import { ApiError, type Api } from './api';
+import { deviceErrorText, type DeviceKind, type Devices } from './devices';
 
 export type MediaStatus =
   | { kind: 'idle' }
@@ -18,49 +21,73 @@ export interface LocalMedia {
   isVideoEnabled: boolean;
 }
 
+/** Which call's room: a DM's (`dm_<id>`) or a voice channel's (`ch_<id>`). */
+export interface CallRef {
+  kind: 'dm' | 'channel';
+  id: string;
+}
+
 type LiveKit = typeof import('livekit-client');
+
+export function callKey(call: CallRef): string {
+  return `${call.kind}:${call.id}`;
+}
 
 export class Media {
   status: MediaStatus = { kind: 'idle' };
+  /** Identities (user ids) speaking now, loudest first, as LiveKit reports them. */
+  speaking: string[] = [];
+  /** Connection quality per identity: excellent, good, poor, lost or unknown. */
+  readonly quality = new Map<string, string>();
   private room: Room | undefined;
-  private dmGroupId: string | undefined;
+  private key: string | undefined;
   private deafened = false;
   private readonly videos = new Map<string, HTMLVideoElement>();
   private readonly audio = document.createElement('div');
 
   constructor(
     private readonly api: Api,
+    private readonly devices: Devices,
     private readonly changed: () => void,
   ) {
     this.audio.hidden = true;
     document.body.append(this.audio);
   }
 
+  /** The call whose room is joined (or being joined), as `kind:id`. */
   get connectedTo(): string | undefined {
-    return this.dmGroupId;
+    return this.key;
   }
 
-  /** Joins the DM's room and publishes the microphone (unless muted) and the camera (if on). */
-  async connect(dmGroupId: string, local: LocalMedia): Promise<void> {
-    if (this.dmGroupId === dmGroupId || this.status.kind === 'unavailable') return;
+  /** Joins the call's room and publishes the microphone (unless muted) and the camera (if on). */
+  async connect(call: CallRef, local: LocalMedia): Promise<void> {
+    const key = callKey(call);
+    if (this.key === key || this.status.kind === 'unavailable') return;
     await this.disconnect();
-    this.dmGroupId = dmGroupId;
+    this.key = key;
     this.deafened = local.isDeafened;
     this.setStatus({ kind: 'connecting' });
     try {
-      const grant = await this.api.liveKitToken(dmGroupId);
+      const grant = call.kind === 'dm' ? await this.api.liveKitToken(call.id) : await this.api.channelToken(call.id);
       const livekit = await import('livekit-client');
-      if (this.dmGroupId !== dmGroupId) return; // Left while the token was on its way.
-      const room = new livekit.Room({ adaptiveStream: true, dynacast: true });
+      if (this.key !== key) return; // Left while the token was on its way.
+      const chosen = this.devices.chosen;
+      const room = new livekit.Room({
+        adaptiveStream: true,
+        dynacast: true,
+        ...(chosen.audioinput ? { audioCaptureDefaults: { deviceId: chosen.audioinput } } : {}),
+        ...(chosen.videoinput ? { videoCaptureDefaults: { deviceId: chosen.videoinput } } : {}),
+        ...(chosen.audiooutput && this.devices.canChooseOutput ? { audioOutput: { deviceId: chosen.audiooutput } } : {}),
+      });
       this.watch(livekit, room);
       this.room = room;
       await room.connect(grant.url, grant.token);
-      await room.localParticipant.setMicrophoneEnabled(!local.isMuted);
-      await room.localParticipant.setCameraEnabled(local.isVideoEnabled);
       this.setStatus({ kind: 'connected' });
+      await this.publish(() => room.localParticipant.setMicrophoneEnabled(!local.isMuted));
+      await this.publish(() => room.localParticipant.setCameraEnabled(local.isVideoEnabled));
     } catch (error) {
       if (error instanceof ApiError && error.code === 'livekit_not_configured') {
-        this.dmGroupId = undefined;
+        this.key = undefined;
         this.setStatus({ kind: 'unavailable' });
         return;
       }
@@ -72,24 +99,37 @@ export class Media {
   async disconnect(): Promise<void> {
     const room = this.room;
     this.room = undefined;
-    this.dmGroupId = undefined;
+    this.key = undefined;
     this.videos.clear();
+    this.speaking = [];
+    this.quality.clear();
     this.audio.replaceChildren();
     if (this.status.kind !== 'unavailable') this.setStatus({ kind: 'idle' });
     await room?.disconnect();
   }
 
   setMicrophone(enabled: boolean): Promise<unknown> {
-    return this.withLocal((p) => p.setMicrophoneEnabled(enabled));
+    return this.withLocal((p) => this.publish(() => p.setMicrophoneEnabled(enabled)));
   }
 
   setCamera(enabled: boolean): Promise<unknown> {
-    return this.withLocal((p) => p.setCameraEnabled(enabled));
+    return this.withLocal((p) => this.publish(() => p.setCameraEnabled(enabled)));
   }
 
   /** Shares the screen; throws when the person cancels the browser's picker. */
   setScreenShare(enabled: boolean): Promise<unknown> {
     return this.withLocal((p) => p.setScreenShareEnabled(enabled, { audio: true }));
+  }
+
+  /** Moves the live call to another device of a kind; the call itself goes on. */
+  async switchDevice(kind: DeviceKind, deviceId: string): Promise<void> {
+    if (!this.room || this.status.kind !== 'connected') return;
+    if (kind === 'audiooutput' && !this.devices.canChooseOutput) return;
+    try {
+      await this.room.switchActiveDevice(kind, deviceId || 'default');
+    } catch (error) {
+      this.devices.report(deviceErrorText(error));
+    }
   }
 
   /** Deafened: no remote audio plays. */
@@ -103,6 +143,19 @@ export class Media {
     return [...this.videos.entries()].filter(([key]) => key.startsWith(`${userId}\n`)).map(([, video]) => video);
   }
 
+  isSpeaking(userId: string): boolean {
+    return this.status.kind === 'connected' && this.speaking.includes(userId);
+  }
+
+  /** Publishing that fails for a device reason (refused, missing) is told in words; the call goes on. */
+  private async publish(action: () => Promise<unknown>): Promise<void> {
+    try {
+      await action();
+    } catch (error) {
+      this.devices.report(deviceErrorText(error));
+    }
+  }
+
   private async withLocal(action: (p: LocalParticipant) => Promise<unknown>): Promise<unknown> {
     return this.room && this.status.kind === 'connected' ? action(this.room.localParticipant) : undefined;
   }
@@ -110,6 +163,7 @@ export class Media {
   private watch(livekit: LiveKit, room: Room): void {
     const { RoomEvent } = livekit;
     const videoKey = (identity: string, track: Track) => `${identity}\n${track.source}`;
+    const mine = () => this.room === room;
     room
       .on(RoomEvent.TrackSubscribed, (track: RemoteTrack, _publication, participant) => {
         if (track.kind === livekit.Track.Kind.Audio) {
@@ -142,8 +196,19 @@ export class Media {
           this.changed();
         }
       })
+      .on(RoomEvent.ActiveSpeakersChanged, (speakers: Participant[]) => {
+        if (!mine()) return;
+        this.speaking = speakers.map((s) => s.identity);
+        this.changed();
+      })
+      .on(RoomEvent.ConnectionQualityChanged, (quality, participant: Participant) => {
+        if (!mine()) return;
+        this.quality.set(participant.identity, String(quality));
+        this.changed();
+      })
+      .on(RoomEvent.MediaDevicesError, (error: Error) => this.devices.report(deviceErrorText(error)))
       .on(RoomEvent.Disconnected, () => {
-        if (this.room === room && this.status.kind === 'connected') {
+        if (mine() && this.status.kind === 'connected') {
           this.setStatus({ kind: 'failed', message: 'The media connection closed.' });
         }
       });

@@ -38,7 +38,8 @@ export function applyEvent(presence: CallPresence, event: VoiceEvent): CallPrese
       };
     }
     case 'dmVoiceUserJoined':
-    case 'dmVoiceUserUpdated': {
+    case 'dmVoiceUserUpdated':
+    case 'dmVoiceSessionMoved': {
       const user = event.payload.user;
       const known = presence.participants.some((p) => p.userId === user.userId);
       const participants = known

@@ -3,14 +3,17 @@
 // the version rule always compares them with the newest state.
 
 import { HubConnectionBuilder, HubConnectionState, LogLevel, type HubConnection, type IRetryPolicy } from '@microsoft/signalr';
-import { voiceEventNames, type MyVoiceOverview, type VoiceEvent } from './contract';
+import { channelEventNames, voiceEventNames, type ChannelEvent, type MyVoiceOverview, type VoiceEvent } from './contract';
+
+/** A DM call's event or a voice channel's, as the hub sent it. */
+export type HubEvent = VoiceEvent | ChannelEvent;
 
 export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'stopped';
 
 export interface RealtimeHandlers {
   /** The snapshot after a (re)connect; `reconnected` is false for the first one. */
   synced(overview: MyVoiceOverview, reconnected: boolean): Promise<void>;
-  event(event: VoiceEvent): void;
+  event(event: HubEvent): void;
   status(status: ConnectionStatus): void;
   /** The server refused the token: signing in again is the only way on. */
   unauthorized(): void;
@@ -29,21 +32,23 @@ export class Realtime {
   private stopped = false;
   private starting = false;
   private syncing = false;
-  private held: VoiceEvent[] = [];
+  private held: HubEvent[] = [];
 
+  /** `deviceId` names this tab's device: its joins hold the seat while this connection is open. */
   constructor(
     token: string,
+    deviceId: string,
     private readonly handlers: RealtimeHandlers,
     baseUrl = '',
   ) {
     this.connection = new HubConnectionBuilder()
-      .withUrl(`${baseUrl}/hubs/voice`, { accessTokenFactory: () => token })
+      .withUrl(`${baseUrl}/hubs/voice?deviceId=${encodeURIComponent(deviceId)}`, { accessTokenFactory: () => token })
       .withAutomaticReconnect(foreverPolicy)
       .configureLogging(LogLevel.None)
       .build();
 
-    for (const name of voiceEventNames) {
-      this.connection.on(name, (payload: never) => this.receive({ name, payload } as VoiceEvent));
+    for (const name of [...voiceEventNames, ...channelEventNames]) {
+      this.connection.on(name, (payload: never) => this.receive({ name, payload } as HubEvent));
     }
 
     this.connection.onreconnecting(() => handlers.status('reconnecting'));
@@ -121,7 +126,7 @@ export class Realtime {
     }
   }
 
-  private receive(event: VoiceEvent): void {
+  private receive(event: HubEvent): void {
     if (this.syncing) {
       this.held.push(event);
     } else {

@@ -2,10 +2,27 @@
 // history and missed calls. REST actions and hub events change it; the screens read it.
 
 import { Api, ApiError } from './api';
-import type { CallPresence, CallRecord, DmGroup, MyVoiceOverview, VoiceEvent, VoiceParticipant, VoiceStatePatch } from './contract';
-import { Media } from './media';
+import { tabDeviceId } from './auth';
+import { addToChannel } from './channelAccess';
+import { applyChannelEvent, emptyChannelPresence, isChannelLive, judgeChannel } from './channels';
+import type {
+  ActiveCall,
+  CallPresence,
+  CallRecord,
+  ChannelEvent,
+  ChannelPresence,
+  DmGroup,
+  JoinBody,
+  MyVoiceOverview,
+  VoiceChannel,
+  VoiceEvent,
+  VoiceParticipant,
+  VoiceStatePatch,
+} from './contract';
+import { Devices, type DeviceKind } from './devices';
+import { Media, callKey, type CallRef } from './media';
 import { applyEvent, emptyPresence, isLive, judge } from './presence';
-import { Realtime, type ConnectionStatus } from './realtime';
+import { Realtime, type ConnectionStatus, type HubEvent } from './realtime';
 import { describeError, endReasonText } from './ui/words';
 
 export interface Me {
@@ -25,7 +42,12 @@ const missedOutcomes = new Set(['missed', 'busy', 'cancelled']);
 export class Session {
   readonly api: Api;
   readonly media: Media;
+  readonly devices: Devices;
+  /** This tab's device id: the hub connection and every join name it, so the seat is this tab's. */
+  readonly deviceId = tabDeviceId();
   private readonly realtime: Realtime;
+  /** The call this tab is joining right now: its own join's events are about this device. */
+  private joining: string | null = null;
   private readonly listeners = new Set<() => void>();
   private nextNoticeId = 1;
 
@@ -36,8 +58,15 @@ export class Session {
   readonly presences = new Map<string, CallPresence>();
   /** The last version applied per DM (the version rule). */
   readonly versions = new Map<string, number>();
-  /** The DM whose call I am in (on any of my devices), or null. */
-  activeCallDmId: string | null = null;
+  /** The call I am in (on any of my devices) and which device holds the seat, or null. */
+  activeCall: ActiveCall | null = null;
+  /** The seat left this tab for another device of mine: say so and offer to take it back. */
+  seatMovedAway = false;
+  channels: VoiceChannel[] = [];
+  selectedChannelId: string | null = null;
+  /** Live voice per channel; a channel without an entry has nobody in its voice. */
+  readonly channelPresences = new Map<string, ChannelPresence>();
+  readonly channelVersions = new Map<string, number>();
   /** How each member's last ring in a DM's current call ended (declined, missed, …). */
   readonly ringOutcomes = new Map<string, Map<string, string>>();
   readonly history = new Map<string, CallRecord[]>();
@@ -49,8 +78,9 @@ export class Session {
     private readonly signedOut: (reason: string) => void,
   ) {
     this.api = new Api(me.token);
-    this.media = new Media(this.api, () => this.changed());
-    this.realtime = new Realtime(me.token, {
+    this.devices = new Devices(() => this.changed());
+    this.media = new Media(this.api, this.devices, () => this.changed());
+    this.realtime = new Realtime(me.token, this.deviceId, {
       synced: (overview, reconnected) => this.applySnapshot(overview, reconnected),
       event: (event) => this.receive(event),
       status: (status) => {
@@ -62,6 +92,7 @@ export class Session {
   }
 
   async start(): Promise<void> {
+    void this.devices.refresh();
     await this.realtime.start();
   }
 
@@ -85,16 +116,53 @@ export class Session {
     return this.presences.get(dmGroupId);
   }
 
+  /** The DM whose call I am in (on any of my devices), or null. */
+  get activeCallDmId(): string | null {
+    return this.activeCall?.kind === 'dm' ? this.activeCall.id : null;
+  }
+
+  /** The voice channel I am in (on any of my devices), or null. */
+  get activeChannelId(): string | null {
+    return this.activeCall?.kind === 'channel' ? this.activeCall.id : null;
+  }
+
+  /** Whether this tab holds the seat in my call. */
+  get seatHere(): boolean {
+    return !!this.activeCall && this.activeCall.deviceId === this.deviceId;
+  }
+
+  /** The name of the call I am in, as the screens say it ("bob", "#Lounge"). */
+  activeCallName(): string {
+    const call = this.activeCall;
+    if (!call) return '';
+    if (call.kind === 'channel') return `#${this.channel(call.id)?.name ?? 'a voice channel'}`;
+    const dm = this.dm(call.id);
+    return dm ? dmTitle(dm, this.me.userId) : 'a DM';
+  }
+
+  channel(channelId: string): VoiceChannel | undefined {
+    return this.channels.find((c) => c.id === channelId);
+  }
+
+  channelPresence(channelId: string): ChannelPresence | undefined {
+    return this.channelPresences.get(channelId);
+  }
+
   /** My own participant entry in the call I am in. */
   myParticipant(): VoiceParticipant | undefined {
-    return this.activeCallDmId ? this.presence(this.activeCallDmId)?.participants.find((p) => p.userId === this.me.userId) : undefined;
+    const call = this.activeCall;
+    if (!call) return undefined;
+    const participants = call.kind === 'dm' ? this.presence(call.id)?.participants : this.channelPresence(call.id)?.participants;
+    return participants?.find((p) => p.userId === this.me.userId);
   }
 
   /** DMs whose call is ringing me right now. */
-  incomingRings(): { presence: CallPresence; expiresAt: string; ringId: string }[] {
+  incomingRings(): { presence: CallPresence; expiresAt: string; ringId: string; silent: boolean }[] {
     return [...this.presences.values()].flatMap((presence) => {
       const ring = presence.ringing.find((r) => r.userId === this.me.userId);
-      return ring && presence.dmGroupId !== this.activeCallDmId ? [{ presence, expiresAt: ring.expiresAt, ringId: ring.ringId }] : [];
+      return ring && presence.dmGroupId !== this.activeCallDmId
+        ? [{ presence, expiresAt: ring.expiresAt, ringId: ring.ringId, silent: ring.silent === true }]
+        : [];
     });
   }
 
@@ -102,6 +170,7 @@ export class Session {
 
   selectDm(dmGroupId: string | null): void {
     this.selectedDmId = dmGroupId;
+    if (dmGroupId) this.selectedChannelId = null;
     this.changed();
     if (dmGroupId) {
       void this.attempt('Loading the DM', async () => {
@@ -140,24 +209,35 @@ export class Session {
     });
   }
 
-  /** Starts the DM's call (ringing everyone else) or joins it; also how a ring is accepted. */
-  join(dmGroupId: string): Promise<boolean> {
-    return this.attempt('Joining the call', async () => {
-      const result = await this.api.join(dmGroupId, { isMuted: false, isVideoEnabled: false });
-      this.activeCallDmId = dmGroupId;
-      if (this.selectedDmId !== dmGroupId) this.selectDm(dmGroupId);
-      if (result.version > (this.versions.get(dmGroupId) ?? -1)) await this.refreshPresence(dmGroupId);
-      this.changed();
-      await this.media.connect(dmGroupId, { isMuted: result.user.isMuted, isDeafened: result.user.isDeafened, isVideoEnabled: result.user.isVideoEnabled });
-    });
+  /**
+   * Starts the DM's call (ringing everyone else) or joins it, with the camera on for a video call;
+   * also how a ring is accepted, and how the seat is taken back from another device.
+   */
+  join(dmGroupId: string, options: { video?: boolean } = {}): Promise<boolean> {
+    return this.joinCall({ kind: 'dm', id: dmGroupId }, options.video ?? false);
+  }
+
+  joinChannel(channelId: string, options: { video?: boolean } = {}): Promise<boolean> {
+    return this.joinCall({ kind: 'channel', id: channelId }, options.video ?? false);
+  }
+
+  /** Takes my call back to this tab from the device that holds it. */
+  takeCallHere(): Promise<boolean> {
+    const call = this.activeCall;
+    if (!call) return Promise.resolve(true);
+    const me = this.myParticipant();
+    return this.joinCall(call, me?.isVideoEnabled ?? false);
   }
 
   leave(): Promise<boolean> {
-    const dmGroupId = this.activeCallDmId;
-    if (!dmGroupId) return Promise.resolve(true);
+    const call = this.activeCall;
+    if (!call) return Promise.resolve(true);
+    // Only the seat's device names itself: a tab that lost the seat leaves for whichever holds it.
+    const deviceId = this.seatHere ? this.deviceId : undefined;
     return this.attempt('Leaving the call', async () => {
-      await this.api.leave(dmGroupId);
-      this.leftCall(dmGroupId);
+      if (call.kind === 'dm') await this.api.leave(call.id, deviceId);
+      else await this.api.leaveChannel(call.id, deviceId);
+      this.leftCall(call);
     });
   }
 
@@ -217,24 +297,42 @@ export class Session {
       this.versions.set(presence.dmGroupId, presence.version);
     }
 
-    const wasIn = this.activeCallDmId;
-    this.activeCallDmId = overview.activeCall?.kind === 'dm' ? overview.activeCall.id : null;
-    if (wasIn && wasIn !== this.activeCallDmId) void this.media.disconnect();
+    this.channelPresences.clear();
+    this.channelVersions.clear();
+    for (const presence of overview.liveChannels ?? []) {
+      this.channelPresences.set(presence.channelId, presence);
+      this.channelVersions.set(presence.channelId, presence.version);
+    }
+
+    this.activeCall = overview.activeCall;
+    const connected = this.media.connectedTo;
+    if (connected && (!this.activeCall || !this.seatHere || connected !== callKey(this.activeCall))) void this.media.disconnect();
+    // This tab still holds the seat (after a reload, say): its media comes back too.
+    const me = this.myParticipant();
+    if (this.activeCall && this.seatHere && !this.media.connectedTo && me) void this.startMedia(this.activeCall, me);
     for (const dmGroupId of this.ringOutcomes.keys()) {
       if (!this.presences.has(dmGroupId)) this.ringOutcomes.delete(dmGroupId);
     }
 
     this.changed();
-    // DMs, missed calls and the open DM's history may have changed meanwhile too.
+    // DMs, channels, missed calls and the open DM's history may have changed meanwhile too
+    // (channel changes are not replayed after a reconnect).
     await Promise.all([
       this.refreshDms(),
+      this.refreshChannels(),
       this.attempt('Loading missed calls', async () => (this.missedCalls = (await this.api.missedCalls()).calls)),
       this.selectedDmId ? this.attempt('Loading the call history', () => this.refreshHistory(this.selectedDmId!)) : Promise.resolve(),
     ]);
     if (reconnected) this.changed();
   }
 
-  private receive(event: VoiceEvent): void {
+  private receive(hubEvent: HubEvent): void {
+    if ('channelId' in hubEvent.payload) {
+      this.receiveChannel(hubEvent as ChannelEvent);
+      return;
+    }
+
+    const event = hubEvent as VoiceEvent;
     const dmGroupId = event.payload.dmGroupId;
     const verdict = judge(this.versions.get(dmGroupId), event);
     if (verdict === 'duplicate') return;
@@ -257,13 +355,16 @@ export class Session {
     switch (event.name) {
       case 'dmVoiceCallStarted':
         this.ringOutcomes.delete(dmGroupId);
-        if (event.payload.user.userId === this.me.userId) this.activeCallDmId = dmGroupId;
+        if (event.payload.user.userId === this.me.userId) this.onMeJoined({ kind: 'dm', id: dmGroupId });
         break;
       case 'dmVoiceUserJoined':
-        if (event.payload.user.userId === this.me.userId) this.activeCallDmId = dmGroupId;
+        if (event.payload.user.userId === this.me.userId) this.onMeJoined({ kind: 'dm', id: dmGroupId });
+        break;
+      case 'dmVoiceSessionMoved':
+        this.onSeatMoved({ kind: 'dm', id: dmGroupId }, event.payload.deviceId, event.payload.previousDeviceId);
         break;
       case 'dmVoiceUserLeft':
-        if (event.payload.userId === this.me.userId) this.onMeLeft(dmGroupId, event.payload.reason);
+        if (event.payload.userId === this.me.userId) this.onMeLeft({ kind: 'dm', id: dmGroupId }, event.payload.reason);
         break;
       case 'dmVoiceRingStarted':
         for (const ring of event.payload.ringing) this.ringOutcomes.get(dmGroupId)?.delete(ring.userId);
@@ -278,7 +379,7 @@ export class Session {
       case 'dmVoiceCallEnded': {
         const record = event.payload.record;
         this.ringOutcomes.delete(dmGroupId);
-        if (this.activeCallDmId === dmGroupId) this.leftCall(dmGroupId);
+        if (this.activeCallDmId === dmGroupId) this.leftCall({ kind: 'dm', id: dmGroupId });
         if (record.participants.includes(this.me.userId) && event.payload.reason !== 'ended') {
           this.notify('info', `Call ended: ${endReasonText(event.payload.reason)}.`);
         }
@@ -294,10 +395,77 @@ export class Session {
     }
   }
 
-  private onMeLeft(dmGroupId: string, reason: string): void {
-    if (this.activeCallDmId === dmGroupId) this.leftCall(dmGroupId);
-    if (reason === 'removed') this.onRemovedFromDm(dmGroupId);
+  private receiveChannel(event: ChannelEvent): void {
+    const channelId = event.payload.channelId;
+    const verdict = judgeChannel(this.channelVersions.get(channelId), event);
+    if (verdict === 'duplicate') return;
+    if (verdict === 'gap') {
+      void this.attempt('Refreshing a voice channel', () => this.refreshChannel(channelId));
+      return;
+    }
+
+    this.channelVersions.set(channelId, event.payload.version);
+    const channel = event.name === 'voiceChannelUpdated' ? event.payload.channel : this.channel(channelId);
+    if (channel) {
+      const next = applyChannelEvent(this.channelPresences.get(channelId) ?? emptyChannelPresence(channel, event.payload.version), event);
+      if (isChannelLive(next)) this.channelPresences.set(channelId, next);
+      else this.channelPresences.delete(channelId);
+    }
+
+    const call: CallRef = { kind: 'channel', id: channelId };
+    switch (event.name) {
+      case 'voiceChannelUpdated':
+        this.upsertChannel(event.payload.channel);
+        break;
+      case 'voiceChannelRemoved': {
+        const name = this.channel(channelId)?.name ?? 'a voice channel';
+        this.forgetChannel(channelId);
+        this.notify('info', event.payload.reason === 'deleted' ? `The voice channel #${name} was deleted.` : `You no longer have access to #${name}.`);
+        break;
+      }
+      case 'voiceChannelUserJoined':
+        if (event.payload.user.userId === this.me.userId) this.onMeJoined(call);
+        break;
+      case 'voiceChannelSessionMoved':
+        this.onSeatMoved(call, event.payload.deviceId, event.payload.previousDeviceId);
+        break;
+      case 'voiceChannelUserLeft':
+        if (event.payload.userId === this.me.userId) this.onMeLeft(call, event.payload.reason);
+        break;
+      default:
+        if (!channel) void this.attempt('Loading a voice channel', () => this.refreshChannel(channelId));
+    }
+
+    this.changed();
+  }
+
+  /** My join seen as an event: this tab's own join, or one from another of my devices. */
+  private onMeJoined(call: CallRef): void {
+    const key = callKey(call);
+    if (this.activeCall && callKey(this.activeCall) === key) return;
+    if (this.activeCall && this.seatHere) this.leftCall(this.activeCall);
+    const here = this.joining === key;
+    this.activeCall = { ...call, deviceId: here ? this.deviceId : null };
+    if (!here) this.seatMovedAway = false;
+  }
+
+  /** My seat moved between my devices: the one that lost it drops its media and says so. */
+  private onSeatMoved(call: CallRef, deviceId: string, previousDeviceId: string | null): void {
+    this.activeCall = { ...call, deviceId };
+    if (deviceId === this.deviceId) {
+      this.seatMovedAway = false;
+    } else {
+      if (previousDeviceId === this.deviceId) this.seatMovedAway = true;
+      if (this.media.connectedTo === callKey(call)) void this.media.disconnect();
+    }
+  }
+
+  private onMeLeft(call: CallRef, reason: string): void {
+    const name = this.activeCall && callKey(this.activeCall) === callKey(call) ? this.activeCallName() : null;
+    if (name) this.leftCall(call);
+    if (call.kind === 'dm' && reason === 'removed') this.onRemovedFromDm(call.id);
     else if (reason === 'disconnected') this.notify('info', 'You were disconnected from the call.');
+    else if (reason === 'removed' && name) this.notify('info', `You were taken out of ${name}.`);
   }
 
   private onRemovedFromDm(dmGroupId: string): void {
@@ -325,7 +493,34 @@ export class Session {
 
     if (presence.version < (this.versions.get(dmGroupId) ?? -1)) return; // An event got here first.
     this.store(presence);
-    if (!isLive(presence) && this.activeCallDmId === dmGroupId) this.leftCall(dmGroupId);
+    if (!isLive(presence) && this.activeCallDmId === dmGroupId) this.leftCall({ kind: 'dm', id: dmGroupId });
+    this.changed();
+  }
+
+  /** The channel and its voice, whose `version` covers both. */
+  private async refreshChannel(channelId: string): Promise<void> {
+    let channel: VoiceChannel;
+    let presence: ChannelPresence;
+    try {
+      [channel, presence] = await Promise.all([this.api.getChannel(channelId), this.api.getChannelPresence(channelId)]);
+    } catch (error) {
+      if (error instanceof ApiError && error.code === 'channel_not_found') {
+        if (this.channel(channelId)) this.notify('info', 'A voice channel you had is no longer available to you.');
+        this.forgetChannel(channelId);
+        return;
+      }
+
+      throw error;
+    }
+
+    if (presence.version < (this.channelVersions.get(channelId) ?? -1)) return;
+    this.channelVersions.set(channelId, presence.version);
+    this.upsertChannel(channel);
+    if (isChannelLive(presence)) this.channelPresences.set(channelId, presence);
+    else this.channelPresences.delete(channelId);
+    if (!presence.participants.some((p) => p.userId === this.me.userId) && this.activeChannelId === channelId) {
+      this.leftCall({ kind: 'channel', id: channelId });
+    }
     this.changed();
   }
 
@@ -340,9 +535,29 @@ export class Session {
     else this.presences.delete(presence.dmGroupId);
   }
 
-  private leftCall(dmGroupId: string): void {
-    if (this.activeCallDmId === dmGroupId) this.activeCallDmId = null;
-    if (this.media.connectedTo === dmGroupId) void this.media.disconnect();
+  private leftCall(call: CallRef): void {
+    const key = callKey(call);
+    if (this.activeCall && callKey(this.activeCall) === key) {
+      this.activeCall = null;
+      this.seatMovedAway = false;
+    }
+    if (this.media.connectedTo === key) void this.media.disconnect();
+    this.changed();
+  }
+
+  private upsertChannel(channel: VoiceChannel): void {
+    this.channels = sortChannels([channel, ...this.channels.filter((c) => c.id !== channel.id)]);
+    const presence = this.channelPresences.get(channel.id);
+    if (presence) this.channelPresences.set(channel.id, { ...presence, userLimit: channel.userLimit });
+    this.changed();
+  }
+
+  private forgetChannel(channelId: string): void {
+    this.channels = this.channels.filter((c) => c.id !== channelId);
+    this.channelPresences.delete(channelId);
+    this.channelVersions.delete(channelId);
+    if (this.selectedChannelId === channelId) this.selectedChannelId = null;
+    if (this.activeChannelId === channelId) this.leftCall({ kind: 'channel', id: channelId });
     this.changed();
   }
 
@@ -357,17 +572,114 @@ export class Session {
     this.versions.delete(dmGroupId);
     this.ringOutcomes.delete(dmGroupId);
     if (this.selectedDmId === dmGroupId) this.selectedDmId = null;
-    if (this.activeCallDmId === dmGroupId) this.leftCall(dmGroupId);
+    if (this.activeCallDmId === dmGroupId) this.leftCall({ kind: 'dm', id: dmGroupId });
     this.changed();
   }
 
   private async updateVoice(what: string, patch: VoiceStatePatch, media: () => Promise<unknown>): Promise<boolean> {
-    const dmGroupId = this.activeCallDmId;
-    if (!dmGroupId) return false;
+    const call = this.activeCall;
+    if (!call) return false;
+    const body = { ...patch, deviceId: this.deviceId };
     return this.attempt(what, async () => {
       await media();
-      await this.api.updateState(dmGroupId, patch);
+      if (call.kind === 'dm') await this.api.updateState(call.id, body);
+      else await this.api.updateChannelState(call.id, body);
     });
+  }
+
+  private joinCall(call: CallRef, video: boolean): Promise<boolean> {
+    const before = this.activeCall;
+    const leaving = before && (before.kind !== call.kind || before.id !== call.id) ? this.activeCallName() : null;
+    const what = call.kind === 'dm' ? 'Joining the call' : 'Joining the voice channel';
+    const body: JoinBody = { isMuted: false, isVideoEnabled: video, deviceId: this.deviceId, deviceKind: 'web' };
+    this.joining = callKey(call);
+    return this.attempt(what, async () => {
+      try {
+        if (call.kind === 'dm') {
+          const result = await this.api.join(call.id, body);
+          this.activeCall = { kind: 'dm', id: call.id, deviceId: this.deviceId, deviceKind: 'web' };
+          if (this.selectedDmId !== call.id) this.selectDm(call.id);
+          if (result.version > (this.versions.get(call.id) ?? -1)) await this.refreshPresence(call.id);
+          await this.startMedia(call, result.user);
+        } else {
+          const result = await this.api.joinChannel(call.id, body);
+          this.activeCall = { kind: 'channel', id: call.id, deviceId: this.deviceId, deviceKind: 'web' };
+          if (this.selectedChannelId !== call.id) this.selectChannel(call.id);
+          if (result.version > (this.channelVersions.get(call.id) ?? -1)) await this.refreshChannel(call.id);
+          await this.startMedia(call, result.user);
+        }
+      } finally {
+        this.joining = null;
+      }
+
+      this.seatMovedAway = false;
+      // One call at a time: the server took me out of the other one.
+      if (leaving) this.notify('info', `You left ${leaving}: you can be in one call at a time.`);
+      this.changed();
+    });
+  }
+
+  private async startMedia(call: CallRef, user: VoiceParticipant): Promise<void> {
+    this.changed();
+    await this.media.connect(call, { isMuted: user.isMuted, isDeafened: user.isDeafened, isVideoEnabled: user.isVideoEnabled });
+  }
+
+  // ---- voice channels -------------------------------------------------------------------------
+
+  selectChannel(channelId: string | null): void {
+    this.selectedChannelId = channelId;
+    if (channelId) this.selectedDmId = null;
+    this.changed();
+    if (channelId) void this.attempt('Loading the voice channel', () => this.refreshChannel(channelId));
+  }
+
+  refreshChannels(): Promise<boolean> {
+    return this.attempt('Loading your voice channels', async () => {
+      this.channels = sortChannels(await this.api.listChannels());
+      for (const id of this.channelPresences.keys()) if (!this.channel(id)) this.channelPresences.delete(id);
+      if (this.selectedChannelId && !this.channel(this.selectedChannelId)) this.selectedChannelId = null;
+      this.changed();
+    });
+  }
+
+  createChannel(name: string, memberIds: string[], userLimit: number): Promise<boolean> {
+    return this.attempt('Creating the voice channel', async () => {
+      const channel = await this.api.createChannel(name, memberIds, userLimit);
+      this.upsertChannel(channel);
+      this.selectChannel(channel.id);
+    });
+  }
+
+  updateChannel(channelId: string, patch: { name?: string; userLimit?: number }): Promise<boolean> {
+    return this.attempt('Changing the voice channel', async () => this.upsertChannel(await this.api.updateChannel(channelId, patch)));
+  }
+
+  deleteChannel(channelId: string): Promise<boolean> {
+    return this.attempt('Deleting the voice channel', async () => {
+      await this.api.deleteChannel(channelId);
+      this.forgetChannel(channelId);
+    });
+  }
+
+  addChannelMember(channelId: string, userId: string): Promise<boolean> {
+    const channel = this.channel(channelId);
+    if (!channel) return Promise.resolve(false);
+    return this.attempt(`Giving ${userId} access`, async () => this.upsertChannel(await addToChannel(this.api, channel, userId)));
+  }
+
+  removeChannelMember(channelId: string, userId: string): Promise<boolean> {
+    const leaving = userId === this.me.userId;
+    return this.attempt(leaving ? 'Leaving the voice channel' : `Taking ${userId}’s access away`, async () => {
+      const channel = await this.api.removeChannelMember(channelId, userId);
+      if (channel && !leaving) this.upsertChannel(channel);
+      else this.forgetChannel(channelId);
+    });
+  }
+
+  /** Switches to another microphone, camera or speaker, remembered for this browser; a live call keeps going. */
+  chooseDevice(kind: DeviceKind, deviceId: string): void {
+    this.devices.choose(kind, deviceId);
+    void this.media.switchDevice(kind, deviceId);
   }
 
   /** Runs an action; a failure is shown in words, and the answer says whether it worked. */
@@ -389,6 +701,10 @@ export class Session {
   private changed(): void {
     this.listeners.forEach((listener) => listener());
   }
+}
+
+function sortChannels(channels: VoiceChannel[]): VoiceChannel[] {
+  return channels.sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
 }
 
 /** A DM's name as its members see it: the group's name, or the other members' ids. */

@@ -9,6 +9,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { launchChromium } from './lib/chromium.mjs';
+import { routeFakeLiveKit } from './lib/fake-livekit.mjs';
 import { Person } from './lib/person.mjs';
 import { startProxy } from './lib/proxy.mjs';
 
@@ -44,8 +45,10 @@ const step = (text) => console.log(`[${((Date.now() - started) / 1000).toFixed(1
 const kit = {
   step,
   user: (name) => ({ name, userId: `${name.toLowerCase()}-${run}`, displayName: name }),
+  newContext: (options = {}) => browser.newContext({ viewport: { width: 1200, height: 800 }, ...options }),
+  fakeLiveKit: (context) => routeFakeLiveKit(context),
   async signIn(who, options = {}) {
-    const context = options.context ?? (await browser.newContext({ viewport: { width: 1200, height: 800 } }));
+    const context = options.context ?? (await kit.newContext());
     const person = await Person.signIn(context, options.baseUrl ?? baseUrl, { ...who, name: options.tab ? `${who.name} (${options.tab})` : who.name }, (e) => pageErrors.push(e));
     people.push(person);
     step(`${person.name} signed in as ${who.userId}`);

@@ -4,6 +4,9 @@
 import type { Session } from '../session';
 import { bannersView } from './bannersView';
 import { callBarView } from './callBarView';
+import { channelListView } from './channelListView';
+import { channelPanelView } from './channelPanelView';
+import { devicesView } from './devicesView';
 import { dmListView } from './dmListView';
 import { dmPanelView } from './dmPanelView';
 import { button, h } from './dom';
@@ -11,16 +14,21 @@ import { incomingCallView } from './incomingCallView';
 import { missedCallsView } from './missedCallsView';
 import { secondsUntil } from './words';
 
-export function appView(session: Session, signOut: () => void): HTMLElement {
+/** `afterRender` runs after every render (the ringer follows the rings from there). */
+export function appView(session: Session, signOut: () => void, afterRender?: () => void): HTMLElement {
   const banners = bannersView(session);
   const dmList = dmListView(session);
   const missed = missedCallsView(session);
+  const channels = channelListView(session);
+  const devices = devicesView(session);
   const panel = dmPanelView(session);
+  const channelPanel = channelPanelView(session);
   const callBar = callBarView(session);
   const incoming = incomingCallView(session);
-  const parts = [banners, dmList, missed, panel, callBar, incoming];
+  const parts = [banners, dmList, missed, channels, devices, panel, channelPanel, callBar, incoming];
 
   dmList.element.append(missed.element);
+  const sidebar = h('div', { class: 'sidebar' }, dmList.element, channels.element, devices.element);
   const element = h(
     'div',
     { class: 'app' },
@@ -32,8 +40,8 @@ export function appView(session: Session, signOut: () => void): HTMLElement {
       button('Sign out', signOut, { key: 'sign-out', className: 'small' }),
     ),
     banners.element,
-    h('div', { class: 'layout' }, dmList.element, panel.element),
     callBar.element,
+    h('div', { class: 'layout' }, sidebar, panel.element, channelPanel.element),
     incoming.element,
   );
 
@@ -41,6 +49,8 @@ export function appView(session: Session, signOut: () => void): HTMLElement {
   const renderAll = () => {
     scheduled = false;
     parts.forEach((part) => part.render());
+    panel.element.hidden = session.selectedChannelId !== null;
+    afterRender?.();
     updateCountdowns(element);
   };
   session.subscribe(() => {

@@ -7,9 +7,12 @@ import { button, h, renderInto } from './dom';
 export function bannersView(session: Session): { element: HTMLElement; render: () => void } {
   const connection = h('p', { class: 'banner', role: 'status' });
   const media = h('p', { class: 'banner', role: 'status' });
+  // A device refused or gone: an alert, since the person may be talking into nothing.
+  const device = h('p', { class: 'banner warning device-problem', role: 'alert' });
+  const closeDevice = button('×', () => session.devices.report(null), { key: 'device-close', ariaLabel: 'Close this message', className: 'small' });
   // A live region that exists before its first notice, so screen readers announce each one.
   const notices = h('ul', { class: 'notices' });
-  const element = h('div', { class: 'banners' }, connection, media, h('section', { 'aria-label': 'Notices', 'aria-live': 'polite' }, notices));
+  const element = h('div', { class: 'banners' }, connection, media, device, h('section', { 'aria-label': 'Notices', 'aria-live': 'polite' }, notices));
 
   const render = () => {
     const status = session.connection;
@@ -35,6 +38,10 @@ export function bannersView(session: Session): { element: HTMLElement; render: (
           : m.kind === 'failed'
             ? `Audio and video are not connected: ${m.message}`
             : '';
+
+    const problem = session.devices.problem;
+    device.hidden = !problem;
+    if (problem) renderInto(device, h('span', {}, problem), ' ', closeDevice);
 
     renderInto(
       notices,

@@ -30,7 +30,7 @@ export function dmListView(session: Session): { element: HTMLElement; render: ()
   const list = h('ul', { class: 'dm-list', 'aria-labelledby': 'dm-list-title' });
   const element = h(
     'nav',
-    { class: 'sidebar', 'aria-label': 'Direct messages' },
+    { class: 'dms', 'aria-label': 'Direct messages' },
     form,
     h('div', { class: 'row' }, h('h2', { id: 'dm-list-title' }, 'Your DMs'), button('Refresh', () => void session.refreshDms(), { key: 'refresh-dms', className: 'small' })),
     list,

@@ -3,7 +3,7 @@
 
 import type { CallPresence, DmGroup } from '../contract';
 import { dmTitle, type Session } from '../session';
-import { button, h, renderInto } from './dom';
+import { button, h, icon, renderInto } from './dom';
 import { participantTile } from './participantTile';
 import { durationText, endReasonText, outcomeWords, secondsUntil, timeText } from './words';
 
@@ -55,17 +55,49 @@ export function dmPanelView(session: Session): { element: HTMLElement; render: (
 }
 
 function renderHeader(session: Session, header: HTMLElement, dm: DmGroup, presence: CallPresence | undefined): void {
-  const inThisCall = session.activeCallDmId === dm.id;
-  const callButton = inThisCall
-    ? null
-    : button(presence ? 'Join call' : 'Start call', () => void session.join(dm.id), { key: 'call', className: 'primary' });
   renderInto(
     header,
     h('h2', { id: 'dm-title' }, dmTitle(dm, session.me.userId)),
     h('span', { class: 'dm-kind' }, dm.isGroup ? 'Group DM' : '1:1 DM'),
-    presence ? h('span', { class: 'live-marker' }, 'Call in progress') : null,
-    callButton,
+    presence ? h('span', { class: 'live-marker' }, liveWords(session, dm)) : null,
+    callButtons(session, dm, presence),
   );
+}
+
+/**
+ * A phone and a camera button to start or join the call, as audio or with the camera on. While
+ * this tab is in another DM's call they are off, with the reason; from a voice channel they say
+ * that joining leaves it (one call at a time).
+ */
+function callButtons(session: Session, dm: DmGroup, presence: CallPresence | undefined): HTMLElement | null {
+  // In this call already: the call bar has the controls (or, on another device, takes it here).
+  if (session.activeCallDmId === dm.id) return null;
+
+  const busyHere = session.activeCallDmId !== null && session.seatHere;
+  const reason = busyHere
+    ? `You are in a call in ${session.activeCallName()} on this device. Leave it first.`
+    : session.activeCall
+      ? `Joining takes you out of ${session.activeCallName()}.`
+      : null;
+  const verb = presence ? 'Join' : 'Start';
+  const options = (key: string, label: string) => ({ key, ariaLabel: label, disabled: busyHere, describedBy: reason ? 'call-buttons-reason' : undefined });
+  return h(
+    'div',
+    { class: 'call-buttons', role: 'group', 'aria-label': 'Call' },
+    withIcon(button('Voice', () => void session.join(dm.id), { ...options('call-voice', `${verb} voice call`), className: 'primary' }), 'phone'),
+    withIcon(button('Video', () => void session.join(dm.id, { video: true }), { ...options('call-video', `${verb} video call`), className: 'primary' }), 'camera'),
+    reason ? h('p', { id: 'call-buttons-reason', class: 'hint' }, reason) : null,
+  );
+}
+
+function liveWords(session: Session, dm: DmGroup): string {
+  if (session.activeCallDmId !== dm.id) return 'Call in progress';
+  return session.seatHere ? 'You are in this call' : 'You are in this call on another device';
+}
+
+function withIcon(target: HTMLButtonElement, name: 'phone' | 'camera'): HTMLButtonElement {
+  target.prepend(icon(name), ' ');
+  return target;
 }
 
 function renderCall(session: Session, region: HTMLElement, dm: DmGroup, presence: CallPresence | undefined): void {
@@ -85,7 +117,7 @@ function renderCall(session: Session, region: HTMLElement, dm: DmGroup, presence
     region,
     h('h3', { id: 'call-title' }, `In the call (${presence.participants.length})`),
     presence.startedAt ? h('p', { class: 'hint' }, `Started ${timeText(presence.startedAt)} by ${presence.startedBy ?? 'someone'}`) : null,
-    h('ul', { class: 'tiles', 'aria-labelledby': 'call-title' }, ...presence.participants.map((p) => participantTile(p, session.me.userId, session.media.videosOf(p.userId)))),
+    h('ul', { class: 'tiles', 'aria-labelledby': 'call-title' }, ...presence.participants.map((p) => participantTile(session, p, inCall))),
     presence.ringing.length > 0
       ? h(
           'div',

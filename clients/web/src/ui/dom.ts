@@ -37,7 +37,11 @@ export function renderInto(region: HTMLElement, ...children: Child[]): void {
 }
 
 /** A button with a stable focus key; `pressed` makes it a toggle (aria-pressed). */
-export function button(label: string, onClick: () => void, options: { key?: string; pressed?: boolean; className?: string; ariaLabel?: string; disabled?: boolean } = {}): HTMLButtonElement {
+export function button(
+  label: string,
+  onClick: () => void,
+  options: { key?: string; pressed?: boolean; className?: string; ariaLabel?: string; disabled?: boolean; describedBy?: string | undefined } = {},
+): HTMLButtonElement {
   return h(
     'button',
     {
@@ -46,9 +50,29 @@ export function button(label: string, onClick: () => void, options: { key?: stri
       'data-key': options.key ?? label,
       'aria-pressed': options.pressed === undefined ? undefined : String(options.pressed),
       'aria-label': options.ariaLabel,
+      'aria-describedby': options.describedBy,
       disabled: options.disabled ?? false,
       onclick: () => onClick(),
     },
     label,
   );
+}
+
+const iconPaths: Record<'phone' | 'camera', string> = {
+  phone: 'M6.6 10.8a15.1 15.1 0 0 0 6.6 6.6l2.2-2.2a1 1 0 0 1 1-.25 11.4 11.4 0 0 0 3.6.57 1 1 0 0 1 1 1V20a1 1 0 0 1-1 1A17 17 0 0 1 3 4a1 1 0 0 1 1-1h3.5a1 1 0 0 1 1 1c0 1.25.2 2.45.57 3.57a1 1 0 0 1-.25 1z',
+  camera: 'M4 6h11a2 2 0 0 1 2 2v1.5l4-2.5v10l-4-2.5V16a2 2 0 0 1-2 2H4a2 2 0 0 1-2-2V8a2 2 0 0 1 2-2z',
+};
+
+/** A small drawn icon, hidden from screen readers (the button's label says what it does). */
+export function icon(name: keyof typeof iconPaths): SVGSVGElement {
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('aria-hidden', 'true');
+  svg.setAttribute('class', 'icon');
+  const path = document.createElementNS(ns, 'path');
+  path.setAttribute('d', iconPaths[name]);
+  path.setAttribute('fill', 'currentColor');
+  svg.append(path);
+  return svg;
 }

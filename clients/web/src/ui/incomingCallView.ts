@@ -31,7 +31,7 @@ export function incomingCallView(session: Session): { element: HTMLElement; rend
       }
 
       if (open.size === 0) focusBefore = document.activeElement;
-      const dialog = ringDialog(session, ring.presence, ring.ringId, ring.expiresAt);
+      const dialog = ringDialog(session, ring.presence, ring.ringId, ring.expiresAt, ring.silent);
       open.set(ring.ringId, dialog);
       element.append(dialog);
       dialog.querySelector<HTMLButtonElement>('button.accept')?.focus();
@@ -46,7 +46,7 @@ export function incomingCallView(session: Session): { element: HTMLElement; rend
   return { element, render };
 }
 
-function ringDialog(session: Session, presence: CallPresence, ringId: string, expiresAt: string): HTMLElement {
+function ringDialog(session: Session, presence: CallPresence, ringId: string, expiresAt: string, silent: boolean): HTMLElement {
   const dmGroupId = presence.dmGroupId;
   const titleId = `ring-title-${ringId}`;
   const describedId = `ring-desc-${ringId}`;
@@ -70,6 +70,7 @@ function ringDialog(session: Session, presence: CallPresence, ringId: string, ex
       h('span', { class: 'countdown', 'data-expires-at': expiresAt }, `${secondsUntil(expiresAt)} s`),
       ' left to answer.',
     ),
+    h('p', { class: 'hint' }, silent ? 'Silent ring: you are on Do not disturb or muted this DM.' : 'Ringing with sound.'),
     h(
       'div',
       { class: 'actions' },

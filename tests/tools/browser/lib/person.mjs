@@ -87,6 +87,16 @@ export class Person {
     return this.page.getByRole('region', { name: 'Notices' }).getByRole('listitem');
   }
 
+  /** The voice channels in the sidebar. */
+  channelLink(/** @type {string} */ name) {
+    return this.page.getByRole('navigation', { name: 'Voice channels' }).getByRole('button', { name: new RegExp(`^# ${escape(name)}`) });
+  }
+
+  /** Who is in the open voice channel's voice. */
+  inVoice() {
+    return this.page.getByRole('list', { name: /^In voice/ }).getByRole('listitem');
+  }
+
   // ---- what they do ----------------------------------------------------------------------------
 
   /**
@@ -100,13 +110,19 @@ export class Person {
     await see(this.page.getByRole('heading', { level: 2, name: groupName ?? memberIds.join(', ') }), `${this.name} has the new DM open`);
   }
 
+  async openChannel(/** @type {string} */ name) {
+    await this.channelLink(name).click();
+    await see(this.page.getByRole('heading', { level: 2, name: `# ${name}` }), `${this.name} has #${name} open`);
+  }
+
   async openDm(/** @type {string} */ title) {
     await this.dmLink(title).click();
     await see(this.page.getByRole('heading', { level: 2, name: title }), `${this.name} has ${title} open`);
   }
 
-  async startCall() {
-    await this.page.getByRole('button', { name: 'Start call' }).click();
+  /** Starts the open DM's call from its header: the phone button, or the camera button for video. */
+  async startCall(/** @type {{ video?: boolean }} */ options = {}) {
+    await this.page.getByRole('button', { name: options.video ? 'Start video call' : 'Start voice call' }).click();
     await see(this.callBar(), `${this.name}'s call bar`);
   }
 

@@ -36,3 +36,21 @@ export async function seeCount(locator, count, what) {
 
   throw new Error(`expected ${count} of: ${what}, but saw ${last}\n  (${locator})`);
 }
+
+/**
+ * Waits until a <select> shows the option `label` as chosen.
+ * @param {import('playwright-core').Locator} select
+ * @param {string} label
+ * @param {string} what
+ */
+export async function seeChosen(select, label, what) {
+  const deadline = Date.now() + patience;
+  let last = '';
+  while (Date.now() < deadline) {
+    last = await select.evaluate((s) => /** @type {HTMLSelectElement} */ (s).selectedOptions[0]?.textContent ?? '').catch(() => '');
+    if (last === label) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+
+  throw new Error(`expected to see: ${what} ("${label}" chosen, but "${last}" was)\n  (${select})`);
+}
