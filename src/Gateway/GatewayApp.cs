@@ -67,13 +67,25 @@ public static class GatewayApp
             .AddCheck<GatewayStoppingHealthCheck>("stopping", tags: ["ready"]);
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddAspNetCoreInstrumentation()
-            .AddMeter(GatewayMetrics.MeterName, CallMetrics.MeterName, GrainCallMetrics.MeterName, Grains.Push.PushMetrics.MeterName, "Microsoft.Orleans", "Microsoft.AspNetCore.Http.Connections")
+            .AddMeter(
+                GatewayMetrics.MeterName,
+                CallMetrics.MeterName,
+                GrainCallMetrics.MeterName,
+                PresenceMetrics.MeterName,
+                Grains.Push.PushMetrics.MeterName,
+                Grains.LiveKit.MediaCommandMetrics.MeterName,
+                "Microsoft.Orleans",
+                "Microsoft.AspNetCore.Http.Connections")
             .AddPrometheusExporter());
         builder.Services.AddOpenApi();
 
         configure?.Invoke(builder);
 
         var app = builder.Build();
+
+        // A co-hosted silo's gauges exist from the start, not from the first grain that needs their owner.
+        app.Services.GetService<PresenceMetrics>();
+        app.Services.GetService<Grains.Push.PushMetrics>();
         app.UseExceptionHandler();
         app.UseStatusCodePages(async context =>
         {

@@ -120,6 +120,7 @@ public static class DmVoiceHostingExtensions
         services.AddDmVoicePush(configuration);
         services.AddMetrics();
         services.TryAddSingleton<CallMetrics>();
+        services.TryAddSingleton<PresenceMetrics>();
         services.TryAddSingleton<GrainCallMetrics>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IIncomingGrainCallFilter, GrainCallMetrics>(sp => sp.GetRequiredService<GrainCallMetrics>()));
         return silo;

@@ -1,0 +1,33 @@
+using System.Diagnostics.Metrics;
+
+namespace DmVoice.Grains.Infrastructure;
+
+/// <summary>
+/// Whether presence holds: gateway leases that ran out on the silo side, and deadlines nobody dealt with
+/// (<see cref="OverdueDeadlines"/>; for the disconnect grace, participants still in a call with no live
+/// device past the grace).
+/// </summary>
+public sealed class PresenceMetrics : IDisposable
+{
+    public const string MeterName = "DmVoice.Presence";
+
+    private readonly Meter _meter;
+    private readonly Counter<long> _leasesEnded;
+
+    public PresenceMetrics(IMeterFactory meterFactory)
+    {
+        _meter = meterFactory.Create(MeterName);
+        _leasesEnded = _meter.CreateCounter<long>(
+            "dmvoice.presence.gateway_leases_ended",
+            description: "Gateway leases that ended, by how (lapsed: the gateway stopped renewing and its devices were dropped; released: it stopped cleanly)");
+        _meter.CreateObservableGauge(
+            "dmvoice.presence.overdue_deadlines",
+            OverdueDeadlines.Measure,
+            description: "Deadlines more than 10 s past that nobody dealt with, by kind (disconnect_grace: a participant without a live device past the grace, still in the call)");
+    }
+
+    public void LeaseEnded(bool released) =>
+        _leasesEnded.Add(1, new KeyValuePair<string, object?>("how", released ? "released" : "lapsed"));
+
+    public void Dispose() => _meter.Dispose();
+}
