@@ -10,6 +10,7 @@ public sealed class CallMetrics : IDisposable
     private readonly Meter _meter;
     private readonly Counter<long> _callsStarted;
     private readonly Counter<long> _callsEnded;
+    private readonly UpDownCounter<long> _callsLive;
     private readonly Counter<long> _joins;
     private readonly Counter<long> _ringsStopped;
     private readonly Histogram<double> _callDuration;
@@ -19,18 +20,26 @@ public sealed class CallMetrics : IDisposable
         _meter = meterFactory.Create(MeterName);
         _callsStarted = _meter.CreateCounter<long>("dmvoice.calls.started", description: "Calls started");
         _callsEnded = _meter.CreateCounter<long>("dmvoice.calls.ended", description: "Calls ended, by reason");
+        _callsLive = _meter.CreateUpDownCounter<long>(
+            "dmvoice.calls.live",
+            description: "Calls started less calls ended, counted by the silo where each happened: exact in sum over the cluster while no silo restarts; a restart forgets its starts, so the sum then drifts low until those calls end");
         _joins = _meter.CreateCounter<long>("dmvoice.calls.joins", description: "Participants joined");
         _ringsStopped = _meter.CreateCounter<long>("dmvoice.rings.stopped", description: "Rings ended, by outcome");
         _callDuration = _meter.CreateHistogram<double>("dmvoice.calls.duration", unit: "s", description: "Call duration");
     }
 
-    public void CallStarted() => _callsStarted.Add(1);
+    public void CallStarted()
+    {
+        _callsStarted.Add(1);
+        _callsLive.Add(1);
+    }
 
     public void Joined() => _joins.Add(1);
 
     public void CallEnded(string reason, TimeSpan duration)
     {
         _callsEnded.Add(1, new KeyValuePair<string, object?>("reason", reason));
+        _callsLive.Add(-1);
         _callDuration.Record(duration.TotalSeconds);
     }
 
