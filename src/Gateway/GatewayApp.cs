@@ -84,8 +84,12 @@ public static class GatewayApp
         var app = builder.Build();
 
         // A co-hosted silo's gauges exist from the start, not from the first grain that needs their owner.
-        app.Services.GetService<PresenceMetrics>();
-        app.Services.GetService<Grains.Push.PushMetrics>();
+        if (app.Services.GetService<PresenceMetrics>() is not null)
+        {
+            app.Services.GetService<Grains.Push.PushMetrics>();
+            Grains.LiveKit.MediaCommandMetrics.Touch();
+        }
+
         app.UseExceptionHandler();
         app.UseStatusCodePages(async context =>
         {

@@ -58,6 +58,7 @@ internal static class ManagementSetup
         app.Services.GetRequiredService<SiloStatusMetrics>();
         app.Services.GetRequiredService<PresenceMetrics>();
         app.Services.GetService<PushMetrics>();
+        MediaCommandMetrics.Touch();
         if (app.Services.GetRequiredService<IOptions<SiloManagementOptions>>().Value.Dashboard)
         {
             app.MapOrleansDashboard(routePrefix: SiloManagementOptions.DashboardPath);

@@ -52,6 +52,20 @@ public sealed class GatewayMetrics : IDisposable
             description: "From an event being queued for a connection to its write to that connection completing",
             tags: null,
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
+
+        // The series alerts watch exist from the start at 0: Prometheus sees no increase in a counter whose
+        // first sample already counts the first event.
+        foreach (var surface in new[] { "rest", "hub", "connect" })
+        {
+            _unavailable.Add(0, new KeyValuePair<string, object?>("surface", surface));
+        }
+
+        _internalErrors.Add(0, new KeyValuePair<string, object?>("surface", "rest"));
+        _internalErrors.Add(0, new KeyValuePair<string, object?>("surface", "hub"));
+        _leaseLost.Add(0, new KeyValuePair<string, object?>("reason", ConnectionCloseReasons.GatewayLeaseLapsed));
+        _leaseLost.Add(0, new KeyValuePair<string, object?>("reason", ConnectionCloseReasons.ClusterUnreachable));
+        _closedByGateway.Add(0, new KeyValuePair<string, object?>("reason", ConnectionCloseReasons.EventBacklog));
+        _connections.Add(0);
     }
 
     public void ConnectionOpened() => _connections.Add(1);

@@ -26,6 +26,18 @@ public sealed class CallMetrics : IDisposable
         _joins = _meter.CreateCounter<long>("dmvoice.calls.joins", description: "Participants joined");
         _ringsStopped = _meter.CreateCounter<long>("dmvoice.rings.stopped", description: "Rings ended, by outcome");
         _callDuration = _meter.CreateHistogram<double>("dmvoice.calls.duration", unit: "s", description: "Call duration");
+
+        // Every ring outcome exists from the start at 0, so rates and shares need no first event to begin from.
+        foreach (var outcome in new[]
+        {
+            RingOutcomes.Accepted, RingOutcomes.Declined, RingOutcomes.Dismissed, RingOutcomes.Missed, RingOutcomes.Cancelled,
+            RingOutcomes.Busy, RingOutcomes.Removed, RingOutcomes.Blocked, RingOutcomes.RateLimited,
+        })
+        {
+            _ringsStopped.Add(0, new KeyValuePair<string, object?>("outcome", outcome));
+        }
+
+        _callsLive.Add(0);
     }
 
     public void CallStarted()

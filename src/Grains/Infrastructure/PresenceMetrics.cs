@@ -24,10 +24,14 @@ public sealed class PresenceMetrics : IDisposable
             "dmvoice.presence.overdue_deadlines",
             OverdueDeadlines.Measure,
             description: "Deadlines more than 10 s past that nobody dealt with, by kind (disconnect_grace: a participant without a live device past the grace, still in the call)");
+
+        // At 0 from the start, so the first lapse shows as an increase.
+        LeaseEnded(released: false, by: 0);
+        LeaseEnded(released: true, by: 0);
     }
 
-    public void LeaseEnded(bool released) =>
-        _leasesEnded.Add(1, new KeyValuePair<string, object?>("how", released ? "released" : "lapsed"));
+    public void LeaseEnded(bool released, int by = 1) =>
+        _leasesEnded.Add(by, new KeyValuePair<string, object?>("how", released ? "released" : "lapsed"));
 
     public void Dispose() => _meter.Dispose();
 }

@@ -23,6 +23,23 @@ public static class MediaCommandMetrics
         tags: null,
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600] });
 
+    static MediaCommandMetrics()
+    {
+        // At 0 from the start, so the first give-up shows as an increase.
+        foreach (var kind in new[] { "remove_participant", "delete_room" })
+        {
+            foreach (var outcome in new[] { "done", "retry", "refused", "gave_up" })
+            {
+                Attempts.Add(0, new KeyValuePair<string, object?>("kind", kind), new KeyValuePair<string, object?>("outcome", outcome));
+            }
+        }
+    }
+
+    /// <summary>Makes the meter and its zeroed series exist before the first command (the static constructor runs).</summary>
+    public static void Touch()
+    {
+    }
+
     /// <summary>One attempt at <paramref name="command"/> and what came of it.</summary>
     public static void Attempted(MediaCommand command, string outcome, DateTimeOffset now)
     {

@@ -22,6 +22,15 @@ public sealed class PushMetrics : IDisposable
             "dmvoice.push.pending",
             MeasurePending,
             description: "Notifications in the outboxes active on this silo, by state (waiting: not tried yet; retrying: tried and failed at least once)");
+
+        // The series alerts watch exist from the start at 0: the first failure then shows as an increase.
+        foreach (var type in new[] { PushTypes.RingStarted, PushTypes.RingStopped })
+        {
+            foreach (var result in new[] { "delivered", "retried", "rejected", "gave_up", "expired" })
+            {
+                _notifications.Add(0, new KeyValuePair<string, object?>("type", type), new KeyValuePair<string, object?>("result", result));
+            }
+        }
     }
 
     /// <summary>An outbox's notifications now (0 and 0 when it empties or deactivates).</summary>
