@@ -83,12 +83,19 @@ public static class GatewayApp
 
         var app = builder.Build();
 
-        // A co-hosted silo's gauges exist from the start, not from the first grain that needs their owner.
-        if (app.Services.GetService<PresenceMetrics>() is not null)
+        // The zeros of watched counters (and a co-hosted silo's gauges) exist from the start, not from the
+        // first request or grain that needs their owner; recorded once the exporter listens.
+        app.Lifetime.ApplicationStarted.Register(() =>
         {
-            app.Services.GetService<Grains.Push.PushMetrics>();
-            Grains.LiveKit.MediaCommandMetrics.Touch();
-        }
+            app.Services.GetRequiredService<GatewayMetrics>().Prime();
+            if (app.Services.GetService<PresenceMetrics>() is { } presence)
+            {
+                presence.Prime();
+                app.Services.GetService<CallMetrics>()?.Prime();
+                app.Services.GetService<Grains.Push.PushMetrics>()?.Prime();
+                Grains.LiveKit.MediaCommandMetrics.Prime();
+            }
+        });
 
         app.UseExceptionHandler();
         app.UseStatusCodePages(async context =>

@@ -54,11 +54,16 @@ internal static class ManagementSetup
         app.MapHealthChecks(SiloManagementOptions.ReadyPath, new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
         app.MapPrometheusScrapingEndpoint(SiloManagementOptions.MetricsPath);
 
-        // Gauges exist from the start, not from the first grain that happens to need their owner.
-        app.Services.GetRequiredService<SiloStatusMetrics>();
-        app.Services.GetRequiredService<PresenceMetrics>();
-        app.Services.GetService<PushMetrics>();
-        MediaCommandMetrics.Touch();
+        // Gauges and the zeros of watched counters exist from the start, not from the first grain that needs
+        // their owner; recorded once the exporter listens.
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            app.Services.GetRequiredService<SiloStatusMetrics>();
+            app.Services.GetRequiredService<PresenceMetrics>().Prime();
+            app.Services.GetRequiredService<CallMetrics>().Prime();
+            app.Services.GetService<PushMetrics>()?.Prime();
+            MediaCommandMetrics.Prime();
+        });
         if (app.Services.GetRequiredService<IOptions<SiloManagementOptions>>().Value.Dashboard)
         {
             app.MapOrleansDashboard(routePrefix: SiloManagementOptions.DashboardPath);

@@ -53,8 +53,16 @@ public sealed class GatewayMetrics : IDisposable
             tags: null,
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
 
-        // The series alerts watch exist from the start at 0: Prometheus sees no increase in a counter whose
-        // first sample already counts the first event.
+        Prime();
+    }
+
+    /// <summary>
+    /// Records 0 for the series alerts watch: Prometheus sees no increase in a counter whose first sample
+    /// already counts the first event. Called again once the host has started: a measurement made before
+    /// the exporter listens is lost.
+    /// </summary>
+    public void Prime()
+    {
         foreach (var surface in new[] { "rest", "hub", "connect" })
         {
             _unavailable.Add(0, new KeyValuePair<string, object?>("surface", surface));

@@ -27,7 +27,15 @@ public sealed class CallMetrics : IDisposable
         _ringsStopped = _meter.CreateCounter<long>("dmvoice.rings.stopped", description: "Rings ended, by outcome");
         _callDuration = _meter.CreateHistogram<double>("dmvoice.calls.duration", unit: "s", description: "Call duration");
 
-        // Every ring outcome exists from the start at 0, so rates and shares need no first event to begin from.
+        Prime();
+    }
+
+    /// <summary>
+    /// Records 0 for every ring outcome and the live calls, so rates and shares need no first event to begin
+    /// from. Called again once the host has started: a measurement made before the exporter listens is lost.
+    /// </summary>
+    public void Prime()
+    {
         foreach (var outcome in new[]
         {
             RingOutcomes.Accepted, RingOutcomes.Declined, RingOutcomes.Dismissed, RingOutcomes.Missed, RingOutcomes.Cancelled,

@@ -3,8 +3,8 @@ namespace DmVoice.Grains.Infrastructure;
 /// <summary>
 /// One pending wake-up for a grain at the earliest of its persisted deadlines. The callback goes
 /// back through the grain's reference, so the work runs as an ordinary, single-threaded grain call.
-/// Given a <paramref name="kind"/>, a deadline whose wake-up fails or runs long past it is reported to
-/// <see cref="OverdueDeadlines"/> until the grain schedules again or the activation ends.
+/// Given a <paramref name="kind"/>, the timer reports to <see cref="OverdueDeadlines"/> a deadline that is
+/// long past without its wake-up having completed, and every wake-up that failed.
 /// </summary>
 internal sealed class DeadlineTimer(TimeProvider time, Func<Task> wake, string? kind = null) : IDisposable
 {
@@ -60,7 +60,14 @@ internal sealed class DeadlineTimer(TimeProvider time, Func<Task> wake, string? 
         catch (Exception)
         {
             // The grain logs its own failures; a lost wake-up is repaired by the next schedule or reminder.
-            // Until then the deadline stays reported, and becomes overdue.
+            if (kind is not null)
+            {
+                OverdueDeadlines.Failed(kind);
+                if (_scheduledFor is null)
+                {
+                    Watch(null);
+                }
+            }
         }
     }
 

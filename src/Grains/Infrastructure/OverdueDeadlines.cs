@@ -4,11 +4,12 @@ using System.Diagnostics.Metrics;
 namespace DmVoice.Grains.Infrastructure;
 
 /// <summary>
-/// Deadlines that passed without being dealt with: a grain's wake-up failed, or is still running long
-/// after it was due. A <see cref="DeadlineTimer"/> given a kind reports here while its deadline is
-/// pending, and clears it once the wake-up went through, the grain scheduled something else, or the
-/// activation ended. For the disconnect grace, an overdue deadline is a participant without a live
-/// device past the grace who is still in the call: a ghost.
+/// Deadlines that were not dealt with in time. A <see cref="DeadlineTimer"/> given a kind reports here
+/// while its deadline is pending (overdue once it is more than <see cref="Slack"/> past without its
+/// wake-up having completed: a timer that did not fire, a wake-up stuck on a call), and counts every
+/// wake-up that failed. For the disconnect grace, either leaves a participant without a live device in
+/// the call past the grace: a ghost, until the room's member check (<c>Calls:MemberCheckInterval</c>)
+/// finds the seat nobody holds.
 /// </summary>
 public static class OverdueDeadlines
 {
@@ -27,6 +28,17 @@ public static class OverdueDeadlines
         Pending[owner] = new Entry(kind, due, time.GetUtcNow(), time);
 
     internal static void Clear(object owner) => Pending.TryRemove(owner, out _);
+
+    private static readonly ConcurrentDictionary<string, long> FailedWakeUps = new(StringComparer.Ordinal);
+
+    internal static void Failed(string kind) => FailedWakeUps.AddOrUpdate(kind, 1, (_, n) => n + 1);
+
+    /// <summary>Wake-ups of each kind that failed since the process started.</summary>
+    public static IReadOnlyDictionary<string, long> Failures() =>
+        KnownKinds.ToDictionary(k => k, k => FailedWakeUps.GetValueOrDefault(k), StringComparer.Ordinal);
+
+    internal static IEnumerable<Measurement<long>> MeasureFailures() =>
+        Failures().Select(c => new Measurement<long>(c.Value, new KeyValuePair<string, object?>("kind", c.Key)));
 
     /// <summary>Deadlines of each kind that are overdue now (each by its own clock).</summary>
     public static IReadOnlyDictionary<string, long> Count()

@@ -23,9 +23,21 @@ public sealed class PresenceMetrics : IDisposable
         _meter.CreateObservableGauge(
             "dmvoice.presence.overdue_deadlines",
             OverdueDeadlines.Measure,
-            description: "Deadlines more than 10 s past that nobody dealt with, by kind (disconnect_grace: a participant without a live device past the grace, still in the call)");
+            description: "Deadlines more than 10 s past whose wake-up has not completed, by kind (disconnect_grace: a participant without a live device past the grace, still in the call)");
+        _meter.CreateObservableCounter(
+            "dmvoice.presence.deadline_failures",
+            OverdueDeadlines.MeasureFailures,
+            description: "Wake-ups at a deadline that failed, by kind (disconnect_grace: the grace ran out but the participant could not be taken out of the call; the room's member check repairs it)");
 
-        // At 0 from the start, so the first lapse shows as an increase.
+        Prime();
+    }
+
+    /// <summary>
+    /// Records 0 for the lease endings, so the first lapse shows as an increase. Called again once the host
+    /// has started: a measurement made before the exporter listens is lost.
+    /// </summary>
+    public void Prime()
+    {
         LeaseEnded(released: false, by: 0);
         LeaseEnded(released: true, by: 0);
     }

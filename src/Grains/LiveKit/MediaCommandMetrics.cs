@@ -23,9 +23,12 @@ public static class MediaCommandMetrics
         tags: null,
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600] });
 
-    static MediaCommandMetrics()
+    /// <summary>
+    /// Records 0 for every kind and outcome, so the first give-up shows as an increase. Called once the host
+    /// has started: a measurement made before the exporter listens is lost.
+    /// </summary>
+    public static void Prime()
     {
-        // At 0 from the start, so the first give-up shows as an increase.
         foreach (var kind in new[] { "remove_participant", "delete_room" })
         {
             foreach (var outcome in new[] { "done", "retry", "refused", "gave_up" })
@@ -33,11 +36,6 @@ public static class MediaCommandMetrics
                 Attempts.Add(0, new KeyValuePair<string, object?>("kind", kind), new KeyValuePair<string, object?>("outcome", outcome));
             }
         }
-    }
-
-    /// <summary>Makes the meter and its zeroed series exist before the first command (the static constructor runs).</summary>
-    public static void Touch()
-    {
     }
 
     /// <summary>One attempt at <paramref name="command"/> and what came of it.</summary>

@@ -23,7 +23,15 @@ public sealed class PushMetrics : IDisposable
             MeasurePending,
             description: "Notifications in the outboxes active on this silo, by state (waiting: not tried yet; retrying: tried and failed at least once)");
 
-        // The series alerts watch exist from the start at 0: the first failure then shows as an increase.
+        Prime();
+    }
+
+    /// <summary>
+    /// Records 0 for every type and result alerts watch, so the first failure shows as an increase. Called
+    /// again once the host has started: a measurement made before the exporter listens is lost.
+    /// </summary>
+    public void Prime()
+    {
         foreach (var type in new[] { PushTypes.RingStarted, PushTypes.RingStopped })
         {
             foreach (var result in new[] { "delivered", "retried", "rejected", "gave_up", "expired" })
