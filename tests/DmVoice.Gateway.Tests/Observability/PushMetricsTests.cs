@@ -32,25 +32,30 @@ public sealed class PushMetricsTests : IAsyncLifetime
     [Fact]
     public async Task Notifications_the_push_service_turns_away_count_as_retried_and_wait_as_retrying_until_it_takes_them()
     {
+        using var metrics = new MetricReader(_server, "dmvoice.push.notifications", "dmvoice.push.pending");
         await using var alice = await VoiceUser.CreateAsync(_server, "alice");
         await using var bob = await VoiceUser.CreateAsync(_server, "bob");
         var dm = await alice.CreateDmAsync(bob);
-        var started = new[] { ("type", PushTypes.RingStarted), ("result", "retried") };
-        var before = await PrometheusText.ScrapeAsync(_server.BaseAddress);
-        Assert.Equal(0, PrometheusText.Sum(before, "dmvoice_push_notifications_total", started));
-        Assert.Equal(0, PrometheusText.Sum(before, "dmvoice_push_pending"));
+        var scrape = await PrometheusText.ScrapeAsync(_server.BaseAddress);
+        Assert.NotNull(PrometheusText.Sum(scrape, "dmvoice_push_notifications_total", ("type", PushTypes.RingStarted), ("result", "retried")));
+        Assert.NotNull(PrometheusText.Sum(scrape, "dmvoice_push_pending", ("state", "retrying")));
+        Assert.Equal(0, metrics.Observe("dmvoice.push.pending"));
 
         // Bob has no device connected: his ring goes to the push service, which is down.
         _push.AnswerAlways(bob.UserId, new PushReply(503));
         await alice.JoinAsync(dm.Id);
 
-        await PrometheusText.WaitForAsync(_server.BaseAddress, "dmvoice_push_notifications_total", started, v => v >= 2, "failed attempts to be counted");
-        await PrometheusText.WaitForAsync(_server.BaseAddress, "dmvoice_push_pending", [("state", "retrying")], v => v == 1, "Bob's ring to wait as retrying");
+        await Eventually.TrueAsync(
+            () => metrics.Sum("dmvoice.push.notifications", ("type", PushTypes.RingStarted), ("result", "retried")) >= 2,
+            "failed attempts to be counted");
+        Assert.Equal(1, metrics.Observe("dmvoice.push.pending", ("state", "retrying")));
+        Assert.Equal(0, metrics.Sum("dmvoice.push.notifications", ("result", "delivered")));
 
         // The push service is back: the ring is delivered and nothing waits.
         _push.StopAnsweringAlways(bob.UserId);
-        await PrometheusText.WaitForAsync(
-            _server.BaseAddress, "dmvoice_push_notifications_total", [("type", PushTypes.RingStarted), ("result", "delivered")], v => v == 1, "the ring to be delivered");
-        await PrometheusText.WaitForAsync(_server.BaseAddress, "dmvoice_push_pending", [], v => v == 0, "the outbox to empty");
+        await Eventually.TrueAsync(
+            () => metrics.Sum("dmvoice.push.notifications", ("type", PushTypes.RingStarted), ("result", "delivered")) == 1,
+            "the ring to be delivered");
+        await Eventually.TrueAsync(() => metrics.Observe("dmvoice.push.pending") == 0, "the outbox to empty");
     }
 }
