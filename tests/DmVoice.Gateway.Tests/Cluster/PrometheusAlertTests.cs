@@ -1,5 +1,6 @@
 using System.Text.Json;
 using DmVoice.Gateway.Tests.Deploy;
+using DmVoice.TestSupport.LiveKit;
 using DmVoice.TestSupport.Processes;
 
 namespace DmVoice.Gateway.Tests.Cluster;
@@ -15,14 +16,15 @@ public sealed class PrometheusAlertTests
     private static readonly TimeSpan AlertWait = TimeSpan.FromSeconds(60);
 
     [Fact]
-    public async Task Prometheus_with_the_shipped_config_scrapes_the_silo_and_the_gateway_and_every_dashboard_query_finds_its_metrics()
+    public async Task Prometheus_with_the_shipped_config_scrapes_the_silo_and_the_gateway_and_every_dashboard_query_and_alert_finds_its_metrics()
     {
         PrometheusServer.RequireBinary();
         await using var deployment = await Deployment.StartAsync("prom-dash");
         var prometheus = deployment.Prometheus;
 
-        // Traffic that makes every series the dashboard shows: a call with a ring and a device receiving
-        // its events, a ring answered, a call that ends, storage writes and grain calls.
+        // Traffic that makes every series the dashboard and the alerts read: a call with a ring and a device
+        // receiving its events, a ring answered, a call that ends (and has LiveKit delete its room), storage
+        // writes and grain calls.
         await using var alice = await VoiceUser.CreateAsync(deployment.Gateway.HealthAddress, TestIds.User("alice"), "Alice");
         await using var bob = await VoiceUser.CreateAsync(deployment.Gateway.HealthAddress, TestIds.User("bob"), "Bob");
         var phone = await bob.ConnectAsync(deployment.Gateway.HealthAddress);
@@ -40,9 +42,13 @@ public sealed class PrometheusAlertTests
             TimeSpan.FromSeconds(30));
         Assert.Equal(["dmvoice-gateway", "dmvoice-silo"], targets.Select(t => t.Job).Order());
 
-        // Every metric a dashboard query names is in Prometheus, scraped from the processes.
+        await deployment.LiveKit.WaitForCallAsync("DeleteRoom", x => x.Room == DmVoice.LiveKit.LiveKitRooms.ForDm(dm.Id));
+
+        // Every metric a dashboard query or an alert names is in Prometheus, scraped from the processes.
         var queries = MonitoringFiles.DashboardQueries();
-        var names = queries.SelectMany(q => MonitoringFiles.MetricNames(q.Expression)).ToHashSet(StringComparer.Ordinal);
+        var names = queries.Select(q => q.Expression).Concat(MonitoringFiles.Alerts().Select(a => a.Expression))
+            .SelectMany(MonitoringFiles.MetricNames)
+            .ToHashSet(StringComparer.Ordinal);
         var missing = await Eventually.GetAsync(
             async () =>
             {
@@ -58,14 +64,14 @@ public sealed class PrometheusAlertTests
                 return absent;
             },
             absent => absent.Count == 0,
-            "every metric of the dashboard to be scraped",
+            "every metric of the dashboard and the alerts to be scraped",
             TimeSpan.FromSeconds(45));
         Assert.Empty(missing);
 
-        // Every query is valid PromQL to Prometheus, and the silo says it is Active.
-        foreach (var query in queries)
+        // Every query and alert is valid PromQL to Prometheus, and the silo says it is Active.
+        foreach (var expression in queries.Select(q => q.Expression).Concat(MonitoringFiles.Alerts().Select(a => a.Expression)))
         {
-            await prometheus.QueryAsync(query.Expression);
+            await prometheus.QueryAsync(expression);
         }
 
         var active = await prometheus.QueryAsync("dmvoice_silo_active");
@@ -143,9 +149,11 @@ public sealed class PrometheusAlertTests
 
     private static string Authority(Uri address) => $"{address.Host}:{address.Port}";
 
-    /// <summary>One silo and one gateway (Localhost mode), and Prometheus scraping them.</summary>
-    private sealed class Deployment(ProcessCluster cluster, DmVoiceProcess silo, DmVoiceProcess gateway, PrometheusServer prometheus) : IAsyncDisposable
+    /// <summary>One silo and one gateway (Localhost mode) with a fake LiveKit server, and Prometheus scraping them.</summary>
+    private sealed class Deployment(ProcessCluster cluster, FakeLiveKitServer liveKit, DmVoiceProcess silo, DmVoiceProcess gateway, PrometheusServer prometheus) : IAsyncDisposable
     {
+        public FakeLiveKitServer LiveKit => liveKit;
+
         public DmVoiceProcess Silo => silo;
 
         public DmVoiceProcess Gateway => gateway;
@@ -154,9 +162,13 @@ public sealed class PrometheusAlertTests
 
         public static async Task<Deployment> StartAsync(string name)
         {
+            var liveKit = await FakeLiveKitServer.StartAsync();
             var cluster = await ProcessCluster.StartAsync(name, redis: false);
             try
             {
+                cluster.CommonSettings["LiveKit:Url"] = liveKit.Url.ToString();
+                cluster.CommonSettings["LiveKit:ApiKey"] = liveKit.ApiKey;
+                cluster.CommonSettings["LiveKit:ApiSecret"] = liveKit.ApiSecret;
                 var ports = cluster.SiloPorts(cluster.Hosts.Host(2));
                 var silo = cluster.AddSilo("silo", cluster.Hosts.Host(2), ports);
                 var gateway = cluster.AddGateway("gateway", cluster.Hosts.Host(3), configure: s =>
@@ -171,11 +183,12 @@ public sealed class PrometheusAlertTests
                     ["dmvoice-silo"] = [Authority(silo.HealthAddress)],
                     ["dmvoice-gateway"] = [Authority(gateway.HealthAddress)],
                 });
-                return new Deployment(cluster, silo, gateway, prometheus);
+                return new Deployment(cluster, liveKit, silo, gateway, prometheus);
             }
             catch
             {
                 await cluster.DisposeAsync();
+                await liveKit.DisposeAsync();
                 throw;
             }
         }
@@ -184,6 +197,7 @@ public sealed class PrometheusAlertTests
         {
             await prometheus.DisposeAsync();
             await cluster.DisposeAsync();
+            await liveKit.DisposeAsync();
         }
     }
 }
