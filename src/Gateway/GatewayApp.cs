@@ -67,13 +67,36 @@ public static class GatewayApp
             .AddCheck<GatewayStoppingHealthCheck>("stopping", tags: ["ready"]);
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddAspNetCoreInstrumentation()
-            .AddMeter(GatewayMetrics.MeterName, CallMetrics.MeterName, GrainCallMetrics.MeterName, Grains.Push.PushMetrics.MeterName, "Microsoft.Orleans", "Microsoft.AspNetCore.Http.Connections")
+            .AddMeter(
+                GatewayMetrics.MeterName,
+                CallMetrics.MeterName,
+                GrainCallMetrics.MeterName,
+                PresenceMetrics.MeterName,
+                Grains.Push.PushMetrics.MeterName,
+                Grains.LiveKit.MediaCommandMetrics.MeterName,
+                "Microsoft.Orleans",
+                "Microsoft.AspNetCore.Http.Connections")
             .AddPrometheusExporter());
         builder.Services.AddOpenApi();
 
         configure?.Invoke(builder);
 
         var app = builder.Build();
+
+        // The zeros of watched counters (and a co-hosted silo's gauges) exist from the start, not from the
+        // first request or grain that needs their owner; recorded once the exporter listens.
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            app.Services.GetRequiredService<GatewayMetrics>().Prime();
+            if (app.Services.GetService<PresenceMetrics>() is { } presence)
+            {
+                presence.Prime();
+                app.Services.GetService<CallMetrics>()?.Prime();
+                app.Services.GetService<Grains.Push.PushMetrics>()?.Prime();
+                Grains.LiveKit.MediaCommandMetrics.Prime();
+            }
+        });
+
         app.UseExceptionHandler();
         app.UseStatusCodePages(async context =>
         {

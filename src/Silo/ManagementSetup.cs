@@ -1,4 +1,6 @@
 using DmVoice.Grains.Infrastructure;
+using DmVoice.Grains.LiveKit;
+using DmVoice.Grains.Push;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -29,10 +31,19 @@ internal static class ManagementSetup
         builder.WebHost.UseUrls([.. management.EffectiveUrls(DmVoiceClusterOptions.From(builder.Configuration))]);
 
         builder.Services.AddHealthChecks().AddCheck<SiloActiveHealthCheck>("silo-active", tags: ["ready"]);
+        builder.Services.AddSingleton<SiloStatusMetrics>();
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("dmvoice-silo"))
             .WithMetrics(metrics => metrics
-                .AddMeter(OrleansMeterName, CallMetrics.MeterName, GrainCallMetrics.MeterName, RuntimeMeterName)
+                .AddMeter(
+                    OrleansMeterName,
+                    CallMetrics.MeterName,
+                    GrainCallMetrics.MeterName,
+                    PresenceMetrics.MeterName,
+                    PushMetrics.MeterName,
+                    MediaCommandMetrics.MeterName,
+                    SiloStatusMetrics.MeterName,
+                    RuntimeMeterName)
                 .AddPrometheusExporter());
         return builder;
     }
@@ -42,6 +53,17 @@ internal static class ManagementSetup
         app.MapHealthChecks(SiloManagementOptions.LivePath, new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks(SiloManagementOptions.ReadyPath, new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
         app.MapPrometheusScrapingEndpoint(SiloManagementOptions.MetricsPath);
+
+        // Gauges and the zeros of watched counters exist from the start, not from the first grain that needs
+        // their owner; recorded once the exporter listens.
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            app.Services.GetRequiredService<SiloStatusMetrics>();
+            app.Services.GetRequiredService<PresenceMetrics>().Prime();
+            app.Services.GetRequiredService<CallMetrics>().Prime();
+            app.Services.GetService<PushMetrics>()?.Prime();
+            MediaCommandMetrics.Prime();
+        });
         if (app.Services.GetRequiredService<IOptions<SiloManagementOptions>>().Value.Dashboard)
         {
             app.MapOrleansDashboard(routePrefix: SiloManagementOptions.DashboardPath);

@@ -24,4 +24,10 @@ internal sealed class SiloActiveHealthCheck(
         };
         return Task.FromResult(result);
     }
+
+    /// <summary>What the check answers Healthy to, for the <c>dmvoice.silo.active</c> gauge.</summary>
+    public static bool IsReady(IClusterMembershipService membership, ILocalSiloDetails local, IHostApplicationLifetime lifetime) =>
+        membership.CurrentSnapshot.GetSiloStatus(local.SiloAddress) == SiloStatus.Active
+        && lifetime.ApplicationStarted.IsCancellationRequested
+        && !lifetime.ApplicationStopping.IsCancellationRequested;
 }

@@ -20,6 +20,9 @@ public sealed class GatewayMetrics : IDisposable
     private readonly Counter<long> _deliveries;
     private readonly Counter<long> _readRetries;
     private readonly Counter<long> _unavailable;
+    private readonly Counter<long> _internalErrors;
+    private readonly Counter<long> _leaseLost;
+    private readonly Histogram<double> _eventLatency;
 
     public GatewayMetrics(IMeterFactory meterFactory)
     {
@@ -38,6 +41,39 @@ public sealed class GatewayMetrics : IDisposable
             "dmvoice.gateway.read_retries", description: "Reads (GETs, the hub's sync) retried after a transient fault, by surface");
         _unavailable = _meter.CreateCounter<long>(
             "dmvoice.gateway.unavailable", description: "Requests answered temporarily_unavailable (503) after a transient fault, by surface (rest, hub, connect)");
+        _internalErrors = _meter.CreateCounter<long>(
+            "dmvoice.gateway.internal_errors", description: "Requests answered internal_error (500: a bug, logged with its trace id), by surface (rest, hub)");
+        _leaseLost = _meter.CreateCounter<long>(
+            "dmvoice.gateway.lease_lost",
+            description: "Times this gateway lost its lease and closed every connection, by reason (gateway_lease_lapsed: the cluster had dropped its devices; cluster_unreachable: it could not renew within the lease timeout)");
+        _eventLatency = _meter.CreateHistogram(
+            "dmvoice.gateway.event_delivery.duration",
+            unit: "s",
+            description: "From an event being queued for a connection to its write to that connection completing",
+            tags: null,
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
+
+        Prime();
+    }
+
+    /// <summary>
+    /// Records 0 for the series alerts watch: Prometheus sees no increase in a counter whose first sample
+    /// already counts the first event. Called again once the host has started: a measurement made before
+    /// the exporter listens is lost.
+    /// </summary>
+    public void Prime()
+    {
+        foreach (var surface in new[] { "rest", "hub", "connect" })
+        {
+            _unavailable.Add(0, new KeyValuePair<string, object?>("surface", surface));
+        }
+
+        _internalErrors.Add(0, new KeyValuePair<string, object?>("surface", "rest"));
+        _internalErrors.Add(0, new KeyValuePair<string, object?>("surface", "hub"));
+        _leaseLost.Add(0, new KeyValuePair<string, object?>("reason", ConnectionCloseReasons.GatewayLeaseLapsed));
+        _leaseLost.Add(0, new KeyValuePair<string, object?>("reason", ConnectionCloseReasons.ClusterUnreachable));
+        _closedByGateway.Add(0, new KeyValuePair<string, object?>("reason", ConnectionCloseReasons.EventBacklog));
+        _connections.Add(0);
     }
 
     public void ConnectionOpened() => _connections.Add(1);
@@ -46,7 +82,15 @@ public sealed class GatewayMetrics : IDisposable
 
     public void StreamSubscribed(int delta) => _subscriptions.Add(delta);
 
-    public void EventDelivered(string eventName) => _eventsDelivered.Add(1, new KeyValuePair<string, object?>("event", eventName));
+    public void EventDelivered(string eventName, TimeSpan latency)
+    {
+        _eventsDelivered.Add(1, new KeyValuePair<string, object?>("event", eventName));
+        _eventLatency.Record(latency.TotalSeconds);
+    }
+
+    public void InternalError(string surface) => _internalErrors.Add(1, new KeyValuePair<string, object?>("surface", surface));
+
+    public void LeaseLost(string reason) => _leaseLost.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     public void WebhookReceived(string eventName, string result) =>
         _webhooks.Add(1, new KeyValuePair<string, object?>("event", eventName), new KeyValuePair<string, object?>("result", result));

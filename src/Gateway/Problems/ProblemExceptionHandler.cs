@@ -23,6 +23,7 @@ public sealed partial class ProblemExceptionHandler(
         if (code == ErrorCodes.InternalError)
         {
             LogUnhandled(exception, request.Method, request.Path, httpContext.TraceIdentifier);
+            metrics.InternalError("rest");
         }
         else if (code == ErrorCodes.TemporarilyUnavailable)
         {

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Protocol;
 using DmVoice.Gateway.Observability;
@@ -16,7 +17,7 @@ internal sealed partial class ConnectionOutbox(
     GatewayMetrics metrics,
     ILogger logger)
 {
-    private readonly Queue<(SerializedHubMessage Message, string EventName)> _queue = new();
+    private readonly Queue<(SerializedHubMessage Message, string EventName, long PostedAt)> _queue = new();
     private bool _sending;
     private bool _closed;
 
@@ -52,7 +53,7 @@ internal sealed partial class ConnectionOutbox(
             }
             else
             {
-                _queue.Enqueue((message, eventName));
+                _queue.Enqueue((message, eventName, Stopwatch.GetTimestamp()));
                 if (_sending)
                 {
                     return;
@@ -100,7 +101,7 @@ internal sealed partial class ConnectionOutbox(
     {
         while (true)
         {
-            (SerializedHubMessage Message, string EventName) next;
+            (SerializedHubMessage Message, string EventName, long PostedAt) next;
             lock (_queue)
             {
                 if (_closed || !_queue.TryDequeue(out next))
@@ -113,7 +114,7 @@ internal sealed partial class ConnectionOutbox(
             try
             {
                 await connection.WriteAsync(next.Message);
-                metrics.EventDelivered(next.EventName);
+                metrics.EventDelivered(next.EventName, Stopwatch.GetElapsedTime(next.PostedAt));
             }
             catch (Exception ex)
             {

@@ -79,6 +79,7 @@ public sealed partial class GatewayLease(
                     // Our devices were dropped while we were away: whoever is still connected missed
                     // events; make them reconnect and sync.
                     LogLeaseLapsed(instance.Id);
+                    metrics.LeaseLost(ConnectionCloseReasons.GatewayLeaseLapsed);
                     await connections.CloseAllAsync(ConnectionCloseReasons.GatewayLeaseLapsed);
                 }
 
@@ -93,6 +94,7 @@ public sealed partial class GatewayLease(
                 if (_firstHeld.Task.IsCompleted && !_fenced && time.GetUtcNow() - _renewedAt >= _options.LeaseTimeout)
                 {
                     _fenced = true;
+                    metrics.LeaseLost(ConnectionCloseReasons.ClusterUnreachable);
                     try
                     {
                         await connections.CloseAllAsync(ConnectionCloseReasons.ClusterUnreachable);

@@ -41,6 +41,7 @@ internal sealed partial class VoiceHubFilter(
             if (code == ErrorCodes.InternalError)
             {
                 LogUnhandled(ex, method, context.ConnectionId);
+                metrics.InternalError("hub");
             }
             else if (code == ErrorCodes.TemporarilyUnavailable)
             {

@@ -39,6 +39,7 @@ public sealed partial class GatewayLeaseGrain : Grain, IGatewayLeaseGrain, IRemi
     private readonly IPersistentState<GatewayLeaseState> _state;
     private readonly TimeProvider _time;
     private readonly CallOptions _options;
+    private readonly PresenceMetrics _metrics;
     private readonly ILogger<GatewayLeaseGrain> _logger;
     private DeadlineTimer? _timer;
     private DateTimeOffset? _expiresAt;
@@ -47,11 +48,13 @@ public sealed partial class GatewayLeaseGrain : Grain, IGatewayLeaseGrain, IRemi
         [PersistentState("lease", StorageNames.Default)] IPersistentState<GatewayLeaseState> state,
         TimeProvider time,
         IOptions<CallOptions> options,
+        PresenceMetrics metrics,
         ILogger<GatewayLeaseGrain> logger)
     {
         _state = state;
         _time = time;
         _options = options.Value;
+        _metrics = metrics;
         _logger = logger;
     }
 
@@ -175,6 +178,7 @@ public sealed partial class GatewayLeaseGrain : Grain, IGatewayLeaseGrain, IRemi
         await _state.WriteOrDropAsync(this);
         _expiresAt = null;
         _timer?.Schedule(null);
+        _metrics.LeaseEnded(released);
         if (released)
         {
             LogReleased(GatewayId, users.Length);

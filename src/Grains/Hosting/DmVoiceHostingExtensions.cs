@@ -121,6 +121,7 @@ public static class DmVoiceHostingExtensions
         services.AddMetrics();
         services.TryAddSingleton<CallMetrics>();
         services.TryAddSingleton<RoomServices>();
+        services.TryAddSingleton<PresenceMetrics>();
         services.TryAddSingleton<GrainCallMetrics>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IIncomingGrainCallFilter, GrainCallMetrics>(sp => sp.GetRequiredService<GrainCallMetrics>()));
         return silo;

@@ -68,6 +68,7 @@ public static class MediaCommands
         if (attempt.Outcome == MediaCommandOutcome.Done)
         {
             commands.Remove(command);
+            MediaCommandMetrics.Attempted(command, "done", now);
             return null;
         }
 
@@ -77,10 +78,12 @@ public static class MediaCommands
             || now + delay - command.QueuedAt > options.CommandMaxAge)
         {
             commands.Remove(command);
+            MediaCommandMetrics.Attempted(command, attempt.Outcome == MediaCommandOutcome.Refused ? "refused" : "gave_up", now);
             return command;
         }
 
         command.NextAttemptAt = now + delay;
+        MediaCommandMetrics.Attempted(command, "retry", now);
         return null;
     }
 

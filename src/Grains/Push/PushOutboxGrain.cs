@@ -98,13 +98,21 @@ public sealed partial class PushOutboxGrain : Grain, IPushOutboxGrain, IRemindab
         var self = this.AsReference<IPushOutboxGrain>();
         _timer = new DeadlineTimer(_time, () => self.DeliverDue());
         _timer.Schedule(NextAttempt());
+        ReportPending();
         return Task.CompletedTask;
     }
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         _timer?.Dispose();
+        _metrics.Pending(RecipientId, 0, 0);
         return Task.CompletedTask;
+    }
+
+    private void ReportPending()
+    {
+        var retrying = State.Pending.Count(p => p.Attempts > 0);
+        _metrics.Pending(RecipientId, State.Pending.Count - retrying, retrying);
     }
 
     public async Task RingStarted(RingStartedPush push)
@@ -294,6 +302,7 @@ public sealed partial class PushOutboxGrain : Grain, IPushOutboxGrain, IRemindab
         }
 
         await _state.WriteStateAsync();
+        ReportPending();
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Push for {UserId}: {PushId} failed (attempt {Attempt}: {Detail}); next attempt at {NextAttemptAt:O}")]

@@ -53,7 +53,7 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         var self = this.AsReference<IUserVoiceGrain>();
-        _deadlineTimer = new DeadlineTimer(_clock.TimeProvider, () => self.ProcessDeadlines());
+        _deadlineTimer = new DeadlineTimer(_clock.TimeProvider, () => self.ProcessDeadlines(), OverdueDeadlines.DisconnectGrace);
         _deadlineTimer.Schedule(State.DisconnectDeadline);
         if (State.Active is not null)
         {

@@ -226,6 +226,18 @@ public static partial class DeployFiles
         return definitions;
     }
 
+    /// <summary>
+    /// The ConfigMaps and Secrets some container takes its environment from (envFrom); others, such as
+    /// Prometheus' configuration, are mounted as files.
+    /// </summary>
+    public static IReadOnlySet<string> KubernetesEnvironmentSources() =>
+        KubernetesKind("Deployment").Concat(KubernetesKind("StatefulSet"))
+            .SelectMany(w => w["spec"]["template"]["spec"]["containers"].Items)
+            .SelectMany(c => c["envFrom"].Items)
+            .Select(from => from["configMapRef"].Exists ? from["configMapRef"]["name"].Text : from["secretRef"]["name"].Text)
+            .OfType<string>()
+            .ToHashSet(StringComparer.Ordinal);
+
     /// <summary>deploy/systemd/silo.env.example and gateway.env.example, as the units load them.</summary>
     public static IReadOnlyList<ProcessDefinition> SystemdProcesses() =>
     [

@@ -70,6 +70,7 @@ public sealed class DeployFilesTests
             .Concat(DeployFiles.CommentedExamples("silo.env.example").Select(kv => ("deploy/systemd/silo.env.example (commented)", kv.Key, kv.Value)))
             .Concat(DeployFiles.CommentedExamples("gateway.env.example").Select(kv => ("deploy/systemd/gateway.env.example (commented)", kv.Key, kv.Value)))
             .Concat(DeployFiles.KubernetesKind("ConfigMap").Concat(DeployFiles.KubernetesKind("Secret"))
+                .Where(d => DeployFiles.KubernetesEnvironmentSources().Contains(d["metadata"]["name"].Text!))
                 .SelectMany(d => d["data"].Entries.Concat(d["stringData"].Entries)
                     .Select(e => ($"deploy/k8s: {d["kind"].Text} {d["metadata"]["name"].Text}", e.Key, e.Value.Text ?? string.Empty))))
             .ToList();

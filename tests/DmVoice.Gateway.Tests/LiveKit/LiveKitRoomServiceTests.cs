@@ -88,6 +88,38 @@ public sealed class LiveKitRoomServiceTests(FastRetryLiveKitGatewayFixture fixtu
     }
 
     [Fact]
+    public async Task Commands_retried_while_LiveKit_is_unavailable_are_counted_by_outcome_with_how_long_they_were_owed()
+    {
+        // The meter is process-wide (MediaCommands is static): other tests of this process add to it too.
+        using var metrics = new MetricReader(Server, "dmvoice.livekit.command.attempts", "dmvoice.livekit.command.age");
+        await using var a = await VoiceUser.CreateAsync(Server, "alice");
+        await using var b = await VoiceUser.CreateAsync(Server, "bob");
+        await using var c = await VoiceUser.CreateAsync(Server, "carol");
+        var dm = await a.CreateDmAsync(b, c);
+        var room = LiveKitHttp.Room(dm.Id);
+        await a.JoinAsync(dm.Id);
+        await b.JoinAsync(dm.Id);
+        LiveKit.AddParticipant(room, b.UserId);
+        var scrape = await PrometheusText.ScrapeAsync(Server.BaseAddress);
+        Assert.NotNull(PrometheusText.Sum(scrape, "dmvoice_livekit_command_attempts_total", ("kind", "remove_participant"), ("outcome", "gave_up")));
+
+        LiveKit.FailNextRequests(2);
+        await VoiceUser.EnsureSuccessAsync(await a.Http.DeleteAsync($"/dm-groups/{dm.Id}/members/{b.UserId}"));
+        await LiveKit.WaitForCallAsync("RemoveParticipant", x => x.Room == room && x.Identity == b.UserId && x.StatusCode == 200);
+
+        (string, string)[] done = [("kind", "remove_participant"), ("outcome", "done")];
+        await Eventually.TrueAsync(
+            () => metrics.Sum("dmvoice.livekit.command.attempts", ("kind", "remove_participant"), ("outcome", "retry")) >= 2
+                && metrics.Sum("dmvoice.livekit.command.attempts", done) >= 1,
+            "two retries and the final attempt to be counted");
+        // Owed for well under a minute: not what DmVoiceLiveKitCommandsOwed is about.
+        var (count, withinAMinute) = metrics.Histogram("dmvoice.livekit.command.age", 60, done);
+        Assert.True(count >= 1);
+        Assert.Equal(count, withinAMinute);
+        Assert.NotNull(PrometheusText.Sum(await PrometheusText.ScrapeAsync(Server.BaseAddress), "dmvoice_livekit_command_age_seconds_bucket", [.. done, ("le", "60")]));
+    }
+
+    [Fact]
     public async Task A_command_is_retried_while_LiveKit_is_unavailable_and_a_join_never_waits_for_it()
     {
         await using var a = await VoiceUser.CreateAsync(Server, "alice");
