@@ -65,10 +65,9 @@ public static class GatewayApp
             .AddCheck<ClusterHealthCheck>("cluster", tags: ["ready"])
             .AddCheck<GatewayLeaseHealthCheck>("lease", tags: ["ready"])
             .AddCheck<GatewayStoppingHealthCheck>("stopping", tags: ["ready"]);
-        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
-            .AddAspNetCoreInstrumentation()
-            .AddMeter(GatewayMetrics.MeterName, CallMetrics.MeterName, GrainCallMetrics.MeterName, Grains.Push.PushMetrics.MeterName, "Microsoft.Orleans", "Microsoft.AspNetCore.Http.Connections")
-            .AddPrometheusExporter());
+        // No AddMeter: a meter name would match every host's meters in the process (see HostMeters).
+        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddPrometheusExporter());
+        builder.Metrics.EnableDmVoiceMeters();
         builder.Services.AddOpenApi();
 
         configure?.Invoke(builder);

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -31,9 +32,20 @@ internal static class ManagementSetup
         builder.Services.AddHealthChecks().AddCheck<SiloActiveHealthCheck>("silo-active", tags: ["ready"]);
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("dmvoice-silo"))
-            .WithMetrics(metrics => metrics
-                .AddMeter(OrleansMeterName, CallMetrics.MeterName, GrainCallMetrics.MeterName, RuntimeMeterName)
-                .AddPrometheusExporter());
+            .WithMetrics(metrics => metrics.AddPrometheusExporter());
+
+        // As in the gateway: this host's own meters only (MeterScope.Local), never another host's of the same
+        // name in the process; Orleans' and the runtime's exist once per process.
+        foreach (var local in new[] { CallMetrics.MeterName, GrainCallMetrics.MeterName, DmVoice.Grains.Push.PushMetrics.MeterName })
+        {
+            builder.Metrics.EnableMetrics(local, instrumentName: null, listenerName: "OpenTelemetry", scopes: MeterScope.Local);
+        }
+
+        foreach (var global in new[] { OrleansMeterName, RuntimeMeterName })
+        {
+            builder.Metrics.EnableMetrics(global, instrumentName: null, listenerName: "OpenTelemetry", scopes: MeterScope.Global);
+        }
+
         return builder;
     }
 

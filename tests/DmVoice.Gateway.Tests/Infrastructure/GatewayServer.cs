@@ -28,6 +28,9 @@ public sealed class GatewayServer : IAsyncDisposable
 
     public Uri BaseAddress { get; }
 
+    /// <summary>Where this gateway serves Prometheus metrics.</summary>
+    public Uri MetricsAddress => new(BaseAddress, "/metrics");
+
     public FakeTimeProvider Time { get; }
 
     public IServiceProvider Services => _app.Services;
