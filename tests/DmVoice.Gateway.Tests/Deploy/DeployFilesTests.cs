@@ -1,4 +1,5 @@
 using System.Net;
+using DmVoice.Gateway.Auth;
 using DmVoice.Grains.Hosting;
 using DmVoice.Grains.LiveKit;
 using DmVoice.LiveKit;
@@ -130,11 +131,22 @@ public sealed class DeployFilesTests
             else
             {
                 var environment = process.Environment.GetValueOrDefault("ASPNETCORE_ENVIRONMENT") ?? process.Environment.GetValueOrDefault("DOTNET_ENVIRONMENT") ?? "Production";
+                var settings = new Dictionary<string, string>(process.Environment);
+                if (process.Where.Contains("k8s", StringComparison.Ordinal)
+                    && settings.TryGetValue("Auth__SigningKey", out var exampleKey) && AuthOptions.PublishedExampleKeys.Contains(exampleKey))
+                {
+                    // secret.example.yaml only shows the Secret's shape; applied as it is, its key must be refused.
+                    var refused = Assert.Throws<InvalidOperationException>(() => GatewayApp.Build(
+                        [$"--Auth:SigningKey={exampleKey}", $"--environment={environment}"]));
+                    Assert.Contains("Auth:SigningKey", refused.Message, StringComparison.Ordinal);
+                    settings["Auth__SigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48));
+                }
+
                 try
                 {
                     // The gateway's own start: it refuses unsafe auth settings while it is being built,
                     // and checks its other options before it starts.
-                    var args = process.Environment.Select(kv => $"--{kv.Key.Replace("__", ":", StringComparison.Ordinal)}={kv.Value}")
+                    var args = settings.Select(kv => $"--{kv.Key.Replace("__", ":", StringComparison.Ordinal)}={kv.Value}")
                         .Append($"--environment={environment}");
                     using var app = GatewayApp.Build([.. args]);
                     app.Services.GetRequiredService<IStartupValidator>().Validate();
