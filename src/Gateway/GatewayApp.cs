@@ -39,6 +39,10 @@ public static class GatewayApp
         builder.Services.AddOptions<GatewayOptions>().Bind(builder.Configuration.GetSection(GatewayOptions.SectionName)).ValidateOnStart();
         builder.Services.Configure<AuthOptions>(builder.Configuration.GetSection(AuthOptions.SectionName));
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = gateway.MaxRequestBodyBytes);
+        var publicUrls = GatewayManagement.PublicUrls(builder.Configuration);
+        var management = GatewayManagement.From(gateway.ManagementUrls, Grains.Hosting.DmVoiceClusterOptions.From(builder.Configuration).UsesRedis, publicUrls);
+        builder.WebHost.UseUrls([.. publicUrls, .. management.Urls]);
+        builder.Services.AddSingleton(management);
         // SIGTERM: requests in flight get this long to finish (GatewayShutdown closes the hub's connections first).
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = gateway.ShutdownTimeout);
         builder.AddDmVoiceOrleans();
@@ -93,6 +97,8 @@ public static class GatewayApp
                 await Problem.WriteAsync(http, code, detail);
             }
         });
+        // Metrics only on the management port, and nothing but metrics and probes there.
+        app.Use(management.InvokeAsync);
         app.UseWebClient(gateway);
         app.UseHubShutdownGate();
         app.UseAuthentication();
@@ -117,7 +123,7 @@ public static class GatewayApp
         app.MapScalarApiReference("/docs").AllowAnonymous();
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous().DisableRateLimiting();
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).AllowAnonymous().DisableRateLimiting();
-        app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous().DisableRateLimiting();
+        app.MapPrometheusScrapingEndpoint(GatewayManagement.MetricsPath).AllowAnonymous().DisableRateLimiting();
         app.MapDevTokens();
 
         var api = app.MapGroup(string.Empty)

@@ -90,7 +90,9 @@ public sealed class DmVoiceSystem : ISystemUnderTest
             settings[key] = value;
         }
 
-        var args = new List<string> { "--urls", "http://127.0.0.1:0", "--environment", "Benchmark" };
+        // Development: the only environment that serves dev tokens, which the load's clients sign in with.
+        var args = new List<string> { "--urls", "http://127.0.0.1:0", "--environment", "Development" };
+        args.Add($"--Gateway:ManagementUrls=http://127.0.0.1:{Loopback.FreeTcpPort()}");
         args.AddRange(settings.Select(kv => $"--{kv.Key}={kv.Value}"));
 
         IHost? silo = null;

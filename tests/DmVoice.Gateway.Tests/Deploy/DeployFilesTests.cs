@@ -1,5 +1,6 @@
 using System.Net;
 using DmVoice.Gateway.Auth;
+using DmVoice.Gateway.Hosting;
 using DmVoice.Grains.Hosting;
 using DmVoice.Grains.LiveKit;
 using DmVoice.LiveKit;
@@ -173,21 +174,29 @@ public sealed class DeployFilesTests
             var configuration = SettingsCatalog.Configuration(process.Environment);
             var cluster = DmVoiceClusterOptions.From(configuration);
             Uri listen;
+            Uri metrics;
             HashSet<int> served;
             if (process.Role == Role.Silo)
             {
                 listen = new Uri(Bind<SiloManagementOptions>(configuration, SiloManagementOptions.SectionName).EffectiveUrls(cluster).Single());
+                metrics = listen;
                 served = [cluster.SiloPort, cluster.GatewayPort, listen.Port];
             }
             else
             {
+                // A gateway serves its API and probes on Urls, and /metrics only on its management port.
                 listen = new Uri(configuration["Urls"] ?? "http://unset");
-                served = [listen.Port];
+                metrics = new Uri(GatewayManagement.From(configuration["Gateway:ManagementUrls"], cluster.UsesRedis, [listen.ToString()]).Urls.Single()
+                    .Replace("://*", "://0.0.0.0", StringComparison.Ordinal));
+                served = [listen.Port, metrics.Port];
             }
 
-            if (listen.Host is not ("0.0.0.0" or "*" or "+" or "[::]"))
+            foreach (var address in new[] { listen, metrics }.Distinct())
             {
-                problems.Add($"{process}: listens on {listen.Host}, unreachable from other hosts");
+                if (address.Host is not ("0.0.0.0" or "*" or "+" or "[::]"))
+                {
+                    problems.Add($"{process}: listens on {address.Host}, unreachable from other hosts");
+                }
             }
 
             problems.AddRange(process.DeclaredPorts.Where(p => !served.Contains(p)).Select(p => $"{process}: declares port {p}, which it does not listen on ({string.Join(", ", served)})"));
@@ -198,9 +207,10 @@ public sealed class DeployFilesTests
 
             foreach (var check in process.Checks)
             {
-                if (check.Port != listen.Port)
+                var port = check.Kind == "metrics" ? metrics.Port : listen.Port;
+                if (check.Port != port)
                 {
-                    problems.Add($"{process}: its {check.Kind} check uses port {check.Port}, but HTTP is served on {listen.Port}");
+                    problems.Add($"{process}: its {check.Kind} check uses port {check.Port}, but it is served on {port}");
                 }
 
                 var expected = check.Kind switch
@@ -235,9 +245,9 @@ public sealed class DeployFilesTests
         // process for each); the gateway's are asked of a real gateway here.
         Assert.Equal([SiloManagementOptions.LivePath, SiloManagementOptions.ReadyPath, SiloManagementOptions.MetricsPath], gatewayPaths.Order());
         await using var gateway = await GatewayServer.StartAsync();
-        using var http = new HttpClient { BaseAddress = gateway.BaseAddress };
         foreach (var path in gatewayPaths)
         {
+            using var http = new HttpClient { BaseAddress = path == GatewayManagement.MetricsPath ? gateway.ManagementAddress : gateway.BaseAddress };
             // Readiness may say 503 for a moment after start (until the gateway's first lease renewal is
             // stored), as a probe would see it; every path must answer 200 once the gateway is up.
             await Eventually.GetAsync(
