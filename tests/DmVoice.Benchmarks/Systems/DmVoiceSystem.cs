@@ -64,6 +64,8 @@ public sealed class DmVoiceSystem : ISystemUnderTest
         // each other a few hundred times a minute; at 100 a minute some of its starts were refused).
         ["Calls:RingsPerCallerPerMinute"] = "1000",
         ["Calls:RingsPerCallerPerHour"] = "10000",
+        // Setting up thousands of DMs between few users is not a person's pace either.
+        ["Calls:DmsCreatedPerMinute"] = "100000",
         // "Call ended" follows the last leave at once, so a call cycle ends with a measurable event.
         ["Calls:EmptyCallGrace"] = "00:00:00",
         ["Logging:LogLevel:Default"] = "Warning",
