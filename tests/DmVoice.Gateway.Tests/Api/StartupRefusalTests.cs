@@ -46,25 +46,6 @@ public sealed class StartupRefusalTests
         using var app = GatewayApp.Build(Args("Development", "--Auth:SigningKey=" + key));
     }
 
-    [Fact]
-    public void The_example_keys_refused_are_the_ones_this_repository_publishes()
-    {
-        var root = DmVoice.Gateway.Tests.Deploy.DeployFiles.RepositoryRoot;
-        var published = new[]
-        {
-            File.ReadAllText(Path.Combine(root, "src", "Gateway", "appsettings.Development.json")),
-            File.ReadAllText(Path.Combine(root, "deploy", "compose.yaml")),
-            File.ReadAllText(Path.Combine(root, "deploy", "k8s", "secret.example.yaml")),
-        };
-        foreach (var key in DmVoice.Gateway.Auth.AuthOptions.PublishedExampleKeys)
-        {
-            Assert.Contains(published, text => text.Contains(key, StringComparison.Ordinal));
-        }
-
-        var developmentKey = System.Text.Json.JsonDocument.Parse(published[0]).RootElement.GetProperty("Auth").GetProperty("SigningKey").GetString()!;
-        Assert.Contains(developmentKey, DmVoice.Gateway.Auth.AuthOptions.PublishedExampleKeys);
-    }
-
     [Theory]
     [InlineData("Production")]
     [InlineData("Development")]

@@ -100,6 +100,25 @@ public sealed class DeployFilesTests
     }
 
     [Fact]
+    public void The_example_keys_refused_are_the_ones_this_repository_publishes()
+    {
+        var root = DeployFiles.RepositoryRoot;
+        var published = new[]
+        {
+            File.ReadAllText(Path.Combine(root, "src", "Gateway", "appsettings.Development.json")),
+            File.ReadAllText(Path.Combine(root, "deploy", "compose.yaml")),
+            File.ReadAllText(Path.Combine(root, "deploy", "k8s", "secret.example.yaml")),
+        };
+        foreach (var key in AuthOptions.PublishedExampleKeys)
+        {
+            Assert.Contains(published, text => text.Contains(key, StringComparison.Ordinal));
+        }
+
+        var developmentKey = System.Text.Json.JsonDocument.Parse(published[0]).RootElement.GetProperty("Auth").GetProperty("SigningKey").GetString()!;
+        Assert.Contains(developmentKey, AuthOptions.PublishedExampleKeys);
+    }
+
+    [Fact]
     public void Every_silo_and_gateway_the_deploy_files_define_passes_the_checks_the_process_makes_at_start()
     {
         var problems = new List<string>();
