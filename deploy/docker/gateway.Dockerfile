@@ -24,12 +24,14 @@ RUN apt-get update \
 WORKDIR /app
 COPY --from=build /app ./
 # A cluster client in Redis mode, on every interface. ASPNETCORE_HTTP_PORTS (8080 in the base image)
-# is cleared: the gateway listens on Urls only.
+# is cleared: the gateway listens on Urls (API, hub, probes) and Gateway__ManagementUrls (metrics, probes) only.
 ENV ASPNETCORE_HTTP_PORTS= \
     ASPNETCORE_ENVIRONMENT=Production \
     Cluster__Mode=Redis \
-    Urls=http://0.0.0.0:5080
-EXPOSE 5080
+    Urls=http://0.0.0.0:5080 \
+    Gateway__ManagementUrls=http://0.0.0.0:9464
+# Public API; management (GET /metrics, /health/*): keep 9464 off the public network.
+EXPOSE 5080 9464
 # The non-root user the .NET images provide.
 USER $APP_UID
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \

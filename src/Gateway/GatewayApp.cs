@@ -34,11 +34,15 @@ public static class GatewayApp
 
         var gateway = builder.Configuration.GetSection(GatewayOptions.SectionName).Get<GatewayOptions>() ?? new();
         var auth = builder.Configuration.GetSection(AuthOptions.SectionName).Get<AuthOptions>() ?? new();
-        auth.Validate(builder.Environment.IsProduction());
+        auth.Validate(builder.Environment);
 
         builder.Services.AddOptions<GatewayOptions>().Bind(builder.Configuration.GetSection(GatewayOptions.SectionName)).ValidateOnStart();
         builder.Services.Configure<AuthOptions>(builder.Configuration.GetSection(AuthOptions.SectionName));
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = gateway.MaxRequestBodyBytes);
+        var publicUrls = GatewayManagement.PublicUrls(builder.Configuration);
+        var management = GatewayManagement.From(gateway.ManagementUrls, Grains.Hosting.DmVoiceClusterOptions.From(builder.Configuration).UsesRedis, publicUrls);
+        builder.WebHost.UseUrls([.. publicUrls, .. management.Urls]);
+        builder.Services.AddSingleton(management);
         // SIGTERM: requests in flight get this long to finish (GatewayShutdown closes the hub's connections first).
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = gateway.ShutdownTimeout);
         builder.AddDmVoiceOrleans();
@@ -65,18 +69,9 @@ public static class GatewayApp
             .AddCheck<ClusterHealthCheck>("cluster", tags: ["ready"])
             .AddCheck<GatewayLeaseHealthCheck>("lease", tags: ["ready"])
             .AddCheck<GatewayStoppingHealthCheck>("stopping", tags: ["ready"]);
-        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
-            .AddAspNetCoreInstrumentation()
-            .AddMeter(
-                GatewayMetrics.MeterName,
-                CallMetrics.MeterName,
-                GrainCallMetrics.MeterName,
-                PresenceMetrics.MeterName,
-                Grains.Push.PushMetrics.MeterName,
-                Grains.LiveKit.MediaCommandMetrics.MeterName,
-                "Microsoft.Orleans",
-                "Microsoft.AspNetCore.Http.Connections")
-            .AddPrometheusExporter());
+        // No AddMeter: a meter name would match every host's meters in the process (see HostMeters).
+        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddPrometheusExporter());
+        builder.Metrics.EnableDmVoiceMeters();
         builder.Services.AddOpenApi();
 
         configure?.Invoke(builder);
@@ -117,6 +112,8 @@ public static class GatewayApp
                 await Problem.WriteAsync(http, code, detail);
             }
         });
+        // Metrics only on the management port, and nothing but metrics and probes there.
+        app.Use(management.InvokeAsync);
         app.UseWebClient(gateway);
         app.UseHubShutdownGate();
         app.UseAuthentication();
@@ -141,7 +138,7 @@ public static class GatewayApp
         app.MapScalarApiReference("/docs").AllowAnonymous();
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous().DisableRateLimiting();
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).AllowAnonymous().DisableRateLimiting();
-        app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous().DisableRateLimiting();
+        app.MapPrometheusScrapingEndpoint(GatewayManagement.MetricsPath).AllowAnonymous().DisableRateLimiting();
         app.MapDevTokens();
 
         var api = app.MapGroup(string.Empty)

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -34,17 +35,20 @@ internal static class ManagementSetup
         builder.Services.AddSingleton<SiloStatusMetrics>();
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("dmvoice-silo"))
-            .WithMetrics(metrics => metrics
-                .AddMeter(
-                    OrleansMeterName,
-                    CallMetrics.MeterName,
-                    GrainCallMetrics.MeterName,
-                    PresenceMetrics.MeterName,
-                    PushMetrics.MeterName,
-                    MediaCommandMetrics.MeterName,
-                    SiloStatusMetrics.MeterName,
-                    RuntimeMeterName)
-                .AddPrometheusExporter());
+            .WithMetrics(metrics => metrics.AddPrometheusExporter());
+
+        // As in the gateway: this host's own meters only (MeterScope.Local), never another host's of the same
+        // name in the process; Orleans' and the runtime's exist once per process.
+        foreach (var local in new[] { CallMetrics.MeterName, GrainCallMetrics.MeterName, PushMetrics.MeterName, PresenceMetrics.MeterName, SiloStatusMetrics.MeterName })
+        {
+            builder.Metrics.EnableMetrics(local, instrumentName: null, listenerName: "OpenTelemetry", scopes: MeterScope.Local);
+        }
+
+        foreach (var global in new[] { OrleansMeterName, RuntimeMeterName, MediaCommandMetrics.MeterName })
+        {
+            builder.Metrics.EnableMetrics(global, instrumentName: null, listenerName: "OpenTelemetry", scopes: MeterScope.Global);
+        }
+
         return builder;
     }
 

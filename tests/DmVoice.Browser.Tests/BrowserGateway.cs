@@ -40,6 +40,7 @@ public sealed class BrowserGateway(IReadOnlyList<string>? extraSettings = null) 
                 "--environment", "Development",
                 $"--Cluster:SiloPort={TestEnvironment.FreeTcpPort()}",
                 $"--Cluster:GatewayPort={TestEnvironment.FreeTcpPort()}",
+                $"--Gateway:ManagementUrls=http://127.0.0.1:{TestEnvironment.FreeTcpPort()}",
                 $"--Cluster:ClusterId=browser-{Guid.NewGuid().ToString("N")[..8]}",
                 "--Auth:SigningKey=browser-tests-signing-key-0123456789-abcdef",
                 "--Auth:EnableDevTokens=true",
@@ -52,7 +53,9 @@ public sealed class BrowserGateway(IReadOnlyList<string>? extraSettings = null) 
             ];
             _app = GatewayApp.Build(args);
             await _app.StartAsync();
-            var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            var management = _app.Services.GetRequiredService<DmVoice.Gateway.Hosting.GatewayManagement>();
+            var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses
+                .First(a => !management.Ports.Contains(new Uri(a).Port));
             _address = new Uri(address);
             return _address;
         }

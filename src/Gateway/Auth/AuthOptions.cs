@@ -19,7 +19,7 @@ public sealed class AuthOptions
 
     public string Audience { get; set; } = "dmvoice";
 
-    /// <summary>Serves POST /dev/token. Refused at start-up in Production.</summary>
+    /// <summary>Serves POST /dev/token. Refused at start-up in every environment but Development.</summary>
     public bool EnableDevTokens { get; set; }
 
     /// <summary>Lifetime of tokens from /dev/token.</summary>
@@ -27,9 +27,22 @@ public sealed class AuthOptions
 
     public bool UsesSigningKey => !string.IsNullOrEmpty(SigningKey);
 
-    /// <summary>Throws with a message an operator can act on.</summary>
-    public void Validate(bool isProduction)
+    /// <summary>
+    /// Signing keys printed where anyone can read them: the Development settings file, the Compose file and
+    /// the Kubernetes Secret example of this repository. Anyone could mint tokens with them, so only
+    /// Development accepts them (shorter placeholders are already refused by the length rule).
+    /// </summary>
+    public static readonly IReadOnlySet<string> PublishedExampleKeys = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
     {
+        "dmvoice-development-signing-key-not-for-production-use",
+        "dmvoice-compose-signing-key-change-me-0123456789",
+        "example-only-replace-with-openssl-rand-base64-48",
+    };
+
+    /// <summary>Throws with a message an operator can act on.</summary>
+    public void Validate(IHostEnvironment environment)
+    {
+        var isDevelopment = environment.IsDevelopment();
         if (string.IsNullOrEmpty(Authority) && !UsesSigningKey)
         {
             throw new InvalidOperationException("Configure Auth:Authority (OIDC) or Auth:SigningKey (HS256, at least 32 bytes).");
@@ -40,9 +53,17 @@ public sealed class AuthOptions
             throw new InvalidOperationException($"Auth:SigningKey must be at least {MinimumSigningKeyBytes} bytes.");
         }
 
-        if (EnableDevTokens && isProduction)
+        if (UsesSigningKey && !isDevelopment && PublishedExampleKeys.Contains(SigningKey!.Trim()))
         {
-            throw new InvalidOperationException("Auth:EnableDevTokens must not be on in Production: anyone could mint tokens.");
+            throw new InvalidOperationException(
+                $"Auth:SigningKey is an example key published with DmVoice, so anyone could mint tokens with it; " +
+                $"only Development accepts it (this is '{environment.EnvironmentName}'). Generate one, e.g. openssl rand -base64 48.");
+        }
+
+        if (EnableDevTokens && !isDevelopment)
+        {
+            throw new InvalidOperationException(
+                $"Auth:EnableDevTokens is allowed only in Development (this is '{environment.EnvironmentName}'): anyone could mint tokens.");
         }
 
         if (EnableDevTokens && !UsesSigningKey)

@@ -8,10 +8,10 @@ internal static class ClaimsPrincipalExtensions
     public static string UserId(this ClaimsPrincipal user) =>
         user.FindFirstValue("sub") ?? throw new InvalidOperationException("Authenticated principal without 'sub'.");
 
-    /// <summary>The token's <c>name</c>, falling back to the user id.</summary>
-    public static string DisplayName(this ClaimsPrincipal user)
-    {
-        var name = user.FindFirstValue("name");
-        return string.IsNullOrWhiteSpace(name) ? user.UserId() : name.Trim()[..Math.Min(name.Trim().Length, Validate.MaxNameLength)];
-    }
+    /// <summary>
+    /// The token's <c>name</c>, normalised once (<see cref="Validate.NormalizeDisplayName"/>: hidden and control
+    /// characters gone, cut at a character boundary), falling back to the user id when nothing is left.
+    /// </summary>
+    public static string DisplayName(this ClaimsPrincipal user) =>
+        Validate.NormalizeDisplayName(user.FindFirstValue("name")) ?? user.UserId();
 }

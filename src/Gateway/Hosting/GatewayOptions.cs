@@ -11,6 +11,13 @@ public sealed class GatewayOptions
     /// </summary>
     public bool CoHostSilo { get; set; } = true;
 
+    /// <summary>
+    /// Where the gateway serves Prometheus metrics (and its health probes again), ';'-separated like
+    /// <c>Urls</c>; never on the public port. Unset: <see cref="GatewayManagement.RedisModeDefaultUrls"/> in
+    /// Redis mode, <see cref="GatewayManagement.LocalhostModeDefaultUrls"/> in Localhost mode.
+    /// </summary>
+    public string? ManagementUrls { get; set; }
+
     /// <summary>Largest accepted request body.</summary>
     public long MaxRequestBodyBytes { get; set; } = 16 * 1024;
 

@@ -11,6 +11,16 @@ public interface IUserDirectoryGrain : IGrainWithStringKey
     [Alias("AddDm")]
     Task AddDm(string dmGroupId);
 
+    /// <summary>
+    /// The user is about to create the DM <paramref name="dmGroupId"/> (which does not exist yet): counts it
+    /// against their limits, or refuses. 409 <see cref="ErrorCodes.LimitReached"/> when their list already holds
+    /// <c>Calls:DmsPerUser</c> DMs, or (a group DM) they have created <c>Calls:GroupDmsCreatedLimit</c> group DMs;
+    /// 429 <see cref="ErrorCodes.RateLimited"/> (with the wait) beyond <c>Calls:DmsCreatedPerMinute</c>. A creation
+    /// that fails after this still counts: the limits err on the side of storing less.
+    /// </summary>
+    [Alias("ReserveNewDm")]
+    Task ReserveNewDm(string dmGroupId, bool isGroup);
+
     /// <summary>The user left the DM or was removed; their settings for it go too.</summary>
     [Alias("RemoveDm")]
     Task RemoveDm(string dmGroupId);

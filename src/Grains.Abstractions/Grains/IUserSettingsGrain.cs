@@ -71,19 +71,22 @@ public interface IUserSettingsGrain : IGrainWithStringKey
 
     /// <summary>
     /// May <paramref name="callerId"/> ring this user for a call in <paramref name="dmGroupId"/>, and how?
-    /// Blocked callers are never rung; a call start (<paramref name="startsCall"/>) by a caller over the
-    /// per-caller limit does not ring either (re-rings inside a call have the call's own limit);
-    /// do-not-disturb or a muted DM makes the ring silent. Asking changes nothing: a ring counts only once it is stored
-    /// (<see cref="CountRing"/>), so a call start that fails spends none of the caller's allowance.
+    /// A caller over the per-caller limit is not rung (<see cref="RingVerdict.RateLimited"/>), whether the ring
+    /// starts a call or is a re-ring inside one (<paramref name="startsCall"/> no longer matters to the limit),
+    /// and whether or not this user blocks them: the limit is answered first, so it never reveals a block.
+    /// Below the limit, blocked callers are never rung; do-not-disturb or a muted DM makes the ring silent.
+    /// Asking changes nothing: a ring counts only once it is stored (<see cref="CountRing"/>), so a call start
+    /// that fails spends none of the caller's allowance.
     /// </summary>
     [ReadOnly]
     [Alias("CheckRing")]
     Task<RingVerdict> CheckRing(string callerId, string dmGroupId, bool startsCall);
 
     /// <summary>
-    /// A call <paramref name="callerId"/> started has rung this user (stored): it counts against the
-    /// caller's per-recipient limit. One-way, sent by the call after its state is written. Re-rings inside
-    /// a call do not come here; the call limits those itself.
+    /// <paramref name="callerId"/> has rung this user (stored; hidden rings of a blocked caller too): it counts
+    /// against the caller's per-recipient limit. One-way, sent by the call after its state is written. Every
+    /// stored ring should come here, re-rings included, so that stopping a ring and ringing again cannot get
+    /// round the limit.
     /// </summary>
     [OneWay]
     [Alias("CountRing")]

@@ -84,6 +84,10 @@ public sealed partial class DmGroupGrain(
             throw DmVoiceException.Validation("Only group DMs have a name.");
         }
 
+        // The creator's own limits (DMs a minute, group DMs ever, DMs listed): what bounds the storage one
+        // account can cause, whatever member ids it makes up. The directory calls no grain back.
+        await GrainFactory.GetGrain<IUserDirectoryGrain>(creatorId).ReserveNewDm(DmGroupId, isGroup);
+
         state.State = new DmGroupState
         {
             Exists = true,

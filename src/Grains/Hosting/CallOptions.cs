@@ -28,6 +28,19 @@ public sealed class CallOptions
     /// <summary>Missed calls kept per user.</summary>
     public int MissedCallLimit { get; set; } = 200;
 
+    /// <summary>New DMs (1:1 and group) one user may create per minute; beyond it 429 <c>rate_limited</c>.</summary>
+    public int DmsCreatedPerMinute { get; set; } = 10;
+
+    /// <summary>
+    /// Group DMs one user may ever create (leaving one does not give it back: the group and its other members
+    /// stay); beyond it 409 <c>limit_reached</c>. With <see cref="DmsPerUser"/> this bounds what one account can
+    /// make the cluster store, made-up member ids included.
+    /// </summary>
+    public int GroupDmsCreatedLimit { get; set; } = 1000;
+
+    /// <summary>DMs one user's list may hold when they create another; beyond it 409 <c>limit_reached</c> (leave some first).</summary>
+    public int DmsPerUser { get; set; } = 1000;
+
     /// <summary>How long a user stays in a call after their last device disconnects.</summary>
     public TimeSpan DisconnectGrace { get; set; } = TimeSpan.FromSeconds(30);
 
@@ -70,6 +83,9 @@ public sealed class CallOptionsValidator : IValidateOptions<CallOptions>
             "Calls:RingsPerCallerPerHour must be at least Calls:RingsPerCallerPerMinute and at most 10000.");
         Check(options.HistoryLimit is >= 1 and <= 10_000, "Calls:HistoryLimit must be 1-10000.");
         Check(options.MissedCallLimit is >= 1 and <= 10_000, "Calls:MissedCallLimit must be 1-10000.");
+        Check(options.DmsCreatedPerMinute is >= 1 and <= 100_000, "Calls:DmsCreatedPerMinute must be 1-100000.");
+        Check(options.GroupDmsCreatedLimit is >= 1 and <= 1_000_000, "Calls:GroupDmsCreatedLimit must be 1-1000000.");
+        Check(options.DmsPerUser is >= 1 and <= 100_000, "Calls:DmsPerUser must be 1-100000.");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
 
         void Check(bool ok, string message)

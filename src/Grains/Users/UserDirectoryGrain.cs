@@ -16,6 +16,12 @@ public sealed class UserDirectoryState
 
     /// <summary>Each DM's latest activity (creation, membership change, call start). DMs from before it was kept have none.</summary>
     [Id(2)] public Dictionary<string, DateTimeOffset> DmActivity { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Group DMs this user has created, ever (<c>Calls:GroupDmsCreatedLimit</c>).</summary>
+    [Id(3)] public int GroupDmsCreated { get; set; }
+
+    /// <summary>When this user created their DMs of the last minute, oldest first (<c>Calls:DmsCreatedPerMinute</c>).</summary>
+    [Id(4)] public List<DateTimeOffset> RecentCreations { get; set; } = [];
 }
 
 /// <summary>
@@ -70,6 +76,44 @@ public sealed class UserDirectoryGrain(
         }
 
         await Writes.WriteAsync();
+    }
+
+    public async Task ReserveNewDm(string dmGroupId, bool isGroup)
+    {
+        var limits = options.Value;
+        if (State.DmIds.Contains(dmGroupId))
+        {
+            return;
+        }
+
+        if (State.DmIds.Count >= limits.DmsPerUser)
+        {
+            throw new DmVoiceException(ErrorCodes.LimitReached, $"You are in {State.DmIds.Count} DMs, the most one user may be in to create another; leave some first.");
+        }
+
+        if (isGroup && State.GroupDmsCreated >= limits.GroupDmsCreatedLimit)
+        {
+            throw new DmVoiceException(ErrorCodes.LimitReached, $"You have created {State.GroupDmsCreated} group DMs, the most one user may create.");
+        }
+
+        var now = clock.UtcNow;
+        State.RecentCreations.RemoveAll(at => at <= now - TimeSpan.FromMinutes(1));
+        if (State.RecentCreations.Count >= limits.DmsCreatedPerMinute)
+        {
+            var wait = State.RecentCreations[0] + TimeSpan.FromMinutes(1) - now;
+            throw new DmVoiceException(
+                ErrorCodes.RateLimited,
+                $"You may create {limits.DmsCreatedPerMinute} DMs a minute; try again shortly.",
+                wait < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : wait);
+        }
+
+        State.RecentCreations.Add(now);
+        if (isGroup)
+        {
+            State.GroupDmsCreated++;
+        }
+
+        await state.WriteOrDropAsync(this);
     }
 
     public async Task RemoveDm(string dmGroupId)

@@ -25,6 +25,8 @@ public sealed class UserSettingsState
 /// A user's own settings and the ring eligibility that follows from them. Everything here is the user's
 /// say about themselves, so it needs nobody else: this grain calls no other grain, and any grain may await
 /// it. The count of rings per caller lives in memory: a restart forgets it, which only ever lets a ring through.
+/// A change whose write fails drops the activation (<see cref="StateWrites"/>), so what it changed in memory
+/// goes with it: the next request sees the last stored settings, and a retry really writes.
 /// </summary>
 public sealed class UserSettingsGrain(
     [PersistentState("settings", StorageNames.Default)] IPersistentState<UserSettingsState> state,
@@ -179,15 +181,18 @@ public sealed class UserSettingsGrain(
 
     public Task<RingVerdict> CheckRing(string callerId, string dmGroupId, bool startsCall)
     {
+        // The per-caller limit answers before the block, and for every ring (a call start or a re-ring): a
+        // blocked caller at the limit is told exactly what anyone else at it is told, so the limit cannot
+        // reveal a block. Their hidden rings count like any other (the call counts every ring it stores).
+        var now = clock.UtcNow;
+        if (IsOverRingLimit(callerId, now))
+        {
+            return Task.FromResult(RingVerdict.RateLimited);
+        }
+
         if (State.Blocks.ContainsKey(callerId))
         {
             return Task.FromResult(RingVerdict.Blocked);
-        }
-
-        var now = clock.UtcNow;
-        if (startsCall && IsOverRingLimit(callerId, now))
-        {
-            return Task.FromResult(RingVerdict.RateLimited);
         }
 
         var silent = State.Status == UserStatuses.DoNotDisturb || SettingsFor(dmGroupId, now).Muted;

@@ -39,8 +39,8 @@ public sealed class DmVoiceClusterSystem : ISystemUnderTest
 
     public bool InProcess => false;
 
-    /// <summary>Every silo's management port and every gateway serve /metrics.</summary>
-    public IReadOnlyList<Uri> MetricsAddresses => [.. _cluster.Processes.Select(p => new Uri(p.HealthAddress, "/metrics"))];
+    /// <summary>Every silo's and every gateway's management port serves /metrics.</summary>
+    public IReadOnlyList<Uri> MetricsAddresses => [.. _cluster.Processes.Select(p => p.MetricsAddress)];
 
     public IReadOnlyList<int> ServerProcessIds => [.. _cluster.Processes.Where(p => p.IsRunning).Select(p => p.ProcessId)];
 

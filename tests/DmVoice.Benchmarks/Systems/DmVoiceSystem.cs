@@ -64,6 +64,8 @@ public sealed class DmVoiceSystem : ISystemUnderTest
         // each other a few hundred times a minute; at 100 a minute some of its starts were refused).
         ["Calls:RingsPerCallerPerMinute"] = "1000",
         ["Calls:RingsPerCallerPerHour"] = "10000",
+        // Setting up thousands of DMs between few users is not a person's pace either.
+        ["Calls:DmsCreatedPerMinute"] = "100000",
         // "Call ended" follows the last leave at once, so a call cycle ends with a measurable event.
         ["Calls:EmptyCallGrace"] = "00:00:00",
         ["Logging:LogLevel:Default"] = "Warning",
@@ -90,7 +92,9 @@ public sealed class DmVoiceSystem : ISystemUnderTest
             settings[key] = value;
         }
 
-        var args = new List<string> { "--urls", "http://127.0.0.1:0", "--environment", "Benchmark" };
+        // Development: the only environment that serves dev tokens, which the load's clients sign in with.
+        var args = new List<string> { "--urls", "http://127.0.0.1:0", "--environment", "Development" };
+        args.Add($"--Gateway:ManagementUrls=http://127.0.0.1:{Loopback.FreeTcpPort()}");
         args.AddRange(settings.Select(kv => $"--{kv.Key}={kv.Value}"));
 
         IHost? silo = null;

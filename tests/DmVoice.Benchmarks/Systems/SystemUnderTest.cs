@@ -45,6 +45,12 @@ internal static class Loopback
 
     public static int FreeTcpPort() => TestSupport.TestEnvironment.FreeTcpPort();
 
-    public static Uri Address(WebApplication app) =>
-        new(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+    /// <summary>The public address (a DmVoice gateway also listens on its management port, which serves only metrics and probes).</summary>
+    public static Uri Address(WebApplication app)
+    {
+        var management = app.Services.GetService<DmVoice.Gateway.Hosting.GatewayManagement>();
+        return app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses
+            .Select(a => new Uri(a))
+            .First(a => management?.Ports.Contains(a.Port) != true);
+    }
 }

@@ -23,8 +23,49 @@ public sealed class OperationsTests(GatewayFixture fixture) : IClassFixture<Gate
         Assert.Equal(HttpStatusCode.OK, (await anonymous.SendAsync(request)).StatusCode);
     }
 
+    [Theory]
+    [InlineData("/health/live")]
+    [InlineData("/health/ready")]
+    public async Task Health_probes_answer_200_on_the_management_port_too(string path)
+    {
+        using var scraper = new HttpClient { BaseAddress = Server.ManagementAddress };
+        await Eventually.GetAsync(async () => (await scraper.GetAsync(path)).StatusCode, s => s == HttpStatusCode.OK, $"{path} on the management port");
+    }
+
     [Fact]
-    public async Task Metrics_are_served_anonymously_as_Prometheus_text_with_DmVoice_metrics_after_traffic()
+    public async Task Metrics_are_not_served_on_the_public_port_to_anyone_not_even_with_a_token_or_a_management_Host_header()
+    {
+        await using var user = fixture.NewUser("metrics-peeker");
+        await Rest.AssertProblemAsync(await user.Http.GetAsync("/metrics"), HttpStatusCode.NotFound, ErrorCodes.NotFound);
+
+        using var anonymous = new HttpClient { BaseAddress = Server.BaseAddress };
+        await Rest.AssertProblemAsync(await anonymous.GetAsync("/metrics"), HttpStatusCode.NotFound, ErrorCodes.NotFound);
+        await Rest.AssertProblemAsync(await anonymous.GetAsync("/METRICS"), HttpStatusCode.NotFound, ErrorCodes.NotFound);
+
+        // The listener decides, not the Host header a client writes.
+        using var spoofed = Rest.Request("GET", "/metrics");
+        spoofed.Headers.Host = Server.ManagementAddress.Authority;
+        await Rest.AssertProblemAsync(await anonymous.SendAsync(spoofed), HttpStatusCode.NotFound, ErrorCodes.NotFound);
+    }
+
+    [Fact]
+    public async Task The_management_port_serves_only_metrics_and_probes()
+    {
+        await using var user = fixture.NewUser("management-api-caller");
+        using var viaManagement = new HttpClient { BaseAddress = Server.ManagementAddress };
+        viaManagement.DefaultRequestHeaders.Authorization = user.Http.DefaultRequestHeaders.Authorization;
+        Assert.NotNull(viaManagement.DefaultRequestHeaders.Authorization);
+        foreach (var path in new[] { "/dm-groups", "/me/voice", "/openapi/v1.json", "/docs", "/" })
+        {
+            await Rest.AssertProblemAsync(await viaManagement.GetAsync(path), HttpStatusCode.NotFound, ErrorCodes.NotFound);
+        }
+
+        // The same token works on the public port.
+        Assert.Equal(HttpStatusCode.OK, (await user.Http.GetAsync("/me/voice")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Metrics_are_served_anonymously_on_the_management_port_as_Prometheus_text_with_DmVoice_metrics_after_traffic()
     {
         await using var a = fixture.NewUser("metered-a");
         await using var b = fixture.NewUser("metered-b");
@@ -33,11 +74,11 @@ public sealed class OperationsTests(GatewayFixture fixture) : IClassFixture<Gate
         await a.JoinAsync(dm.Id);
         await device.WaitForAsync(VoiceEventNames.CallStarted);
 
-        using var anonymous = new HttpClient { BaseAddress = Server.BaseAddress };
+        using var anonymous = new HttpClient();
         var text = await Eventually.GetAsync(
             async () =>
             {
-                var response = await anonymous.GetAsync("/metrics");
+                var response = await anonymous.GetAsync(Server.MetricsAddress);
                 Assert.Equal(HttpStatusCode.OK, response.StatusCode);
                 Assert.StartsWith("text/plain", response.Content.Headers.ContentType?.MediaType, StringComparison.Ordinal);
                 return await response.Content.ReadAsStringAsync();

@@ -46,7 +46,7 @@ public sealed class RateLimitingTests : IAsyncLifetime
         for (var i = 0; i < Limit * 2; i++)
         {
             Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/health/live")).StatusCode);
-            Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/metrics")).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync(_server.MetricsAddress)).StatusCode);
         }
     }
 

@@ -20,6 +20,33 @@ public sealed class StartupRefusalTests
     }
 
     [Theory]
+    [InlineData("Staging")]
+    [InlineData("production")]
+    [InlineData("Test")]
+    [InlineData("Dev")]
+    public void Dev_tokens_in_any_environment_but_Development_are_refused_naming_the_setting_and_the_environment(string environment)
+    {
+        var error = Refused(Args(environment, $"--Auth:SigningKey={GatewayServer.SigningKey}", "--Auth:EnableDevTokens=true"));
+        Assert.Contains("Auth:EnableDevTokens", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"'{environment}'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("Production", "dmvoice-development-signing-key-not-for-production-use")]
+    [InlineData("Staging", "dmvoice-compose-signing-key-change-me-0123456789")]
+    [InlineData("Production", "example-only-replace-with-openssl-rand-base64-48")]
+    [InlineData("Production", "  DMVOICE-COMPOSE-SIGNING-KEY-CHANGE-ME-0123456789 ")]
+    public void A_signing_key_published_as_an_example_is_refused_outside_Development(string environment, string key)
+    {
+        var error = Refused(Args(environment, "--Auth:SigningKey=" + key));
+        Assert.Contains("Auth:SigningKey", error.Message, StringComparison.Ordinal);
+        Assert.Contains("example", error.Message, StringComparison.Ordinal);
+
+        // Development keeps working with the key its own settings file brings.
+        using var app = GatewayApp.Build(Args("Development", "--Auth:SigningKey=" + key));
+    }
+
+    [Theory]
     [InlineData("Production")]
     [InlineData("Development")]
     [InlineData("Staging")]

@@ -134,7 +134,7 @@ public sealed class PrometheusAlertTests
             Assert.Equal(Authority(deployment.Silo.HealthAddress), siloDown.Labels.GetProperty("instance").GetString());
             Assert.Equal("page", siloDown.Labels.GetProperty("severity").GetString());
             var answers = alerts.Single(a => a.Name == "DmVoiceUnavailableAnswers");
-            Assert.Equal(Authority(deployment.Gateway.HealthAddress), answers.Labels.GetProperty("instance").GetString());
+            Assert.Equal(Authority(deployment.Gateway.MetricsAddress), answers.Labels.GetProperty("instance").GetString());
             Assert.True(Volatile.Read(ref unavailable) > 0);
 
             // Nothing else is wrong: no ghost, no 500, no lapsed lease, no push or LiveKit trouble.
@@ -181,7 +181,7 @@ public sealed class PrometheusAlertTests
                 var prometheus = await PrometheusServer.StartAsync(new Dictionary<string, string[]>
                 {
                     ["dmvoice-silo"] = [Authority(silo.HealthAddress)],
-                    ["dmvoice-gateway"] = [Authority(gateway.HealthAddress)],
+                    ["dmvoice-gateway"] = [Authority(gateway.MetricsAddress)],
                 });
                 return new Deployment(cluster, liveKit, silo, gateway, prometheus);
             }

@@ -1,4 +1,6 @@
 using System.Net;
+using DmVoice.Gateway.Auth;
+using DmVoice.Gateway.Hosting;
 using DmVoice.Grains.Hosting;
 using DmVoice.Grains.LiveKit;
 using DmVoice.LiveKit;
@@ -99,6 +101,25 @@ public sealed class DeployFilesTests
     }
 
     [Fact]
+    public void The_example_keys_refused_are_the_ones_this_repository_publishes()
+    {
+        var root = DeployFiles.RepositoryRoot;
+        var published = new[]
+        {
+            File.ReadAllText(Path.Combine(root, "src", "Gateway", "appsettings.Development.json")),
+            File.ReadAllText(Path.Combine(root, "deploy", "compose.yaml")),
+            File.ReadAllText(Path.Combine(root, "deploy", "k8s", "secret.example.yaml")),
+        };
+        foreach (var key in AuthOptions.PublishedExampleKeys)
+        {
+            Assert.Contains(published, text => text.Contains(key, StringComparison.Ordinal));
+        }
+
+        var developmentKey = System.Text.Json.JsonDocument.Parse(published[0]).RootElement.GetProperty("Auth").GetProperty("SigningKey").GetString()!;
+        Assert.Contains(developmentKey, AuthOptions.PublishedExampleKeys);
+    }
+
+    [Fact]
     public void Every_silo_and_gateway_the_deploy_files_define_passes_the_checks_the_process_makes_at_start()
     {
         var problems = new List<string>();
@@ -131,11 +152,22 @@ public sealed class DeployFilesTests
             else
             {
                 var environment = process.Environment.GetValueOrDefault("ASPNETCORE_ENVIRONMENT") ?? process.Environment.GetValueOrDefault("DOTNET_ENVIRONMENT") ?? "Production";
+                var settings = new Dictionary<string, string>(process.Environment);
+                if (process.Where.Contains("k8s", StringComparison.Ordinal)
+                    && settings.TryGetValue("Auth__SigningKey", out var exampleKey) && AuthOptions.PublishedExampleKeys.Contains(exampleKey))
+                {
+                    // secret.example.yaml only shows the Secret's shape; applied as it is, its key must be refused.
+                    var refused = Assert.Throws<InvalidOperationException>(() => GatewayApp.Build(
+                        [$"--Auth:SigningKey={exampleKey}", $"--environment={environment}"]));
+                    Assert.Contains("Auth:SigningKey", refused.Message, StringComparison.Ordinal);
+                    settings["Auth__SigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48));
+                }
+
                 try
                 {
                     // The gateway's own start: it refuses unsafe auth settings while it is being built,
                     // and checks its other options before it starts.
-                    var args = process.Environment.Select(kv => $"--{kv.Key.Replace("__", ":", StringComparison.Ordinal)}={kv.Value}")
+                    var args = settings.Select(kv => $"--{kv.Key.Replace("__", ":", StringComparison.Ordinal)}={kv.Value}")
                         .Append($"--environment={environment}");
                     using var app = GatewayApp.Build([.. args]);
                     app.Services.GetRequiredService<IStartupValidator>().Validate();
@@ -162,21 +194,29 @@ public sealed class DeployFilesTests
             var configuration = SettingsCatalog.Configuration(process.Environment);
             var cluster = DmVoiceClusterOptions.From(configuration);
             Uri listen;
+            Uri metrics;
             HashSet<int> served;
             if (process.Role == Role.Silo)
             {
                 listen = new Uri(Bind<SiloManagementOptions>(configuration, SiloManagementOptions.SectionName).EffectiveUrls(cluster).Single());
+                metrics = listen;
                 served = [cluster.SiloPort, cluster.GatewayPort, listen.Port];
             }
             else
             {
+                // A gateway serves its API and probes on Urls, and /metrics only on its management port.
                 listen = new Uri(configuration["Urls"] ?? "http://unset");
-                served = [listen.Port];
+                metrics = new Uri(GatewayManagement.From(configuration["Gateway:ManagementUrls"], cluster.UsesRedis, [listen.ToString()]).Urls.Single()
+                    .Replace("://*", "://0.0.0.0", StringComparison.Ordinal));
+                served = [listen.Port, metrics.Port];
             }
 
-            if (listen.Host is not ("0.0.0.0" or "*" or "+" or "[::]"))
+            foreach (var address in new[] { listen, metrics }.Distinct())
             {
-                problems.Add($"{process}: listens on {listen.Host}, unreachable from other hosts");
+                if (address.Host is not ("0.0.0.0" or "*" or "+" or "[::]"))
+                {
+                    problems.Add($"{process}: listens on {address.Host}, unreachable from other hosts");
+                }
             }
 
             problems.AddRange(process.DeclaredPorts.Where(p => !served.Contains(p)).Select(p => $"{process}: declares port {p}, which it does not listen on ({string.Join(", ", served)})"));
@@ -187,9 +227,10 @@ public sealed class DeployFilesTests
 
             foreach (var check in process.Checks)
             {
-                if (check.Port != listen.Port)
+                var port = check.Kind == "metrics" ? metrics.Port : listen.Port;
+                if (check.Port != port)
                 {
-                    problems.Add($"{process}: its {check.Kind} check uses port {check.Port}, but HTTP is served on {listen.Port}");
+                    problems.Add($"{process}: its {check.Kind} check uses port {check.Port}, but it is served on {port}");
                 }
 
                 var expected = check.Kind switch
@@ -224,9 +265,9 @@ public sealed class DeployFilesTests
         // process for each); the gateway's are asked of a real gateway here.
         Assert.Equal([SiloManagementOptions.LivePath, SiloManagementOptions.ReadyPath, SiloManagementOptions.MetricsPath], gatewayPaths.Order());
         await using var gateway = await GatewayServer.StartAsync();
-        using var http = new HttpClient { BaseAddress = gateway.BaseAddress };
         foreach (var path in gatewayPaths)
         {
+            using var http = new HttpClient { BaseAddress = path == GatewayManagement.MetricsPath ? gateway.ManagementAddress : gateway.BaseAddress };
             // Readiness may say 503 for a moment after start (until the gateway's first lease renewal is
             // stored), as a probe would see it; every path must answer 200 once the gateway is up.
             await Eventually.GetAsync(

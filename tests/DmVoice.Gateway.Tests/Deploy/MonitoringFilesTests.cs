@@ -92,7 +92,7 @@ public sealed partial class MonitoringFilesTests
     }
 
     [Fact]
-    public void The_scrape_config_scrapes_every_Compose_silo_on_its_management_port_and_every_gateway_on_its_HTTP_port()
+    public void The_scrape_config_scrapes_every_Compose_silo_and_gateway_on_its_management_port()
     {
         var config = Yaml.LoadAll(File.ReadAllText(MonitoringFiles.ScrapeConfigFile)).Single();
         Assert.Equal(["alerts.yml"], config["rule_files"].Items.Select(r => r.Text));
@@ -115,7 +115,7 @@ public sealed partial class MonitoringFilesTests
             var expected = DeployFiles.ComposeProcesses().Where(p => p.Role == role).Select(p =>
             {
                 var service = p.Where.Split("services.")[1];
-                var url = role == Role.Silo ? p.Environment["Silo__ManagementUrls"] : p.Environment["Urls"];
+                var url = role == Role.Silo ? p.Environment["Silo__ManagementUrls"] : p.Environment["Gateway__ManagementUrls"];
                 return $"{service}:{new Uri(url).Port}";
             });
             Assert.Equal(expected.Order(), job["static_configs"].Items.SelectMany(s => s["targets"].Items).Select(t => t.Text).Order());

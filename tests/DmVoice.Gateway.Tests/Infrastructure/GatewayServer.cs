@@ -1,4 +1,5 @@
 using DmVoice.Gateway;
+using DmVoice.Gateway.Hosting;
 using DmVoice.Gateway.Realtime;
 using DmVoice.Grains.Infrastructure;
 using Microsoft.AspNetCore.Builder;
@@ -19,14 +20,22 @@ public sealed class GatewayServer : IAsyncDisposable
 
     private readonly WebApplication _app;
 
-    private GatewayServer(WebApplication app, Uri baseAddress, FakeTimeProvider time)
+    private GatewayServer(WebApplication app, Uri baseAddress, Uri managementAddress, FakeTimeProvider time)
     {
         _app = app;
         BaseAddress = baseAddress;
+        ManagementAddress = managementAddress;
         Time = time;
     }
 
+    /// <summary>The public port: REST, the hub, health probes.</summary>
     public Uri BaseAddress { get; }
+
+    /// <summary>The management port (<c>Gateway:ManagementUrls</c>): metrics and health probes only.</summary>
+    public Uri ManagementAddress { get; }
+
+    /// <summary>Where this gateway serves Prometheus metrics.</summary>
+    public Uri MetricsAddress => new(ManagementAddress, "/metrics");
 
     public FakeTimeProvider Time { get; }
 
@@ -36,6 +45,7 @@ public sealed class GatewayServer : IAsyncDisposable
     {
         ["Cluster:SiloPort"] = TestEnvironment.FreeTcpPort().ToString(),
         ["Cluster:GatewayPort"] = TestEnvironment.FreeTcpPort().ToString(),
+        ["Gateway:ManagementUrls"] = $"http://127.0.0.1:{TestEnvironment.FreeTcpPort()}",
         ["Cluster:ClusterId"] = "gw-" + Guid.NewGuid().ToString("N")[..8],
         ["Cluster:EventDelivery"] = TestDelivery.Mode,
         ["Auth:SigningKey"] = SigningKey,
@@ -75,8 +85,13 @@ public sealed class GatewayServer : IAsyncDisposable
             throw;
         }
 
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new GatewayServer(app, new Uri(address), time);
+        var management = app.Services.GetRequiredService<GatewayManagement>();
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Select(a => new Uri(a)).ToArray();
+        return new GatewayServer(
+            app,
+            addresses.First(a => !management.Ports.Contains(a.Port)),
+            addresses.First(a => management.Ports.Contains(a.Port)),
+            time);
     }
 
     /// <summary>

@@ -275,6 +275,50 @@ public sealed class FailedWriteTests(FaultyStorageClusterFixture fx)
         Assert.Single(cEvents.OfType<ChannelUpdatedEvent>());
     }
 
+    [Fact]
+    public async Task Settings_changes_that_cannot_be_stored_leave_no_trace_and_a_retry_stores_them()
+    {
+        var (me, pest) = (TestIds.User("me"), TestIds.User("pest"));
+        var settings = fx.Client.GetGrain<IUserSettingsGrain>(me);
+        var dm = await fx.CreateDmAsync(me, pest);
+
+        fx.Faults.FailWrites("settings", me);
+        await FailsToStore(() => settings.SetStatus(UserStatuses.DoNotDisturb));
+        Assert.Equal(UserStatuses.Online, await settings.GetStatus());
+
+        fx.Faults.FailWrites("settings", me);
+        await FailsToStore(() => settings.Block(pest));
+        Assert.False(await settings.IsBlocking(pest));
+        Assert.Empty(await settings.GetBlocks());
+
+        fx.Faults.FailWrites("settings", me);
+        await FailsToStore(() => settings.SetDmSettings(dm.Id, true, null));
+        Assert.False(Assert.Single(await settings.GetDmSettings([dm.Id])).Muted);
+
+        // The retries write (each one fails once more first, so a retry that wrote nothing would not fail).
+        foreach (var retry in new Func<Task>[]
+        {
+            () => settings.SetStatus(UserStatuses.DoNotDisturb),
+            () => settings.Block(pest),
+            () => settings.SetDmSettings(dm.Id, true, null),
+        })
+        {
+            fx.Faults.FailWrites("settings", me);
+            await FailsToStore(retry);
+            await retry();
+        }
+
+        Assert.True(fx.Faults.AllSpent);
+        Assert.Equal(UserStatuses.DoNotDisturb, await settings.GetStatus());
+        Assert.True(await settings.IsBlocking(pest));
+        Assert.True(Assert.Single(await settings.GetDmSettings([dm.Id])).Muted);
+
+        // Unblocking that cannot be stored keeps the block.
+        fx.Faults.FailWrites("settings", me);
+        await FailsToStore(() => settings.Unblock(pest));
+        Assert.True(await settings.IsBlocking(pest));
+    }
+
     private static async Task FailsToStore(Func<Task> request)
     {
         var error = await Assert.ThrowsAsync<OrleansException>(request);

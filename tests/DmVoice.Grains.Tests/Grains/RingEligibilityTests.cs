@@ -111,11 +111,47 @@ public abstract class RingEligibilityTests(GrainClusterFixture fx)
         fx.Advance(TimeSpan.FromMinutes(1));
         await LimitedAsync(pest, "the 31st ring within an hour refused");
 
-        // Re-rings inside a call are limited by the call, not here; asking never counts.
-        Assert.Equal(RingVerdict.Ring, await me2.CheckRing(pest, "dm-x", startsCall: false));
+        // A re-ring inside a call is held to the same limit; asking never counts.
+        Assert.Equal(RingVerdict.RateLimited, await me2.CheckRing(pest, "dm-x", startsCall: false));
         Assert.Equal(RingVerdict.RateLimited, await me2.CheckRing(pest, "dm-x", startsCall: true));
         fx.Advance(TimeSpan.FromHours(1));
         await RingAsync(pest);
+    }
+
+    [Fact]
+    public async Task A_blocked_caller_at_the_per_caller_limit_is_answered_exactly_as_an_unblocked_one()
+    {
+        var (blockedPest, pest, me) = (TestIds.User("blocked-pest"), TestIds.User("pest"), TestIds.User("me"));
+        var mine = Settings(me);
+        await mine.Block(blockedPest);
+        Assert.Equal(RingVerdict.Blocked, await mine.CheckRing(blockedPest, "dm-x", startsCall: true));
+
+        // Both ring me (the blocked one hidden) as often as the limit allows; every stored ring counts.
+        for (var i = 0; i < 5; i++)
+        {
+            await mine.CountRing(blockedPest);
+            await mine.CountRing(pest);
+        }
+
+        await Eventually.GetAsync(() => mine.CheckRing(pest, "dm-x", startsCall: true), v => v == RingVerdict.RateLimited, "the unblocked pest to be at the limit");
+        Assert.Equal(await mine.CheckRing(pest, "dm-x", startsCall: true), await mine.CheckRing(blockedPest, "dm-x", startsCall: true));
+        Assert.Equal(await mine.CheckRing(pest, "dm-x", startsCall: false), await mine.CheckRing(blockedPest, "dm-x", startsCall: false));
+    }
+
+    [Fact]
+    public async Task A_re_ring_by_a_caller_at_the_per_caller_limit_is_refused_like_a_call_start()
+    {
+        var (pest, me) = (TestIds.User("pest"), TestIds.User("me"));
+        var mine = Settings(me);
+        for (var i = 0; i < 5; i++)
+        {
+            await mine.CountRing(pest);
+        }
+
+        await Eventually.GetAsync(() => mine.CheckRing(pest, "dm-x", startsCall: true), v => v == RingVerdict.RateLimited, "the pest to be at the limit");
+        Assert.Equal(RingVerdict.RateLimited, await mine.CheckRing(pest, "dm-x", startsCall: false));
+        fx.Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal(RingVerdict.Ring, await mine.CheckRing(pest, "dm-x", startsCall: false));
     }
 
     [Fact]

@@ -60,11 +60,13 @@ public sealed class DmVoiceProcess : IAsyncDisposable
         Uri healthAddress,
         IReadOnlyDictionary<string, string?> settings,
         string logDirectory,
-        IReadOnlyDictionary<string, string?>? environment = null)
+        IReadOnlyDictionary<string, string?>? environment = null,
+        Uri? metricsAddress = null)
     {
         Name = name;
         App = app;
         HealthAddress = healthAddress;
+        MetricsAddress = new Uri(metricsAddress ?? healthAddress, "/metrics");
         Settings = new Dictionary<string, string?>(settings);
         Environment = new Dictionary<string, string?>(environment ?? new Dictionary<string, string?>());
         Directory.CreateDirectory(logDirectory);
@@ -78,6 +80,9 @@ public sealed class DmVoiceProcess : IAsyncDisposable
 
     /// <summary>Base address of the health endpoints (and, for a gateway, of its API and hub).</summary>
     public Uri HealthAddress { get; }
+
+    /// <summary>Prometheus metrics: a silo's management port, a gateway's <c>Gateway:ManagementUrls</c>.</summary>
+    public Uri MetricsAddress { get; }
 
     /// <summary>The <c>--Key=Value</c> settings; change them before a (re)start to start differently.</summary>
     public Dictionary<string, string?> Settings { get; }

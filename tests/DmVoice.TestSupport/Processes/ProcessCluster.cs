@@ -156,9 +156,11 @@ public sealed class ProcessCluster : IAsyncDisposable
     public DmVoiceProcess AddGateway(string name, IPAddress host, int? port = null, Action<Dictionary<string, string?>>? configure = null)
     {
         var httpPort = port ?? LoopbackAddresses.FreePort(host);
+        var managementPort = LoopbackAddresses.FreePort(host);
         var settings = new Dictionary<string, string?>(CommonSettings)
         {
             ["urls"] = $"http://{host}:{httpPort}",
+            ["Gateway:ManagementUrls"] = $"http://{host}:{managementPort}",
             ["Gateway:CoHostSilo"] = "false",
         };
         if (Redis is null)
@@ -168,7 +170,8 @@ public sealed class ProcessCluster : IAsyncDisposable
         }
 
         configure?.Invoke(settings);
-        return Add(new DmVoiceProcess(name, DmVoiceApp.Gateway, new Uri($"http://{host}:{httpPort}"), settings, LogDirectory));
+        return Add(new DmVoiceProcess(
+            name, DmVoiceApp.Gateway, new Uri($"http://{host}:{httpPort}"), settings, LogDirectory, metricsAddress: new Uri($"http://{host}:{managementPort}")));
     }
 
     /// <summary>Starts every process not running yet: silos first, all at once, then gateways; waits until all are ready.</summary>
