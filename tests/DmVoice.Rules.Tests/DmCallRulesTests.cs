@@ -244,7 +244,7 @@ public sealed class DmCallRulesTests
     }
 
     [Fact]
-    public void A_re_ring_of_a_member_who_left_rings_them_and_counts_only_in_the_call_s_own_limit()
+    public void A_re_ring_rings_whom_it_names_and_counts_against_the_caller_s_limit_for_that_recipient()
     {
         var call = new DmCallHarness(["a", "b", "c"]);
         call.Join("a");
@@ -255,7 +255,7 @@ public sealed class DmCallRulesTests
 
         Assert.Equal("c", Assert.Single(result.Ringing).UserId);
         Assert.Equal("a", call.EventsOf<RingStartedEvent>().Single().RungBy);
-        Assert.Empty(call.Committed[^1].RingCounts);
+        Assert.Equal([("c", "a")], call.Committed[^1].RingCounts);
     }
 
     [Fact]

@@ -55,7 +55,7 @@ public sealed partial class DmCallRules(string dmGroupId, DmCallState state, Cal
         if (start is not null)
         {
             call.Outcomes[userId] = MemberOutcomes.Started;
-            var (ringing, notRung) = Rings.StartRings(room, call, start.Members, now, participant, countsTowardLimit: true);
+            var (ringing, notRung) = Rings.StartRings(room, call, start.Members, now, participant);
             Rings.EmitShowingRings(
                 room,
                 (v, visible) => new CallStartedEvent { DmGroupId = dmGroupId, CallId = call.CallId, Version = v, User = participant, Ringing = visible, NotRung = notRung },

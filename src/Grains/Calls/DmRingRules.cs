@@ -52,7 +52,7 @@ public sealed class DmRingRules(
             return new RingResult([], []);
         }
 
-        var (ringing, notRung) = StartRings(room, call, answers, now, ringer.Voice, countsTowardLimit: false);
+        var (ringing, notRung) = StartRings(room, call, answers, now, ringer.Voice);
         if (ringing.Count > 0 || notRung.Count > 0)
         {
             EmitShowingRings(
@@ -116,7 +116,7 @@ public sealed class DmRingRules(
         }
     }
 
-    /// <summary>Whom a ring from <paramref name="callerId"/> asks whether they may be rung: members free now (or in this very call).</summary>
+    /// <summary>The members a ring may reach: free now, or in this very call (the verdicts of the others are not used).</summary>
     public string[] FreeMembers(IReadOnlyDictionary<string, MemberStatus> statuses) =>
         statuses.Where(s => s.Value.ActiveCall is null || s.Value.ActiveCall == CallContext.Dm(dmGroupId)).Select(s => s.Key).ToArray();
 
@@ -124,10 +124,11 @@ public sealed class DmRingRules(
     /// Rings each recipient the answers allow. Busy members and members the caller rang too often lately
     /// are not rung (and said so, in <c>notRung</c>); a member who blocked the caller is rung hidden (see
     /// <see cref="RingState.Hidden"/>); do-not-disturb and muted DMs ring silently; audible rings are pushed.
-    /// Rings of a call being started count against the caller's per-recipient limit once stored
-    /// (<paramref name="countsTowardLimit"/>); re-rings inside a call have the call's own limit.
+    /// Every ring, a call's first or a re-ring, counts against the caller's per-recipient limits once
+    /// stored (<see cref="RoomOutbox.RingCounts"/>), so stopping a ring and ringing again cannot get
+    /// around them; re-rings also have the call's own limit per minute.
     /// </summary>
-    public (List<RingingEntry> Ringing, List<NotRungEntry> NotRung) StartRings(RoomRules room, LiveCallState call, MemberAnswers answers, DateTimeOffset now, VoiceParticipant caller, bool countsTowardLimit)
+    public (List<RingingEntry> Ringing, List<NotRungEntry> NotRung) StartRings(RoomRules room, LiveCallState call, MemberAnswers answers, DateTimeOffset now, VoiceParticipant caller)
     {
         var ringing = new List<RingingEntry>(answers.Statuses.Count);
         var notRung = new List<NotRungEntry>();
@@ -154,10 +155,7 @@ public sealed class DmRingRules(
             call.Rings.Add(ring);
             call.Outcomes.Remove(userId);
             ringing.Add(entry);
-            if (countsTowardLimit)
-            {
-                room.Outbox.RingCounts.Add((userId, caller.UserId));
-            }
+            room.Outbox.RingCounts.Add((userId, caller.UserId));
 
             if (ring.Hidden)
             {

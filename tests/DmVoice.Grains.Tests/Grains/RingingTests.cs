@@ -9,6 +9,34 @@ public abstract class RingingTests(GrainClusterFixture fx)
 {
     private static readonly TimeSpan RingTimeout = TimeSpan.FromSeconds(30);
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Stopping_a_ring_and_ringing_again_counts_against_the_callers_limit_whether_or_not_the_recipient_blocks_them(bool blocks)
+    {
+        var (a, b, c) = (TestIds.User("a"), TestIds.User("b"), TestIds.User("c"));
+        var dm = await fx.CreateDmAsync(a, b, c);
+        if (blocks)
+        {
+            await fx.Client.GetGrain<IUserSettingsGrain>(b).Block(a);
+        }
+
+        // The start rings b once; four re-rings make five in the minute, the per-caller limit.
+        await fx.JoinAsync(a, dm.Id);
+        for (var i = 0; i < 4; i++)
+        {
+            await fx.Call(dm.Id).StopRinging(a, [b]);
+            Assert.Equal([b], (await fx.Call(dm.Id).Ring(a, [b])).Ringing.Select(r => r.UserId));
+        }
+
+        await fx.Call(dm.Id).StopRinging(a, [b]);
+        var refused = await fx.Call(dm.Id).Ring(a, [b]);
+
+        // The caller reads the same answer whether b blocks them or not: a block is never revealed.
+        Assert.Empty(refused.Ringing);
+        Assert.Equal(new NotRungEntry(b, NotRungReasons.RateLimited), Assert.Single(refused.NotRung));
+    }
+
     // ---- 1:1 endings ----
 
     [Fact]
@@ -204,16 +232,18 @@ public abstract class RingingTests(GrainClusterFixture fx)
     [Fact]
     public async Task The_sixth_ring_within_a_minute_is_rate_limited_until_the_minute_has_passed()
     {
-        var (a, b, c) = (TestIds.User("a"), TestIds.User("b"), TestIds.User("c"));
-        var dm = await fx.CreateDmAsync(a, b, c);
+        var (a, b, c, d) = (TestIds.User("a"), TestIds.User("b"), TestIds.User("c"), TestIds.User("d"));
+        var dm = await fx.CreateDmAsync(a, b, c, d);
         await fx.JoinAsync(a, dm.Id);
         await fx.JoinAsync(b, dm.Id);
-        await fx.Call(dm.Id).StopRinging(a, [c]);
+        await fx.Call(dm.Id).StopRinging(a, [c, d]);
 
+        // Turn about between c and d, so that no recipient reaches the caller's own limit per recipient.
         for (var i = 0; i < 5; i++)
         {
-            Assert.Equal([c], (await fx.Call(dm.Id).Ring(a, [c])).Ringing.Select(r => r.UserId));
-            await fx.Call(dm.Id).StopRinging(a, [c]);
+            var target = i % 2 == 0 ? c : d;
+            Assert.Equal([target], (await fx.Call(dm.Id).Ring(a, [target])).Ringing.Select(r => r.UserId));
+            await fx.Call(dm.Id).StopRinging(a, [target]);
             fx.Advance(TimeSpan.FromSeconds(1));
         }
 
