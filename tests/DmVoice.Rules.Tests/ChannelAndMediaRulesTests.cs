@@ -122,6 +122,36 @@ public sealed class ChannelAndMediaRulesTests
         Assert.Contains(channel.Room.Outbox.Events, e => e.Event is ChannelUserLeftEvent { UserId: "a", Reason: LeaveReasons.Disconnected });
     }
 
+    [Fact]
+    public void A_member_in_the_liveKit_room_of_a_full_channel_is_not_joined_but_owed_a_removal()
+    {
+        var channel = new Channel(1, "a", "b");
+        channel.Join("a");
+
+        Assert.Equal(MediaJoinCheck.Full, channel.Media.MediaJoined("b", T0));
+        Assert.Contains(channel.State.MediaCommands, c => c.Kind == MediaCommandKind.RemoveParticipant && c.UserId == "b");
+
+        // The sweep does not try to join them either (the join would be refused every time).
+        var toJoin = channel.Media.Reconcile("c1", [new MediaParticipant("a", "a", T0), new MediaParticipant("b", "b", T0)], T0);
+        Assert.Empty(toJoin);
+    }
+
+    [Fact]
+    public void The_member_check_leaves_a_participant_whose_join_elsewhere_is_still_in_flight_in_the_call()
+    {
+        var channel = new Channel(0, "a", "b");
+        channel.Join("a");
+        channel.Join("b");
+        var joiningElsewhere = new MemberStatus(CallContext.Dm("dm9"), [], Session: 3, Joining: true);
+        var movedElsewhere = new MemberStatus(CallContext.Dm("dm9"), [], Session: 3);
+
+        var removed = channel.Room.RemoveGhosts(new Dictionary<string, MemberStatus> { ["a"] = joiningElsewhere, ["b"] = movedElsewhere }, T0);
+
+        Assert.Equal(["b"], removed);
+        Assert.Equal(["a"], channel.State.Call!.Participants.Select(p => p.Voice.UserId));
+        Assert.Contains(channel.Room.Outbox.Events, e => e.Event is ChannelUserLeftEvent { UserId: "b", Reason: LeaveReasons.Moved });
+    }
+
     [Theory]
     [InlineData(1, 1000)]
     [InlineData(2, 2000)]

@@ -25,11 +25,11 @@ internal static class LiveKitEndpoints
 
         liveKit.MapPost("/channel-token", CreateChannelTokenAsync)
             .RequireAuthorization()
-            .WithSummary("A LiveKit token to join the voice channel's room (members only)")
+            .WithSummary("A LiveKit token to join the voice channel's room (members only; not while it is full)")
             .ProducesProblems(ProblemResponses.Common)
             .ProducesProblems(
                 StatusCodes.Status400BadRequest, StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound,
-                StatusCodes.Status413PayloadTooLarge, StatusCodes.Status422UnprocessableEntity);
+                StatusCodes.Status409Conflict, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status422UnprocessableEntity);
 
         // Authenticated by LiveKit's signature, not a user token. Not rate limited per address: all of a
         // LiveKit deployment's webhooks come from few addresses, and dropping one loses a state change.
@@ -63,9 +63,16 @@ internal static class LiveKitEndpoints
         var channelId = Validate.Id(request.RoomId, "roomId");
         var name = OwnName(request, http);
 
-        // channel_not_found for users without access and unknown channels alike.
-        await grains.GetGrain<IVoiceChannelGrain>(channelId).Get(http.User.UserId());
-        return TypedResults.Ok(Issue(issuer, LiveKitRooms.ForChannel(channelId), http.User.UserId(), name));
+        // channel_not_found for users without access and unknown channels alike; a full channel is full
+        // for media too (channel_full), unless the user already holds one of its seats.
+        var userId = http.User.UserId();
+        var voice = await grains.GetGrain<IVoiceChannelGrain>(channelId).GetPresence(userId);
+        if (voice.UserLimit > 0 && voice.Participants.Count >= voice.UserLimit && !voice.Participants.Any(p => p.UserId == userId))
+        {
+            throw new DmVoiceException(ErrorCodes.ChannelFull, $"This channel holds at most {voice.UserLimit} in voice.");
+        }
+
+        return TypedResults.Ok(Issue(issuer, LiveKitRooms.ForChannel(channelId), userId, name));
     }
 
     /// <summary>The caller's own name, after checking that the request asks for no other identity or name (403).</summary>

@@ -63,6 +63,9 @@ public enum MediaJoinCheck
 
     /// <summary>They left the call after this media session began: the session is a leftover, removed from the room.</summary>
     LeftSince,
+
+    /// <summary>A member not in the call, but the room has no seat left (a channel at its user limit): removed from the room.</summary>
+    Full,
 }
 
 /// <summary>A participant of the LiveKit room as ListParticipants reports it.</summary>

@@ -39,6 +39,8 @@ public sealed partial class DmCallRules(string dmGroupId, DmCallState state, Cal
     public ILiveRoomState CreateLive(RoomStart start, string starterId, DateTimeOffset now) =>
         new LiveCallState { CallId = start.CallId, StartedAt = now, StartedBy = starterId };
 
+    public bool HasRoomForOneMore(ILiveRoomState live) => true;
+
     public void EnsureRoomForOneMore(ILiveRoomState live)
     {
     }

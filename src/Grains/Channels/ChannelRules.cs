@@ -29,9 +29,11 @@ public sealed class ChannelRules(string channelId, VoiceChannelState state) : IR
     public ILiveRoomState CreateLive(RoomStart start, string starterId, DateTimeOffset now) =>
         new LiveChannelState { CallId = start.CallId, StartedAt = now };
 
+    public bool HasRoomForOneMore(ILiveRoomState live) => state.UserLimit == 0 || live.Participants.Count < state.UserLimit;
+
     public void EnsureRoomForOneMore(ILiveRoomState live)
     {
-        if (state.UserLimit > 0 && live.Participants.Count >= state.UserLimit)
+        if (!HasRoomForOneMore(live))
         {
             throw new DmVoiceException(ErrorCodes.ChannelFull, $"This channel holds at most {state.UserLimit} in voice.");
         }

@@ -22,7 +22,10 @@ public interface IRoomKind
     /// <summary>The live state of a call that starts now (stored by the rules as the room's live room).</summary>
     ILiveRoomState CreateLive(RoomStart start, string starterId, DateTimeOffset now);
 
-    /// <summary>Refuses a join into a live room that has no seat left (a channel's user limit).</summary>
+    /// <summary>Whether one more may join the live room (a channel's user limit; a DM's call has no limit).</summary>
+    bool HasRoomForOneMore(ILiveRoomState live);
+
+    /// <summary>Refuses a join into a live room that has no seat left.</summary>
     void EnsureRoomForOneMore(ILiveRoomState live);
 
     /// <summary>

@@ -128,7 +128,12 @@ public sealed partial class MediaRules(RoomRules room, Func<bool> roomExists, Fu
     }
 
     private MediaJoinCheck Check(string userId, DateTimeOffset? mediaJoinedAt) =>
-        Tracker.Check(isMember(userId), room.State.Live?.FindParticipant(userId) is not null, userId, mediaJoinedAt);
+        Tracker.Check(
+            isMember(userId),
+            room.State.Live?.FindParticipant(userId) is not null,
+            room.State.Live is not { } live || room.Kind.HasRoomForOneMore(live),
+            userId,
+            mediaJoinedAt);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Room}: ignored a LiveKit 'left' for {UserId} about a media session older than their join")]
     private partial void LogStaleMediaLeft(string room, string userId);

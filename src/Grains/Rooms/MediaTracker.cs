@@ -96,8 +96,8 @@ public sealed class MediaTracker(bool enabled, Func<DateTimeOffset> now)
     public bool IsStaleRoomFinished(string callId, DateTimeOffset? roomCreatedAt) =>
         roomCreatedAt is { } created && _callId == callId && _callStartedAt > created + ClockTolerance;
 
-    /// <summary>How a user seen in the LiveKit room stands with the call.</summary>
-    public MediaJoinCheck Check(bool isMember, bool inCall, string userId, DateTimeOffset? mediaJoinedAt)
+    /// <summary>How a user seen in the LiveKit room stands with the call (<paramref name="roomForOneMore"/>: a seat is free for them).</summary>
+    public MediaJoinCheck Check(bool isMember, bool inCall, bool roomForOneMore, string userId, DateTimeOffset? mediaJoinedAt)
     {
         if (!isMember)
         {
@@ -116,11 +116,11 @@ public sealed class MediaTracker(bool enabled, Func<DateTimeOffset> now)
             return MediaJoinCheck.LeftSince;
         }
 
-        return MediaJoinCheck.Join;
+        return roomForOneMore ? MediaJoinCheck.Join : MediaJoinCheck.Full;
     }
 
-    /// <summary>In the room without the right to be: not a member, or left the call after this media session began.</summary>
-    public static bool IsStray(MediaJoinCheck check) => check is MediaJoinCheck.NotMember or MediaJoinCheck.LeftSince;
+    /// <summary>In the room without the right to be: not a member, left the call after this media session began, or no seat was free for them.</summary>
+    public static bool IsStray(MediaJoinCheck check) => check is MediaJoinCheck.NotMember or MediaJoinCheck.LeftSince or MediaJoinCheck.Full;
 
     /// <summary>
     /// Participants of the call the sweep did not see in the LiveKit room for the whole grace. One seen

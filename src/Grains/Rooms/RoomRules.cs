@@ -269,9 +269,11 @@ public sealed class RoomRules(IVoiceRoomState state, IRoomKind kind, CallOptions
             return [];
         }
 
+        // A member whose join elsewhere is still in flight is not a ghost yet: should that join fail,
+        // they are still here (a failed join changes nothing). The next check sees how it ended.
         var here = kind.Here;
         var ghosts = live.Participants
-            .Where(p => statuses.TryGetValue(p.Voice.UserId, out var status) && status.ActiveCall != here)
+            .Where(p => statuses.TryGetValue(p.Voice.UserId, out var status) && status.ActiveCall != here && !status.Joining)
             .ToArray();
         foreach (var ghost in ghosts)
         {

@@ -55,6 +55,24 @@ public sealed class ChannelLiveKitTests(LiveKitGatewayFixture fixture) : IClassF
     }
 
     [Fact]
+    public async Task A_full_channel_gives_no_media_token_to_one_more_but_still_to_whoever_holds_a_seat()
+    {
+        await using var a = await VoiceUser.CreateAsync(Server, "alice");
+        await using var b = await VoiceUser.CreateAsync(Server, "bob");
+        var channel = await CreateChannelAsync(a, b);
+        await VoiceUser.EnsureSuccessAsync(await a.Http.PatchAsJsonAsync($"/voice-channels/{channel.Id}", new { userLimit = 1 }));
+        await JoinChannelAsync(a, channel.Id);
+
+        await LiveKitHttp.AssertProblemAsync(
+            await b.Http.PostAsJsonAsync("/livekit/channel-token", new { roomId = channel.Id }), HttpStatusCode.Conflict, ErrorCodes.ChannelFull);
+        Assert.Equal(HttpStatusCode.OK, (await a.Http.PostAsJsonAsync("/livekit/channel-token", new { roomId = channel.Id })).StatusCode);
+
+        // A seat frees up: the token is given again.
+        Assert.Equal(HttpStatusCode.NoContent, (await a.Http.DeleteAsync($"/voice-channels/{channel.Id}/voice-presence/leave")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await b.Http.PostAsJsonAsync("/livekit/channel-token", new { roomId = channel.Id })).StatusCode);
+    }
+
+    [Fact]
     public async Task Webhooks_for_a_channel_room_join_a_member_and_a_left_takes_them_out_as_disconnected()
     {
         await using var a = await VoiceUser.CreateAsync(Server, "alice");
