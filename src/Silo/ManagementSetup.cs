@@ -38,7 +38,8 @@ internal static class ManagementSetup
             .WithMetrics(metrics => metrics.AddPrometheusExporter());
 
         // As in the gateway: this host's own meters only (MeterScope.Local), never another host's of the same
-        // name in the process; Orleans' and the runtime's exist once per process.
+        // name in the process. Orleans', the runtime's and LiveKit's commands are taken from this host's
+        // factory or process-wide, wherever they were made (Orleans makes its meter through the container).
         foreach (var local in new[] { CallMetrics.MeterName, GrainCallMetrics.MeterName, PushMetrics.MeterName, PresenceMetrics.MeterName, SiloStatusMetrics.MeterName })
         {
             builder.Metrics.EnableMetrics(local, instrumentName: null, listenerName: "OpenTelemetry", scopes: MeterScope.Local);
@@ -46,7 +47,7 @@ internal static class ManagementSetup
 
         foreach (var global in new[] { OrleansMeterName, RuntimeMeterName, MediaCommandMetrics.MeterName })
         {
-            builder.Metrics.EnableMetrics(global, instrumentName: null, listenerName: "OpenTelemetry", scopes: MeterScope.Global);
+            builder.Metrics.EnableMetrics(global, instrumentName: null, listenerName: "OpenTelemetry", scopes: MeterScope.Global | MeterScope.Local);
         }
 
         return builder;

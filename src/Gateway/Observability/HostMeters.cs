@@ -33,7 +33,7 @@ internal static class HostMeters
         "Microsoft.AspNetCore.RateLimiting",
     ];
 
-    /// <summary>Meters of static instruments, one per process (Orleans creates its instruments once).</summary>
+    /// <summary>Meters that exist once per process, taken from this host's factory or process-wide, wherever they were made.</summary>
     public static readonly string[] Process = ["Microsoft.Orleans", Grains.LiveKit.MediaCommandMetrics.MeterName];
 
     public static IMetricsBuilder EnableDmVoiceMeters(this IMetricsBuilder metrics)
@@ -45,7 +45,7 @@ internal static class HostMeters
 
         foreach (var name in Process)
         {
-            metrics.EnableMetrics(name, instrumentName: null, listenerName: OpenTelemetryListener, scopes: MeterScope.Global);
+            metrics.EnableMetrics(name, instrumentName: null, listenerName: OpenTelemetryListener, scopes: MeterScope.Global | MeterScope.Local);
         }
 
         return metrics;

@@ -100,7 +100,7 @@ public sealed class LiveKitRoomServiceTests(FastRetryLiveKitGatewayFixture fixtu
         await a.JoinAsync(dm.Id);
         await b.JoinAsync(dm.Id);
         LiveKit.AddParticipant(room, b.UserId);
-        var scrape = await PrometheusText.ScrapeAsync(Server.BaseAddress);
+        var scrape = await PrometheusText.ScrapeAsync(Server.ManagementAddress);
         Assert.NotNull(PrometheusText.Sum(scrape, "dmvoice_livekit_command_attempts_total", ("kind", "remove_participant"), ("outcome", "gave_up")));
 
         LiveKit.FailNextRequests(2);
@@ -116,7 +116,7 @@ public sealed class LiveKitRoomServiceTests(FastRetryLiveKitGatewayFixture fixtu
         var (count, withinAMinute) = metrics.Histogram("dmvoice.livekit.command.age", 60, done);
         Assert.True(count >= 1);
         Assert.Equal(count, withinAMinute);
-        Assert.NotNull(PrometheusText.Sum(await PrometheusText.ScrapeAsync(Server.BaseAddress), "dmvoice_livekit_command_age_seconds_bucket", [.. done, ("le", "60")]));
+        Assert.NotNull(PrometheusText.Sum(await PrometheusText.ScrapeAsync(Server.ManagementAddress), "dmvoice_livekit_command_age_seconds_bucket", [.. done, ("le", "60")]));
     }
 
     [Fact]

@@ -24,7 +24,7 @@ public sealed class AlertMetricsTests : IAsyncLifetime
 
     public async ValueTask DisposeAsync() => await _server.DisposeAsync();
 
-    private Task<string> ScrapeAsync() => PrometheusText.ScrapeAsync(_server.BaseAddress);
+    private Task<string> ScrapeAsync() => PrometheusText.ScrapeAsync(_server.ManagementAddress);
 
     [Fact]
     public async Task A_grace_expiry_that_cannot_take_the_participant_out_of_the_call_is_counted_as_a_ghost()

@@ -36,7 +36,7 @@ public sealed class PushMetricsTests : IAsyncLifetime
         await using var alice = await VoiceUser.CreateAsync(_server, "alice");
         await using var bob = await VoiceUser.CreateAsync(_server, "bob");
         var dm = await alice.CreateDmAsync(bob);
-        var scrape = await PrometheusText.ScrapeAsync(_server.BaseAddress);
+        var scrape = await PrometheusText.ScrapeAsync(_server.ManagementAddress);
         Assert.NotNull(PrometheusText.Sum(scrape, "dmvoice_push_notifications_total", ("type", PushTypes.RingStarted), ("result", "retried")));
         Assert.NotNull(PrometheusText.Sum(scrape, "dmvoice_push_pending", ("state", "retrying")));
         Assert.Equal(0, metrics.Observe("dmvoice.push.pending"));
