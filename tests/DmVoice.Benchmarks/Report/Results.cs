@@ -329,7 +329,7 @@ public static class Targets
         {
             foreach (var d in Definitions)
             {
-                var figure = Figures.All.Single(f => f.Name == d.Figure);
+                var figure = Figures.All.Concat(Figures.Stage).Single(f => f.Name == d.Figure);
                 var value = figure.Get(system);
                 var baselineValue = d.Baseline is null ? 1.0 : ran.TryGetValue(d.Baseline, out var baseline) ? figure.Get(baseline) : null;
                 double? ratio = value is { } a && baselineValue is { } b && b > 0 ? a / b : null;
