@@ -70,7 +70,9 @@ public static class GatewayApp
             .AddCheck<GatewayLeaseHealthCheck>("lease", tags: ["ready"])
             .AddCheck<GatewayStoppingHealthCheck>("stopping", tags: ["ready"]);
         // No AddMeter: a meter name would match every host's meters in the process (see HostMeters).
-        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddPrometheusExporter());
+        // Every scrape reads the instruments afresh: Prometheus scrapes every 15 s or so, and a cached answer
+        // (300 ms by default) would show a change made just before the scrape only at the next one.
+        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
         builder.Metrics.EnableDmVoiceMeters();
         builder.Services.AddOpenApi();
 

@@ -35,7 +35,7 @@ internal static class ManagementSetup
         builder.Services.AddSingleton<SiloStatusMetrics>();
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("dmvoice-silo"))
-            .WithMetrics(metrics => metrics.AddPrometheusExporter());
+            .WithMetrics(metrics => metrics.AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
 
         // As in the gateway: this host's own meters only (MeterScope.Local), never another host's of the same
         // name in the process. Orleans', the runtime's and LiveKit's commands are taken from this host's

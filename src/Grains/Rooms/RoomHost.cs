@@ -159,6 +159,10 @@ internal sealed partial class RoomHost
     {
         Rules.Settle(Now);
         await CommitIfChangedAsync();
+
+        // Re-armed even when nothing was due: a timer that fired a moment early found nothing to settle,
+        // and without this its deadline would never be looked at again.
+        _deadlineTimer.Schedule(Rules.NextDeadline());
     }
 
     /// <summary>Before answering a read: a deadline that passed while nothing ran (a restart) is settled first.</summary>
