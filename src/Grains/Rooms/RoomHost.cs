@@ -100,14 +100,16 @@ internal sealed partial class RoomHost
             start = new RoomStart(callId, await askBeforeStart(userId, callId));
         }
 
-        var joined = Rules.Join(userId, request, session, Now, start);
+        RoomJoin joined;
         try
         {
+            joined = Rules.Join(userId, request, session, Now, start);
             await CommitIfChangedAsync();
         }
         catch when (start is not null)
         {
-            // The room never went live: the members it registered with must not keep it in their index.
+            // The room never went live (the rules refused the join, or it was not stored): the members it
+            // registered with must not keep it in their index.
             foreach (var memberId in start.Members.Statuses.Keys)
             {
                 Members.Detach(memberId, start.CallId);
