@@ -130,7 +130,15 @@ public sealed class RollingRestartTests
             Assert.Equal(ring.UserId, stopped.Str("userId"));
         }
 
-        await Task.Delay(TimeSpan.FromSeconds(1)); // A repeat would arrive within this.
+        // A repeat would come before a later event of the same call: Alice and Dave each change their
+        // state once more, and every rung device sees that change before it is counted.
+        await VoiceUser.EnsureSuccessAsync(await alice.Http.PutAsJsonAsync($"/dm-groups/{trio.Id}/voice-presence/state", new { isDeafened = true }));
+        await VoiceUser.EnsureSuccessAsync(await dave.Http.PutAsJsonAsync($"/dm-groups/{pair.Id}/voice-presence/state", new { isDeafened = true }));
+        foreach (var (device, sender) in devices[carol].Select(d => (d, alice)).Concat(devices[erin].Select(d => (d, dave))))
+        {
+            await device.WaitForAsync(VoiceEventNames.UserUpdated, e => e.GetProperty("user").Str("userId") == sender.UserId && e.GetProperty("user").GetProperty("isDeafened").GetBoolean());
+        }
+
         Assert.All(devices[carol], d => Assert.Equal(1, d.Count(VoiceEventNames.RingStopped, e => e.Str("ringId") == carolsRing.RingId)));
         Assert.All(devices[erin], d => Assert.Equal(1, d.Count(VoiceEventNames.RingStopped, e => e.Str("ringId") == erinsRing.RingId)));
     }

@@ -32,7 +32,8 @@ public sealed class DmVoiceProcess : IAsyncDisposable
     private readonly object _outputLock = new();
     private readonly Queue<string> _tail = new();
     private readonly StreamWriter _log;
-    private Process? _process;
+    private readonly List<Process> _endedRuns = [];
+    private volatile Process? _process;
     private Process? _watchdog;
     private int _starts;
 
@@ -107,7 +108,14 @@ public sealed class DmVoiceProcess : IAsyncDisposable
             throw new InvalidOperationException($"{Name} is already running (pid {_process!.Id}).");
         }
 
-        _process?.Dispose();
+        // An ended run's Process is kept until this object is disposed, not disposed here: other threads
+        // (a load balancer's health checks) may still hold it and ask whether it runs, and a disposed
+        // Process throws instead of answering.
+        if (_process is { } ended)
+        {
+            _endedRuns.Add(ended);
+        }
+
         var start = new ProcessStartInfo(DotnetHost())
         {
             RedirectStandardOutput = true,

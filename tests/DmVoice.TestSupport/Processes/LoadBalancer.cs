@@ -75,17 +75,18 @@ public sealed class LoadBalancer : IAsyncDisposable
             await Task.WhenAll(_backends.Select(async backend =>
             {
                 var ready = false;
-                if (backend.IsRunning)
+                try
                 {
-                    try
+                    if (backend.IsRunning)
                     {
                         using var response = await backend.GetAsync(DmVoiceProcess.ReadyPath);
                         ready = response.StatusCode == HttpStatusCode.OK;
                     }
-                    catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
-                    {
-                        // Not answering: not ready.
-                    }
+                }
+                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or InvalidOperationException)
+                {
+                    // Not answering, or between runs: not ready. Nothing may end this loop but the
+                    // balancer's disposal, or every backend's readiness would stay frozen.
                 }
 
                 lock (_lock)
