@@ -41,6 +41,10 @@ public sealed partial class ConnectionRegistry(
 
     public int UserCount => _users.Count;
 
+    /// <summary>The ids of the user's connections registered here (one that is closing included, until it is removed).</summary>
+    public string[] ConnectionIds(string userId) =>
+        _users.TryGetValue(userId, out var user) ? Array.ConvertAll(user.Outboxes, o => o.ConnectionId) : [];
+
     /// <summary>Open connections on this gateway.</summary>
     public int ConnectionCount => _users.Values.Sum(u => u.Outboxes.Length);
 

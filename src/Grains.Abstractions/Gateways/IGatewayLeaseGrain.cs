@@ -29,6 +29,14 @@ public interface IGatewayLeaseGrain : IGrainWithStringKey
     [Alias("Untrack")]
     Task Untrack(string userId);
 
+    /// <summary>
+    /// Whether the lease is held and still tracks the user (a device of theirs may be on the gateway).
+    /// False after it lapsed or was released, whether or not the user heard. Read-only.
+    /// </summary>
+    [AlwaysInterleave]
+    [Alias("Tracks")]
+    Task<bool> Tracks(string userId);
+
     /// <summary>The gateway is shutting down: the lease ends now, as if it had lapsed.</summary>
     [Alias("Release")]
     Task Release();

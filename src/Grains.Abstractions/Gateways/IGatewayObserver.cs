@@ -15,6 +15,14 @@ public interface IGatewayObserver : IGrainObserver
     [OneWay]
     [Alias("Deliver")]
     Task Deliver(EventDelivery delivery);
+
+    /// <summary>
+    /// The connection keys of the user's connections this gateway holds right now. A user grain asks
+    /// in its device audit, to forget devices whose close never reached it. The gateway registers a
+    /// connection before telling the user grain, so an open device is never missing from the answer.
+    /// </summary>
+    [Alias("HeldConnections")]
+    Task<string[]> HeldConnections(string userId);
 }
 
 /// <summary>

@@ -37,9 +37,12 @@ public interface IVoiceRoomGrain : IGrainWithStringKey
     [Alias("RoutesChanged")]
     Task<string?> RoutesChanged(string userId, GatewayRoute[] routes);
 
-    /// <summary>Whether the user holds a seat in the live room under this join session. Read-only.</summary>
-    [Alias("HoldsSeat")]
-    Task<bool> HoldsSeat(string userId, long session);
+    /// <summary>
+    /// The user's seat in the live room as the room stored it (the join session that took it last and
+    /// its device), or null when the user holds none. Read-only.
+    /// </summary>
+    [Alias("GetHeldSeat")]
+    Task<HeldSeat?> GetHeldSeat(string userId);
 
     /// <summary>Runs whatever deadline (ring timeout, empty-room grace) is due. Called by the grain's own timer.</summary>
     [Alias("ProcessDeadlines")]

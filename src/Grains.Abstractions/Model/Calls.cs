@@ -119,6 +119,17 @@ public sealed record ActiveCall(
     [property: Id(2)] string? DeviceId,
     [property: Id(3)] string? DeviceKind);
 
+/// <summary>
+/// A user's seat as a room stored it: the user grain's join counter of the join that took it last, and
+/// the device holding it (null when that join named none).
+/// </summary>
+[GenerateSerializer, Immutable]
+[Alias("DmVoice.HeldSeat")]
+public sealed record HeldSeat(
+    [property: Id(0)] long Session,
+    [property: Id(1)] string? DeviceId,
+    [property: Id(2)] string? DeviceKind);
+
 /// <summary>Where the user's seat is, as their user grain knows it.</summary>
 [GenerateSerializer, Immutable]
 [Alias("DmVoice.VoiceSeat")]

@@ -68,7 +68,7 @@ public sealed partial class VoiceChannelGrain(
 
     public Task<string?> RoutesChanged(string userId, GatewayRoute[] routes) => Task.FromResult(_host.RoutesChanged(userId, routes));
 
-    public Task<bool> HoldsSeat(string userId, long session) => Task.FromResult(_host.HoldsSeat(userId, session));
+    public Task<HeldSeat?> GetHeldSeat(string userId) => Task.FromResult(_host.HeldSeatOf(userId));
 
     public Task ProcessDeadlines() => _host.ProcessDeadlinesAsync();
 

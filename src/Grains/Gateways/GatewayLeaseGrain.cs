@@ -141,6 +141,8 @@ public sealed partial class GatewayLeaseGrain : Grain, IGatewayLeaseGrain, IRemi
         }
     }
 
+    public Task<bool> Tracks(string userId) => Task.FromResult(!State.Lapsed && State.Users.Contains(userId));
+
     public Task Release() => LapseAsync(released: true);
 
     public async Task ProcessDeadlines()

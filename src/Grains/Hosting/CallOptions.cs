@@ -51,6 +51,13 @@ public sealed class CallOptions
     public TimeSpan MemberCheckInterval { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>
+    /// How often a seated user's grain asks the gateways its devices are on which of them they still
+    /// hold (it also does at activation), so a device whose close was lost cannot keep its user in a
+    /// call for ever. Real time.
+    /// </summary>
+    public TimeSpan PresenceAuditInterval { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
     /// How long a change that can be rebuilt (a user's index of the live calls they can see, a DM's
     /// latest activity in a user's list) waits to be stored with its grain's next write before it is
     /// written on its own. Real time. A silo crash loses at most this much of such changes.
@@ -75,6 +82,7 @@ public sealed class CallOptionsValidator : IValidateOptions<CallOptions>
         Check(options.DisconnectGrace >= TimeSpan.Zero && options.DisconnectGrace <= TimeSpan.FromMinutes(10), "Calls:DisconnectGrace must be 0-600 seconds.");
         Check(options.RingsPerMinute is >= 1 and <= 100, "Calls:RingsPerMinute must be 1-100.");
         Check(options.MemberCheckInterval >= TimeSpan.FromSeconds(1) && options.MemberCheckInterval <= TimeSpan.FromHours(1), "Calls:MemberCheckInterval must be 1 second to 1 hour.");
+        Check(options.PresenceAuditInterval >= TimeSpan.FromSeconds(1) && options.PresenceAuditInterval <= TimeSpan.FromHours(1), "Calls:PresenceAuditInterval must be 1 second to 1 hour.");
         Check(options.DeferredWriteDelay >= TimeSpan.FromMilliseconds(100) && options.DeferredWriteDelay <= TimeSpan.FromMinutes(1), "Calls:DeferredWriteDelay must be 0.1-60 seconds.");
         // High ceilings are for load tests, whose callers ring the same recipients many times a minute.
         Check(options.RingsPerCallerPerMinute is >= 1 and <= 1000, "Calls:RingsPerCallerPerMinute must be 1-1000.");

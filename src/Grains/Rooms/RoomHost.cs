@@ -153,8 +153,10 @@ internal sealed partial class RoomHost
         return live.CallId;
     }
 
-    public bool HoldsSeat(string userId, long session) =>
-        State.Live?.FindParticipant(userId) is { } participant && participant.Session == session;
+    public HeldSeat? HeldSeatOf(string userId) =>
+        State.Live?.FindParticipant(userId) is { } participant
+            ? new HeldSeat(participant.Session, participant.Device, participant.Voice.DeviceKind)
+            : null;
 
     /// <summary>Settles what is due (rings expired, the empty grace over) and stores it.</summary>
     public async Task ProcessDeadlinesAsync()

@@ -49,48 +49,65 @@ public sealed partial class UserVoiceGrain
 
     public async Task ConnectionClosed(string connectionKey)
     {
-        if (!State.Devices.Remove(connectionKey, out var gatewayId))
+        if (State.Devices.ContainsKey(connectionKey))
         {
-            return;
-        }
-
-        State.DeviceIds.Remove(connectionKey);
-        var gatewayEmpty = !State.Devices.ContainsValue(gatewayId);
-        if (gatewayEmpty)
-        {
-            State.Gateways.Remove(gatewayId);
-            _routes = null;
-        }
-
-        RefreshGrace();
-        await SaveAsync();
-        if (gatewayEmpty)
-        {
-            await PublishRoutesAsync();
-            await UntrackQuietlyAsync(gatewayId);
+            await ForgetDevicesAsync([connectionKey], lostGateway: null);
         }
     }
 
     public async Task GatewayLost(string gatewayId)
     {
         var lost = State.Devices.Where(d => d.Value == gatewayId).Select(d => d.Key).ToArray();
-        if (lost.Length == 0 && !State.Gateways.ContainsKey(gatewayId))
+        if (lost.Length > 0 || State.Gateways.ContainsKey(gatewayId))
         {
-            return;
+            LogGatewayLost(UserId, gatewayId, lost.Length);
+            await ForgetDevicesAsync(lost, gatewayId);
+        }
+    }
+
+    /// <summary>
+    /// Forgets connections that closed (or that their gateway no longer holds), and gateways left with
+    /// none of the user's devices; stores that, then tells the live calls where the devices are now and
+    /// the emptied gateways' leases to stop tracking the user. A <paramref name="lostGateway"/> is gone
+    /// as a whole: its lease already forgot the user.
+    /// </summary>
+    private async Task ForgetDevicesAsync(IReadOnlyCollection<string> connectionKeys, string? lostGateway)
+    {
+        var emptied = new List<string>();
+        foreach (var key in connectionKeys)
+        {
+            if (State.Devices.Remove(key, out var gatewayId))
+            {
+                State.DeviceIds.Remove(key);
+                if (gatewayId != lostGateway && !State.Devices.ContainsValue(gatewayId) && !emptied.Contains(gatewayId))
+                {
+                    emptied.Add(gatewayId);
+                }
+            }
         }
 
-        foreach (var key in lost)
+        var routesChanged = emptied.Count > 0 || (lostGateway is not null && State.Gateways.ContainsKey(lostGateway));
+        foreach (var gatewayId in emptied.Append(lostGateway).OfType<string>())
         {
-            State.Devices.Remove(key);
-            State.DeviceIds.Remove(key);
+            State.Gateways.Remove(gatewayId);
         }
 
-        State.Gateways.Remove(gatewayId);
-        _routes = null;
+        if (routesChanged)
+        {
+            _routes = null;
+        }
+
         RefreshGrace();
-        LogGatewayLost(UserId, gatewayId, lost.Length);
         await SaveAsync();
-        await PublishRoutesAsync();
+        if (routesChanged)
+        {
+            await PublishRoutesAsync();
+        }
+
+        foreach (var gatewayId in emptied)
+        {
+            await UntrackQuietlyAsync(gatewayId);
+        }
     }
 
     /// <summary>The gateways the user's devices are on now.</summary>

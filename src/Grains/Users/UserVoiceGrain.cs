@@ -55,6 +55,7 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
         var self = this.AsReference<IUserVoiceGrain>();
         _deadlineTimer = new DeadlineTimer(_clock.TimeProvider, () => self.ProcessDeadlines(), OverdueDeadlines.DisconnectGrace);
         _deadlineTimer.Schedule(State.DisconnectDeadline);
+        StartDeviceAudits();
         if (State.Active is not null)
         {
             // A removal notice may have been lost with the activation that ended; check in a turn of
@@ -68,6 +69,7 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         _deadlineTimer?.Dispose();
+        _auditTimer?.Dispose();
 
         // Index changes not stored yet (best effort: after a crash the live calls register again).
         await _writes.FlushOnDeactivateAsync();
@@ -276,18 +278,30 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
         }
 
         var session = State.Session;
-        if (await RoomOf(active).HoldsSeat(UserId, session))
+        var held = await RoomOf(active).GetHeldSeat(UserId);
+        if (held?.Session == session || State.Active != active || State.Session != session)
         {
             return;
         }
 
-        if (State.Active == active && State.Session == session)
+        if (held is not null && held.Session > session)
         {
-            LogStaleActiveCall(UserId, active.Kind, active.Id);
-            ForgetSeat();
+            // Only this grain hands out sessions: a later one in the room the user is in comes from a
+            // join of ours into the same room that failed to answer (a retry, a reload, a second
+            // device) but was stored there. The user is still in the call, on the seat as stored.
+            LogAdoptedSeat(UserId, active.Kind, active.Id, held.Session);
+            State.Session = held.Session;
+            State.ActiveDevice = held.DeviceId;
+            State.ActiveDeviceKind = held.DeviceKind;
+            RefreshGrace();
             await SaveAsync();
-            _deadlineTimer?.Schedule(null);
+            return;
         }
+
+        LogStaleActiveCall(UserId, active.Kind, active.Id);
+        ForgetSeat();
+        await SaveAsync();
+        _deadlineTimer?.Schedule(null);
     }
 
     public async Task OnRemovedFromCall(CallContext call, long session)
@@ -350,6 +364,9 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "User {UserId}: confirming the active call failed; trying again shortly")]
     private partial void LogConfirmFailed(Exception exception, string userId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "User {UserId}: {Kind}:{Id} stored a later join of the user's (session {Session}) that failed to answer; keeping the seat as stored")]
+    private partial void LogAdoptedSeat(string userId, string kind, string id, long session);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "User {UserId}: {Kind}:{Id} no longer holds the user's seat; forgetting it")]
     private partial void LogStaleActiveCall(string userId, string kind, string id);

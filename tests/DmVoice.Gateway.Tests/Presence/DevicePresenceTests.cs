@@ -3,6 +3,8 @@ using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Text;
+using DmVoice.Gateway.Realtime;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
 namespace DmVoice.Gateway.Tests.Presence;
@@ -20,6 +22,7 @@ public sealed class DevicePresenceTests : IAsyncLifetime
     {
         settings["Gateway:ConnectionQueueLimit"] = "8";
         settings["Gateway:RequestsPerMinute"] = "100000";
+        settings["Calls:PresenceAuditInterval"] = "00:00:01";
     });
 
     public async ValueTask DisposeAsync() => await _server.DisposeAsync();
@@ -66,6 +69,34 @@ public sealed class DevicePresenceTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, update.StatusCode);
         await bPhone.WaitForAsync(VoiceEventNames.UserUpdated, e => e.GetProperty("user").Str("userId") == a.UserId);
         Assert.Equal(0, bPhone.Count(VoiceEventNames.UserLeft));
+    }
+
+    [Fact]
+    public async Task A_connection_the_gateway_no_longer_holds_whose_close_never_reached_the_cluster_stops_keeping_its_user_online_and_in_the_call()
+    {
+        await using var a = await VoiceUser.CreateAsync(_server, "alice");
+        await using var b = await VoiceUser.CreateAsync(_server, "bob");
+        var dm = await a.CreateDmAsync(b);
+        var bPhone = await b.ConnectAsync();
+        var aPhone = await a.ConnectAsync();
+        var call = await a.JoinAsync(dm.Id);
+        await b.JoinAsync(dm.Id);
+
+        // What a close that could never be stored leaves behind: the cluster counts a connection of
+        // a's on this gateway that the gateway does not hold. Then a's real device goes.
+        var route = _server.Services.GetRequiredService<GatewayLease>().Route;
+        var lostClose = _server.Services.GetRequiredService<GatewayInstance>().ConnectionKey("closed-but-never-told");
+        await _server.Services.GetRequiredService<IGrainFactory>().GetGrain<IUserVoiceGrain>(a.UserId).ConnectionOpened(lostClose, route);
+        await aPhone.StopAsync();
+        await _server.WaitUntilOfflineAsync(a.UserId);
+
+        // The gateway tells the user grain's audit which connections it really holds: a shows offline.
+        await Eventually.GetAsync(() => b.PresenceAsync(dm.Id), p => p.Statuses![a.UserId] == UserStatuses.Offline, "a to show offline");
+
+        _server.Time.Advance(TimeSpan.FromSeconds(30));
+        var left = await bPhone.WaitForAsync(VoiceEventNames.UserLeft, e => e.Str("userId") == a.UserId);
+        Assert.Equal(LeaveReasons.Disconnected, left.Str("reason"));
+        Assert.Equal(call.CallId, left.Str("callId"));
     }
 
     [Fact]

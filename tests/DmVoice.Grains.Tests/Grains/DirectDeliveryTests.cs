@@ -125,6 +125,8 @@ public sealed class DeliveryOrderingTests
             Received.Add(delivery);
             return Task.CompletedTask;
         }
+
+        public Task<string[]> HeldConnections(string userId) => Task.FromResult<string[]>([]);
     }
 
     [Fact]

@@ -186,6 +186,40 @@ public sealed class FailedWriteTests(FaultyStorageClusterFixture fx)
     }
 
     [Fact]
+    public async Task A_repeat_join_that_fails_after_the_call_stored_it_keeps_the_user_in_the_call()
+    {
+        var (a, b) = (TestIds.User("a"), TestIds.User("b"));
+        var dm = await fx.CreateDmAsync(a, b);
+        await using var bEvents = await EventRecorder.SubscribeAsync(fx.Client, b);
+        await using var aEvents = await EventRecorder.SubscribeAsync(fx.Client, a);
+        var call = await fx.JoinAsync(a, dm.Id);
+        await fx.JoinAsync(b, dm.Id);
+
+        // a's client retries the join (a reload), and its answer is lost after the call stored it.
+        fx.Faults.FailWritesAfterStoring("call", dm.Id);
+        await FailsToStore(() => fx.JoinAsync(a, dm.Id));
+        Assert.True(fx.Faults.AllSpent);
+
+        // The user grain confirms its call with the room, as it does after any join that failed to
+        // answer; a later call to the grain runs after that confirmation.
+        await fx.User(a).ConfirmActiveCall();
+        await fx.User(a).ProcessDeadlines();
+        Assert.Equal(CallContext.Dm(dm.Id), (await fx.User(a).GetSeat())?.Call);
+
+        // The call still has a, and a's next change reaches b: nobody was told a left.
+        await fx.Call(dm.Id).UpdateState(a, new VoiceStatePatch(IsMuted: true));
+        await bEvents.WaitForAsync<UserUpdatedEvent>(e => e.User.UserId == a && e.User.IsMuted);
+        Assert.Equal([a, b], (await fx.Call(dm.Id).GetPresence(b)).Participants.Select(p => p.UserId).Order());
+        Assert.Equal(call.CallId, (await fx.Call(dm.Id).GetPresence(b)).CallId);
+        Assert.DoesNotContain(bEvents.OfType<UserLeftEvent>(), e => e.UserId == a);
+
+        // And a can still leave as usual.
+        await fx.User(a).LeaveDmCall(dm.Id);
+        var left = await bEvents.WaitForAsync<UserLeftEvent>(e => e.UserId == a);
+        Assert.Equal(LeaveReasons.Left, left.Reason);
+    }
+
+    [Fact]
     public async Task A_user_whose_removal_from_a_call_could_not_be_stored_stops_showing_as_busy()
     {
         var (a, b, c) = (TestIds.User("a"), TestIds.User("b"), TestIds.User("c"));

@@ -94,6 +94,71 @@ public abstract class PresenceLeaseTests(GrainClusterFixture fx)
     }
 
     [Fact]
+    public async Task A_device_whose_close_never_reached_its_user_grain_is_forgotten_by_the_audit_and_its_user_leaves_after_the_grace()
+    {
+        var (a, b) = (TestIds.User("a"), TestIds.User("b"));
+        var dm = await fx.CreateDmAsync(a, b);
+        await using var bEvents = await EventRecorder.SubscribeAsync(fx.Client, b);
+        var aDevice = await EventRecorder.SubscribeAsync(fx.Client, a);
+        var call = await fx.JoinAsync(a, dm.Id);
+        await fx.JoinAsync(b, dm.Id);
+
+        // The gateway no longer holds the connection, and the grain was never told.
+        aDevice.CloseUnheard();
+        await Eventually.GetAsync(() => fx.User(a).HasLiveDevice(), live => !live, "the audit to find a's device gone");
+
+        var left = await LeftAfterGraceAsync(bEvents, a);
+        Assert.Equal(LeaveReasons.Disconnected, left.Reason);
+        Assert.Equal(call.CallId, left.CallId);
+        Assert.Null(await fx.User(a).GetSeat());
+        await aDevice.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_user_who_never_heard_that_their_gateway_s_lease_ended_loses_its_devices_at_the_audit_and_leaves_after_the_grace()
+    {
+        var (a, b) = (TestIds.User("a"), TestIds.User("b"));
+        var dm = await fx.CreateDmAsync(a, b);
+        await using var bEvents = await EventRecorder.SubscribeAsync(fx.Client, b);
+        await using var aDevice = await EventRecorder.SubscribeAsync(fx.Client, a);
+        await fx.JoinAsync(a, dm.Id);
+        await fx.JoinAsync(b, dm.Id);
+
+        // The lease ends without a word to a: it had stopped tracking a (as if its notice went down
+        // with a silo), and its gateway still claims the connection.
+        var lease = fx.Client.GetGrain<IGatewayLeaseGrain>(aDevice.Gateway.Id);
+        await lease.Untrack(a);
+        await lease.Release();
+        await Eventually.GetAsync(() => fx.User(a).HasLiveDevice(), live => !live, "the audit to find a's gateway gone");
+
+        var left = await LeftAfterGraceAsync(bEvents, a);
+        Assert.Equal(LeaveReasons.Disconnected, left.Reason);
+    }
+
+    [Fact]
+    public async Task The_audit_keeps_every_device_its_gateway_still_holds()
+    {
+        var (a, b) = (TestIds.User("a"), TestIds.User("b"));
+        var dm = await fx.CreateDmAsync(a, b);
+        await using var bEvents = await EventRecorder.SubscribeAsync(fx.Client, b);
+        var aGone = await EventRecorder.SubscribeAsync(fx.Client, a, deviceId: "phone");
+        await using var aStays = await EventRecorder.SubscribeAsync(fx.Client, a, deviceId: "desktop");
+        await fx.User(a).JoinDmCall(dm.Id, new JoinRequest(a, DeviceId: "desktop"));
+        await fx.JoinAsync(b, dm.Id);
+
+        // The audit that forgets the phone has looked at the desktop too; the grace would have started at once.
+        aGone.CloseUnheard();
+        await Eventually.GetAsync(() => fx.User(a).GetRoutes(), routes => routes.Length == 1, "the audit to forget a's phone and its gateway");
+        fx.Advance(GrainClusterFixture.DisconnectGrace * 2);
+        await fx.Call(dm.Id).UpdateState(b, new VoiceStatePatch(IsMuted: true));
+        await aStays.WaitForAsync<UserUpdatedEvent>(e => e.User.UserId == b && e.User.IsMuted);
+        await EventBarrier.FlushAsync(fx.Client, dm.Id, bEvents, aStays);
+        Assert.DoesNotContain(bEvents.OfType<UserLeftEvent>(), e => e.UserId == a);
+        Assert.Equal(new VoiceSeat(CallContext.Dm(dm.Id), "desktop", null), await fx.User(a).GetSeat());
+        await aGone.DisposeAsync();
+    }
+
+    [Fact]
     public async Task A_device_that_connects_during_a_call_receives_the_calls_next_events()
     {
         var (a, b, c) = (TestIds.User("a"), TestIds.User("b"), TestIds.User("c"));

@@ -61,6 +61,7 @@ public sealed class EventRecorder : IAsyncDisposable
             gateway.Attach(recorder);
         }
 
+        gateway.Hold(recorder.ConnectionKey, userId);
         await client.GetGrain<IUserVoiceGrain>(userId).ConnectionOpened(recorder.ConnectionKey, gateway.Route, deviceId);
         return recorder;
     }
@@ -84,11 +85,18 @@ public sealed class EventRecorder : IAsyncDisposable
     public RingStoppedEvent[] RingStops(string dmGroupId, string recipientId) =>
         OfType<RingStoppedEvent>().Where(e => e.DmGroupId == dmGroupId && e.UserId == recipientId).ToArray();
 
+    /// <summary>
+    /// The connection closes at its gateway, but its user grain never hears of it: the close could not
+    /// be stored for longer than the gateway kept trying. Only the user grain's device audit finds out.
+    /// </summary>
+    public void CloseUnheard() => _gateway.Release(ConnectionKey);
+
     public async ValueTask DisposeAsync()
     {
         try
         {
             await _gateway.Client.GetGrain<IUserVoiceGrain>(UserId).ConnectionClosed(ConnectionKey);
+            _gateway.Release(ConnectionKey);
             if (_subscription is not null)
             {
                 await _subscription.UnsubscribeAsync();

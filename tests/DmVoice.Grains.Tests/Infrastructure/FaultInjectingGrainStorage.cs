@@ -6,16 +6,19 @@ namespace DmVoice.Tests.Infrastructure;
 /// <summary>
 /// Which storage writes should fail, shared by the test and the silos of one cluster. A rule names a
 /// grain state (<c>call</c>, <c>voice</c>, <c>group</c>, ...) and the grain's key, lets <c>skip</c>
-/// matching writes through, then fails the next <c>count</c>. It also counts the writes that were stored.
+/// matching writes through, then fails the next <c>count</c>, either before they reach storage or
+/// after (a write that timed out but landed). It also counts the writes that were stored.
 /// </summary>
 public sealed class StorageFaults
 {
     private readonly ConcurrentQueue<Rule> _rules = new();
     private readonly ConcurrentDictionary<(string State, string Key), int> _stored = new();
 
-    private sealed class Rule(string stateName, string grainKey, int skip, int count)
+    private sealed class Rule(string stateName, string grainKey, int skip, int count, bool lands)
     {
         private int _seen;
+
+        public bool Lands => lands;
 
         public bool Fails(string state, string key)
         {
@@ -33,7 +36,14 @@ public sealed class StorageFaults
 
     /// <summary>Fails the next <paramref name="count"/> writes of that state of that grain, after letting <paramref name="skip"/> through.</summary>
     public void FailWrites(string stateName, string grainKey, int count = 1, int skip = 0) =>
-        _rules.Enqueue(new Rule(stateName, grainKey, skip, count));
+        _rules.Enqueue(new Rule(stateName, grainKey, skip, count, lands: false));
+
+    /// <summary>
+    /// Stores the next write of that state of that grain and then fails it all the same, as a write whose
+    /// answer timed out after storage took it: the grain believes it failed, storage holds it.
+    /// </summary>
+    public void FailWritesAfterStoring(string stateName, string grainKey) =>
+        _rules.Enqueue(new Rule(stateName, grainKey, skip: 0, count: 1, lands: true));
 
     /// <summary>How many writes of that state of that grain were stored (failed ones not counted).</summary>
     public int StoredWrites(string stateName, string grainKey) => _stored.GetValueOrDefault((stateName, grainKey));
@@ -44,16 +54,21 @@ public sealed class StorageFaults
     /// <summary>Whether every rule has been used up (the faults the test planned did happen).</summary>
     public bool AllSpent => _rules.All(r => r.Spent);
 
-    internal bool ShouldFail(string stateName, GrainId grainId)
+    /// <summary>Whether this write fails, and if so whether it reaches storage first.</summary>
+    internal (bool Fails, bool Lands) Decide(string stateName, GrainId grainId)
     {
         var key = grainId.Key.ToString()!;
-        var fail = false;
+        var (fails, lands) = (false, false);
         foreach (var rule in _rules)
         {
-            fail |= rule.Fails(stateName, key);
+            if (rule.Fails(stateName, key))
+            {
+                fails = true;
+                lands |= rule.Lands;
+            }
         }
 
-        return fail;
+        return (fails, lands);
     }
 }
 
@@ -68,13 +83,18 @@ public sealed class FaultInjectingGrainStorage(IGrainStorage inner, StorageFault
 
     public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
-        if (faults.ShouldFail(stateName, grainId))
+        var (fails, lands) = faults.Decide(stateName, grainId);
+        if (fails && !lands)
         {
             throw new TimeoutException($"Injected fault: writing '{stateName}' of {grainId} timed out.");
         }
 
         await inner.WriteStateAsync(stateName, grainId, grainState);
         faults.Stored(stateName, grainId);
+        if (fails)
+        {
+            throw new TimeoutException($"Injected fault: writing '{stateName}' of {grainId} timed out after it was stored.");
+        }
     }
 
     public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>

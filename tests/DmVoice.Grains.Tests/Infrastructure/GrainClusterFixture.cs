@@ -52,6 +52,10 @@ public class GrainClusterFixture : IAsyncLifetime
                 ["Calls:HistoryLimit"] = "5",
                 ["Cluster:EventDelivery"] = EventDelivery,
                 ["Calls:MemberCheckInterval"] = MemberCheckInterval.ToString(),
+
+                // Every test's devices are audited every second: an audit that forgot a device its
+                // gateway holds would show up all over the suite.
+                ["Calls:PresenceAuditInterval"] = "00:00:01",
             };
             AddSettings(settings);
             return new ConfigurationBuilder().AddInMemoryCollection(settings).Build();

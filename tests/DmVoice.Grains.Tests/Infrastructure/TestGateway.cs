@@ -6,12 +6,14 @@ namespace DmVoice.Tests.Infrastructure;
 /// <summary>
 /// A gateway as the cluster sees one: a lease, an observer that deliveries are pushed to (direct
 /// delivery), and the devices of any number of users. Deliveries are put back in sender order
-/// exactly as the real gateway does, then handed to the devices of the users they name.
+/// exactly as the real gateway does, then handed to the devices of the users they name. Like the real
+/// gateway it answers a user grain's device audit with the connections it holds.
 /// </summary>
 public sealed class TestGateway : IGatewayObserver, IDisposable
 {
     private readonly ConcurrentDictionary<string, ConcurrentBag<EventRecorder>> _devices = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<EventDelivery> _deliveries = new();
+    private readonly ConcurrentDictionary<string, string> _connections = new(StringComparer.Ordinal);
     private readonly DeliveryOrdering _ordering;
 
     private TestGateway(IClusterClient client)
@@ -44,6 +46,14 @@ public sealed class TestGateway : IGatewayObserver, IDisposable
     public GatewayRoute Route => new(Id, Observer);
 
     internal void Attach(EventRecorder device) => _devices.GetOrAdd(device.UserId, _ => []).Add(device);
+
+    /// <summary>A connection is held here from before its user grain hears of it until after it heard it closed.</summary>
+    internal void Hold(string connectionKey, string userId) => _connections[connectionKey] = userId;
+
+    internal void Release(string connectionKey) => _connections.TryRemove(connectionKey, out _);
+
+    Task<string[]> IGatewayObserver.HeldConnections(string userId) =>
+        Task.FromResult(_connections.Where(c => c.Value == userId).Select(c => c.Key).ToArray());
 
     Task IGatewayObserver.Deliver(EventDelivery delivery)
     {
