@@ -22,7 +22,7 @@ public sealed partial class UserVoiceGrain
     private void StartDeviceAudits()
     {
         var interval = _options.PresenceAuditInterval;
-        var soon = State.Devices.Count > 0 ? TimeSpan.FromMilliseconds(100) : interval;
+        var soon = _devices.AnyConnected ? TimeSpan.FromMilliseconds(100) : interval;
         var first = true;
         _auditTimer = this.RegisterGrainTimer(
             async () =>
@@ -30,7 +30,7 @@ public sealed partial class UserVoiceGrain
                 // At activation whatever the seat (the devices are the user's online status too); later
                 // only while seated: the user grain of someone who is only online may be collected, and
                 // audits again when it comes back.
-                var due = State.Devices.Count > 0 && (first || State.Active is not null);
+                var due = _devices.AnyConnected && (first || State.Active is not null);
                 first = false;
                 if (due)
                 {
@@ -45,15 +45,12 @@ public sealed partial class UserVoiceGrain
         var findings = await Task.WhenAll(State.Gateways.ToArray().Select(g => AuditGatewayAsync(g.Key, g.Value)));
         foreach (var lostGateway in findings.Where(f => f.LeaseLost).Select(f => f.GatewayId))
         {
-            var lost = State.Devices.Where(d => d.Value == lostGateway).Select(d => d.Key).ToArray();
+            var lost = _devices.OnGateway(lostGateway);
             LogAuditLostGateway(UserId, lostGateway, lost.Length);
             await ForgetDevicesAsync(lost, lostGateway);
         }
 
-        var gone = findings
-            .Where(f => f.Held is not null)
-            .SelectMany(f => State.Devices.Where(d => d.Value == f.GatewayId && !f.Held!.Contains(d.Key)).Select(d => d.Key))
-            .ToArray();
+        var gone = findings.Where(f => f.Held is not null).SelectMany(f => _devices.NotHeld(f.GatewayId, f.Held!)).ToArray();
         if (gone.Length > 0)
         {
             LogAuditClosedDevices(UserId, gone.Length);

@@ -3,16 +3,13 @@ using Microsoft.Extensions.Logging;
 namespace DmVoice.Grains.Users;
 
 /// <summary>
-/// Devices and routes: which connections the user has open, on which gateways and for which device,
-/// and telling the live calls the user can see whenever that set of gateways changes. Every device
-/// rests on its gateway's lease (<see cref="IGatewayLeaseGrain"/>): when the gateway is lost, so are
-/// its devices. A seat held by a named device lasts while a connection of that device is open; the
-/// user's other devices do not keep it (they are not in the call).
+/// Devices and routes, the grain's side: the calls around <see cref="UserDevices"/> (the rules), that
+/// is tracking the user on each gateway's lease (<see cref="IGatewayLeaseGrain"/>: when the gateway is
+/// lost, so are its devices), storing, and telling the live calls the user can see whenever the set of
+/// gateways changes.
 /// </summary>
 public sealed partial class UserVoiceGrain
 {
-    private GatewayRoute[]? _routes;
-
     public async Task ConnectionOpened(string connectionKey, GatewayRoute gateway, string? deviceId = null)
     {
         Validate.Id(connectionKey, "connectionKey");
@@ -22,22 +19,15 @@ public sealed partial class UserVoiceGrain
             Validate.Id(deviceId, "deviceId");
         }
 
-        var newGateway = !State.Gateways.TryGetValue(gateway.GatewayId, out var known) || !known.Equals(gateway.Observer);
+        var newGateway = _devices.IsNewGateway(gateway);
         if (newGateway)
         {
             // Tracked before it is stored: a gateway whose lease has lapsed answers at once with
             // GatewayLost, and a failure here leaves nothing behind.
             await GrainFactory.GetGrain<IGatewayLeaseGrain>(gateway.GatewayId).Track(UserId);
-            State.Gateways[gateway.GatewayId] = gateway.Observer;
-            _routes = null;
         }
 
-        State.Devices[connectionKey] = gateway.GatewayId;
-        if (deviceId is not null)
-        {
-            State.DeviceIds[connectionKey] = deviceId;
-        }
-
+        _devices.Open(connectionKey, gateway, deviceId);
         RefreshGrace();
         await SaveAsync();
 
@@ -49,7 +39,7 @@ public sealed partial class UserVoiceGrain
 
     public async Task ConnectionClosed(string connectionKey)
     {
-        if (State.Devices.ContainsKey(connectionKey))
+        if (_devices.IsOpen(connectionKey))
         {
             await ForgetDevicesAsync([connectionKey], lostGateway: null);
         }
@@ -57,7 +47,7 @@ public sealed partial class UserVoiceGrain
 
     public async Task GatewayLost(string gatewayId)
     {
-        var lost = State.Devices.Where(d => d.Value == gatewayId).Select(d => d.Key).ToArray();
+        var lost = _devices.OnGateway(gatewayId);
         if (lost.Length > 0 || State.Gateways.ContainsKey(gatewayId))
         {
             LogGatewayLost(UserId, gatewayId, lost.Length);
@@ -65,75 +55,31 @@ public sealed partial class UserVoiceGrain
         }
     }
 
+    public Task<bool> HasLiveDevice() => Task.FromResult(_devices.AnyConnected);
+
     /// <summary>
-    /// Forgets connections that closed (or that their gateway no longer holds), and gateways left with
-    /// none of the user's devices; stores that, then tells the live calls where the devices are now and
-    /// the emptied gateways' leases to stop tracking the user. A <paramref name="lostGateway"/> is gone
-    /// as a whole: its lease already forgot the user.
+    /// Forgets connections (see <see cref="UserDevices.Forget"/>), stores that, then tells the live calls
+    /// where the devices are now and the emptied gateways' leases to stop tracking the user.
     /// </summary>
     private async Task ForgetDevicesAsync(IReadOnlyCollection<string> connectionKeys, string? lostGateway)
     {
-        var emptied = new List<string>();
-        foreach (var key in connectionKeys)
-        {
-            if (State.Devices.Remove(key, out var gatewayId))
-            {
-                State.DeviceIds.Remove(key);
-                if (gatewayId != lostGateway && !State.Devices.ContainsValue(gatewayId) && !emptied.Contains(gatewayId))
-                {
-                    emptied.Add(gatewayId);
-                }
-            }
-        }
-
-        var routesChanged = emptied.Count > 0 || (lostGateway is not null && State.Gateways.ContainsKey(lostGateway));
-        foreach (var gatewayId in emptied.Append(lostGateway).OfType<string>())
-        {
-            State.Gateways.Remove(gatewayId);
-        }
-
-        if (routesChanged)
-        {
-            _routes = null;
-        }
-
+        var forgotten = _devices.Forget(connectionKeys, lostGateway);
         RefreshGrace();
         await SaveAsync();
-        if (routesChanged)
+        if (forgotten.RoutesChanged)
         {
             await PublishRoutesAsync();
         }
 
-        foreach (var gatewayId in emptied)
+        foreach (var gatewayId in forgotten.EmptiedGateways)
         {
             await UntrackQuietlyAsync(gatewayId);
         }
     }
 
-    /// <summary>The gateways the user's devices are on now.</summary>
-    private GatewayRoute[] Routes() =>
-        _routes ??= State.Gateways.Select(g => new GatewayRoute(g.Key, g.Value)).ToArray();
-
-    /// <summary>
-    /// Starts the disconnect grace when the seat's device has no connection left (any device, for a seat
-    /// whose join named none), and ends it when that device is back. A grace already running keeps its deadline.
-    /// </summary>
-    private void RefreshGrace()
-    {
-        if (State.Active is null || SeatDeviceConnected())
-        {
-            State.DisconnectDeadline = null;
-        }
-        else
-        {
-            State.DisconnectDeadline ??= _clock.UtcNow + _options.DisconnectGrace;
-        }
-
-        _deadlineTimer?.Schedule(State.DisconnectDeadline);
-    }
-
-    private bool SeatDeviceConnected() =>
-        State.ActiveDevice is { } seat ? State.DeviceIds.ContainsValue(seat) : State.Devices.Count > 0;
+    /// <summary>Starts or ends the disconnect grace as the seat's device comes and goes (see <see cref="UserDevices.RefreshGrace"/>).</summary>
+    private void RefreshGrace() =>
+        _deadlineTimer?.Schedule(_devices.RefreshGrace(_clock.UtcNow, _options.DisconnectGrace));
 
     /// <summary>
     /// Tells every live call the user can see where the user's devices are now, and waits for them, so
@@ -147,7 +93,7 @@ public sealed partial class UserVoiceGrain
             return;
         }
 
-        var routes = Routes();
+        var routes = _devices.Routes;
         var calls = State.LiveCalls.ToArray();
         var stale = await Task.WhenAll(calls.Select(async live =>
         {

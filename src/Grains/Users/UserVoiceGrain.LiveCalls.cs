@@ -27,7 +27,7 @@ public sealed partial class UserVoiceGrain
             _writes.Changed();
         }
 
-        return Task.FromResult(new MemberStatus(CurrentCall, Routes(), CurrentSession, _joining is not null));
+        return Task.FromResult(new MemberStatus(CurrentCall, _devices.Routes, CurrentSession, _joining is not null));
     }
 
     public Task RemoveLiveCall(LiveCallRef call)

@@ -20,6 +20,7 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
     private readonly DmVoiceClusterOptions _cluster;
     private readonly ILogger<UserVoiceGrain> _logger;
     private readonly CoalescedWrites<UserVoiceState> _writes;
+    private UserDevices _devices = null!;
     private DeadlineTimer? _deadlineTimer;
 
     // The join in flight, if any: reported as the user's call while it runs, so a call grain checking
@@ -52,6 +53,8 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        // Over the state as loaded: the state object is read (and replaced) after construction.
+        _devices = new UserDevices(State);
         var self = this.AsReference<IUserVoiceGrain>();
         _deadlineTimer = new DeadlineTimer(_clock.TimeProvider, () => self.ProcessDeadlines(), OverdueDeadlines.DisconnectGrace);
         _deadlineTimer.Schedule(State.DisconnectDeadline);
@@ -112,7 +115,7 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
         _joining = (target, session);
         try
         {
-            result = await room.Join(UserId, request, session, Routes());
+            result = await room.Join(UserId, request, session, _devices.Routes);
         }
         catch (Exception ex) when (ex is not DmVoiceException)
         {
@@ -240,7 +243,7 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
     public Task<VoiceSeat?> GetSeat() =>
         Task.FromResult(State.Active is { } active ? new VoiceSeat(active, State.ActiveDevice, State.ActiveDeviceKind) : null);
 
-    public Task<GatewayRoute[]> GetRoutes() => Task.FromResult(Routes());
+    public Task<GatewayRoute[]> GetRoutes() => Task.FromResult(_devices.Routes);
 
     /// <summary>
     /// After a call failed to answer, confirms the active call a few times over the next half minute:
