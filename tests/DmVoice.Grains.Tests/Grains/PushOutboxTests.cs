@@ -209,6 +209,11 @@ public sealed class PushOutboxTests(PushClusterFixture fx) : IClassFixture<PushC
         await Outbox(bob).RingStarted(second); // waits behind the first, which holds the outbox until it is taken
         await Outbox(bob).RingStopped(new RingStoppedPush(second.DmGroupId, second.CallId, second.RingId, RingOutcomes.Cancelled));
         await Outbox(bob).RingStopped(new RingStoppedPush(first.DmGroupId, first.CallId, first.RingId, RingOutcomes.Accepted));
+
+        // The hand-overs are one-way: a round trip makes sure the outbox has all three before the push
+        // service answers again. Otherwise a retry of the first could be taken between the second's
+        // start and its stop, and the second, never tried yet, would be sent right after it.
+        await Outbox(bob).DeliverDue();
         Receiver.StopAnsweringAlways(bob);
 
         var received = await Receiver.WaitForAsync(bob, r => r.Any(a => a.Json.GetProperty("type").GetString() == PushTypes.RingStopped), "the stop");
@@ -239,7 +244,9 @@ public sealed class PushOutboxTests(PushClusterFixture fx) : IClassFixture<PushC
         await Outbox(bob).RingStarted(later);
 
         var received = await Receiver.WaitForAsync(bob, r => r.Any(a => a.Json.GetProperty("ringId").GetString() == later.RingId), "the later ring");
-        Assert.Equal([later.RingId], received.Select(a => a.Json.GetProperty("ringId").GetString()));
+
+        // At least once: an answer slower than the push timeout (a busy machine) is sent again.
+        Assert.Equal([later.RingId], received.Select(a => a.Json.GetProperty("ringId").GetString()).Distinct());
     }
 
     [Fact]
