@@ -13,6 +13,7 @@ public sealed class PresenceMetrics : IDisposable
 
     private readonly Meter _meter;
     private readonly Counter<long> _leasesEnded;
+    private readonly Counter<long> _devicesForgotten;
 
     public PresenceMetrics(IMeterFactory meterFactory)
     {
@@ -20,6 +21,9 @@ public sealed class PresenceMetrics : IDisposable
         _leasesEnded = _meter.CreateCounter<long>(
             "dmvoice.presence.gateway_leases_ended",
             description: "Gateway leases that ended, by how (lapsed: the gateway stopped renewing and its devices were dropped; released: it stopped cleanly)");
+        _devicesForgotten = _meter.CreateCounter<long>(
+            "dmvoice.presence.audit_devices_forgotten",
+            description: "Device connections a user grain's audit forgot because nothing vouched for them, by why (lease_lost: the gateway's lease ended or no longer tracks the user; not_held: the gateway does not hold the connection). Each one is a close or a lease notice that was lost");
         _meter.CreateObservableGauge(
             "dmvoice.presence.overdue_deadlines",
             OverdueDeadlines.Measure,
@@ -40,7 +44,12 @@ public sealed class PresenceMetrics : IDisposable
     {
         LeaseEnded(released: false, by: 0);
         LeaseEnded(released: true, by: 0);
+        DevicesForgotten(leaseLost: false, count: 0);
+        DevicesForgotten(leaseLost: true, count: 0);
     }
+
+    public void DevicesForgotten(bool leaseLost, int count) =>
+        _devicesForgotten.Add(count, new KeyValuePair<string, object?>("why", leaseLost ? "lease_lost" : "not_held"));
 
     public void LeaseEnded(bool released, int by = 1) =>
         _leasesEnded.Add(by, new KeyValuePair<string, object?>("how", released ? "released" : "lapsed"));

@@ -47,6 +47,7 @@ public sealed partial class UserVoiceGrain
         {
             var lost = _devices.OnGateway(lostGateway);
             LogAuditLostGateway(UserId, lostGateway, lost.Length);
+            _presenceMetrics.DevicesForgotten(leaseLost: true, lost.Length);
             await ForgetDevicesAsync(lost, lostGateway);
         }
 
@@ -54,6 +55,7 @@ public sealed partial class UserVoiceGrain
         if (gone.Length > 0)
         {
             LogAuditClosedDevices(UserId, gone.Length);
+            _presenceMetrics.DevicesForgotten(leaseLost: false, gone.Length);
             await ForgetDevicesAsync(gone, lostGateway: null);
         }
     }

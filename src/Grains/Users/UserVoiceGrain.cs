@@ -19,6 +19,7 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
     private readonly CallOptions _options;
     private readonly DmVoiceClusterOptions _cluster;
     private readonly ILogger<UserVoiceGrain> _logger;
+    private readonly PresenceMetrics _presenceMetrics;
     private readonly CoalescedWrites<UserVoiceState> _writes;
     private UserDevices _devices = null!;
     private DeadlineTimer? _deadlineTimer;
@@ -33,8 +34,10 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
         CallClock clock,
         IOptions<CallOptions> options,
         IOptions<DmVoiceClusterOptions> cluster,
+        PresenceMetrics presenceMetrics,
         ILogger<UserVoiceGrain> logger)
     {
+        _presenceMetrics = presenceMetrics;
         _state = state;
         _clock = clock;
         _options = options.Value;

@@ -84,6 +84,7 @@ public sealed class DevicePresenceTests : IAsyncLifetime
 
         // What a close that could never be stored leaves behind: the cluster counts a connection of
         // a's on this gateway that the gateway does not hold. Then a's real device goes.
+        using var forgotten = new MeterProbe(_server, "dmvoice.presence.audit_devices_forgotten", "why");
         var route = _server.Services.GetRequiredService<GatewayLease>().Route;
         var lostClose = _server.Services.GetRequiredService<GatewayInstance>().ConnectionKey("closed-but-never-told");
         await _server.Services.GetRequiredService<IGrainFactory>().GetGrain<IUserVoiceGrain>(a.UserId).ConnectionOpened(lostClose, route);
@@ -92,6 +93,7 @@ public sealed class DevicePresenceTests : IAsyncLifetime
 
         // The gateway tells the user grain's audit which connections it really holds: a shows offline.
         await Eventually.GetAsync(() => b.PresenceAsync(dm.Id), p => p.Statuses![a.UserId] == UserStatuses.Offline, "a to show offline");
+        Assert.Equal(1, forgotten["not_held"]);
 
         _server.Time.Advance(TimeSpan.FromSeconds(30));
         var left = await bPhone.WaitForAsync(VoiceEventNames.UserLeft, e => e.Str("userId") == a.UserId);
