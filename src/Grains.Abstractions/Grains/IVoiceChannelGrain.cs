@@ -79,7 +79,8 @@ public interface IUserChannelsGrain : IGrainWithStringKey
     /// <c>Channels:OwnedPerUser</c> owned or <c>Channels:ListedPerUser</c> listed; 429
     /// <see cref="ErrorCodes.RateLimited"/> (with the wait) beyond <c>Channels:CreatedPerMinute</c> creations or
     /// <c>Channels:AccessChangesPerMinute</c> access changes (the invites count); 422 when more are named at
-    /// once than that. A creation that fails after this still counts.
+    /// once than that. A creation that fails after this still counts toward the rates (the channel gives the
+    /// owned slot back with <see cref="RemoveChannel"/>).
     /// </summary>
     [Alias("ReserveNewChannel")]
     Task ReserveNewChannel(string channelId, int invites);
