@@ -3,6 +3,7 @@
 import type {
   CallHistoryPage,
   CallPresence,
+  ChannelInvite,
   ChannelJoinResult,
   ChannelPresence,
   DevToken,
@@ -146,6 +147,19 @@ export class Api {
 
   deleteChannel(channelId: string): Promise<void> {
     return this.send('DELETE', `/voice-channels/${enc(channelId)}`);
+  }
+
+  /** The channel invites waiting for my answer, oldest first. */
+  async channelInvites(): Promise<ChannelInvite[]> {
+    return ((await this.send('GET', '/me/voice-channel-invites')) as { invites: ChannelInvite[] }).invites;
+  }
+
+  acceptChannelInvite(channelId: string): Promise<VoiceChannel> {
+    return this.send('POST', `/voice-channels/${enc(channelId)}/invite/accept`);
+  }
+
+  declineChannelInvite(channelId: string): Promise<void> {
+    return this.send('POST', `/voice-channels/${enc(channelId)}/invite/decline`);
   }
 
   addChannelMember(channelId: string, userId: string): Promise<VoiceChannel> {

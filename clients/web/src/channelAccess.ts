@@ -1,7 +1,6 @@
-// Who may be put on a voice channel's access list, and what they are told. Today the owner adds
-// anyone directly (up to 500 on a list) and every member may give up their own access at any time;
-// that is the whole of the consent the API has. Rules added later (a user who must agree first, or
-// who refuses to be added) belong here, so the screens and the session need not change.
+// Who may be put on a voice channel's access list, and what they are told. The owner invites (up to
+// 500 on a list, invites included); the invited user accepts or declines, and may refuse invites for
+// good; every member may give up their own access at any time.
 
 import { ApiError, type Api } from './api';
 import type { VoiceChannel } from './contract';
@@ -11,10 +10,10 @@ export const maxChannelMembers = 500;
 
 /** What the owner's "add a member" form says about being added. */
 export const addMemberHint =
-  'They get access at once and see the channel live. Anyone on the list can leave it whenever they like.';
+  'They are invited: they get access once they accept. Anyone on the list can leave it whenever they like.';
 
 /** What a member sees about their own access. */
-export const leaveHint = 'You were given access by the owner. Leaving takes you off the list and out of its voice.';
+export const leaveHint = 'You accepted the owner’s invite. Leaving takes you off the list and out of its voice.';
 
 /** Splits a typed list of user ids, without duplicates or the owner. */
 export function parseMemberIds(text: string, ownerId: string): string[] {
@@ -23,7 +22,7 @@ export function parseMemberIds(text: string, ownerId: string): string[] {
 
 /** Checks a list before it is sent; the reason in words, or null when it may go. */
 export function refuseMembers(channel: VoiceChannel | null, adding: string[]): string | null {
-  const already = channel?.memberIds.length ?? 1;
+  const already = (channel?.memberIds.length ?? 1) + (channel?.invitedIds?.length ?? 0);
   if (already + adding.length > maxChannelMembers) return `a channel's access list holds at most ${maxChannelMembers} people.`;
   return null;
 }

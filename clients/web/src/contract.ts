@@ -69,6 +69,16 @@ export interface VoiceChannel {
   memberIds: string[];
   userLimit: number;
   createdAt: string;
+  /** Users invited who have not answered yet. */
+  invitedIds?: string[];
+}
+
+/** An invite to a voice channel waiting for my answer: I am not a member until I accept. */
+export interface ChannelInvite {
+  channelId: string;
+  name: string;
+  ownerId: string;
+  invitedAt: string;
 }
 
 export interface VoiceChannelPage {
@@ -255,6 +265,16 @@ export interface ChannelEvents {
   voiceChannelUpdated: ChannelEventBase & { channel: VoiceChannel };
   voiceChannelRemoved: ChannelEventBase & { reason: 'deleted' | 'access_removed' | string };
 }
+
+/** Sent to the invited user's devices only; they carry channelId but are not part of the channel's version stream for me. */
+export interface InviteEvents {
+  voiceChannelInvited: ChannelEventBase & { invite: ChannelInvite };
+  voiceChannelInviteRemoved: ChannelEventBase & { reason: 'declined' | 'withdrawn' | 'deleted' | string };
+}
+
+export type InviteEvent = { [N in keyof InviteEvents]: { name: N; payload: InviteEvents[N] } }[keyof InviteEvents];
+
+export const inviteEventNames: readonly (keyof InviteEvents)[] = ['voiceChannelInvited', 'voiceChannelInviteRemoved'];
 
 export type ChannelEventName = keyof ChannelEvents;
 

@@ -3,10 +3,10 @@
 // the version rule always compares them with the newest state.
 
 import { HubConnectionBuilder, HubConnectionState, LogLevel, type HubConnection, type IRetryPolicy } from '@microsoft/signalr';
-import { channelEventNames, voiceEventNames, type ChannelEvent, type MyVoiceOverview, type VoiceEvent } from './contract';
+import { channelEventNames, inviteEventNames, voiceEventNames, type ChannelEvent, type InviteEvent, type MyVoiceOverview, type VoiceEvent } from './contract';
 
 /** A DM call's event or a voice channel's, as the hub sent it. */
-export type HubEvent = VoiceEvent | ChannelEvent;
+export type HubEvent = VoiceEvent | ChannelEvent | InviteEvent;
 
 export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'stopped';
 
@@ -47,7 +47,7 @@ export class Realtime {
       .configureLogging(LogLevel.None)
       .build();
 
-    for (const name of [...voiceEventNames, ...channelEventNames]) {
+    for (const name of [...voiceEventNames, ...channelEventNames, ...inviteEventNames]) {
       this.connection.on(name, (payload: never) => this.receive({ name, payload } as HubEvent));
     }
 

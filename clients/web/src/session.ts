@@ -10,7 +10,9 @@ import type {
   CallPresence,
   CallRecord,
   ChannelEvent,
+  ChannelInvite,
   ChannelPresence,
+  InviteEvent,
   DmGroup,
   JoinBody,
   MyVoiceOverview,
@@ -63,6 +65,8 @@ export class Session {
   /** The seat left this tab for another device of mine: say so and offer to take it back. */
   seatMovedAway = false;
   channels: VoiceChannel[] = [];
+  /** Channel invites waiting for my answer, oldest first. */
+  invites: ChannelInvite[] = [];
   selectedChannelId: string | null = null;
   /** Live voice per channel; a channel without an entry has nobody in its voice. */
   readonly channelPresences = new Map<string, ChannelPresence>();
@@ -320,6 +324,7 @@ export class Session {
     await Promise.all([
       this.refreshDms(),
       this.refreshChannels(),
+      this.refreshInvites(),
       this.attempt('Loading missed calls', async () => (this.missedCalls = (await this.api.missedCalls()).calls)),
       this.selectedDmId ? this.attempt('Loading the call history', () => this.refreshHistory(this.selectedDmId!)) : Promise.resolve(),
     ]);
@@ -327,6 +332,11 @@ export class Session {
   }
 
   private receive(hubEvent: HubEvent): void {
+    if (hubEvent.name === 'voiceChannelInvited' || hubEvent.name === 'voiceChannelInviteRemoved') {
+      this.receiveInvite(hubEvent as InviteEvent);
+      return;
+    }
+
     if ('channelId' in hubEvent.payload) {
       this.receiveChannel(hubEvent as ChannelEvent);
       return;
@@ -393,6 +403,12 @@ export class Session {
         break;
       }
     }
+  }
+
+  private receiveInvite(event: InviteEvent): void {
+    const others = this.invites.filter((i) => i.channelId !== event.payload.channelId);
+    this.invites = event.name === 'voiceChannelInvited' ? [...others, event.payload.invite] : others;
+    this.changed();
   }
 
   private receiveChannel(event: ChannelEvent): void {
@@ -642,6 +658,31 @@ export class Session {
     });
   }
 
+  refreshInvites(): Promise<boolean> {
+    return this.attempt('Loading your channel invites', async () => {
+      this.invites = await this.api.channelInvites();
+      this.changed();
+    });
+  }
+
+  /** Accepts an invite: the channel joins my list, and opens. */
+  acceptInvite(channelId: string): Promise<boolean> {
+    return this.attempt('Accepting the invite', async () => {
+      const channel = await this.api.acceptChannelInvite(channelId);
+      this.invites = this.invites.filter((i) => i.channelId !== channelId);
+      this.upsertChannel(channel);
+      this.selectChannel(channel.id);
+    });
+  }
+
+  declineInvite(channelId: string): Promise<boolean> {
+    return this.attempt('Declining the invite', async () => {
+      await this.api.declineChannelInvite(channelId);
+      this.invites = this.invites.filter((i) => i.channelId !== channelId);
+      this.changed();
+    });
+  }
+
   createChannel(name: string, memberIds: string[], userLimit: number): Promise<boolean> {
     return this.attempt('Creating the voice channel', async () => {
       const channel = await this.api.createChannel(name, memberIds, userLimit);
@@ -664,7 +705,7 @@ export class Session {
   addChannelMember(channelId: string, userId: string): Promise<boolean> {
     const channel = this.channel(channelId);
     if (!channel) return Promise.resolve(false);
-    return this.attempt(`Giving ${userId} access`, async () => this.upsertChannel(await addToChannel(this.api, channel, userId)));
+    return this.attempt(`Inviting ${userId}`, async () => this.upsertChannel(await addToChannel(this.api, channel, userId)));
   }
 
   removeChannelMember(channelId: string, userId: string): Promise<boolean> {

@@ -6,6 +6,12 @@ public sealed record SetStatusRequest(string? Status);
 /// <summary>GET and PUT /me/status: the status I chose (online, idle, dnd or invisible).</summary>
 public sealed record MyStatus(string Status);
 
+/// <summary>GET and PUT /me/privacy: who may invite me to voice channels (<c>everyone</c> or <c>nobody</c>).</summary>
+public sealed record MyPrivacy(string? ChannelInvites);
+
+/// <summary>GET /me/voice-channel-invites: the channels that invited me and wait for my answer, oldest first.</summary>
+public sealed record ChannelInviteList(IReadOnlyList<ChannelInvite> Invites);
+
 /// <summary>GET /me/blocks: everyone I block, most recent first.</summary>
 public sealed record BlockList(IReadOnlyList<BlockedUser> Blocks);
 

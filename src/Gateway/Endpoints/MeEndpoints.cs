@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace DmVoice.Gateway.Endpoints;
 
-/// <summary>What I say about myself: my status, and the users I block.</summary>
+/// <summary>What I say about myself: my status, who may invite me to voice channels, and the users I block.</summary>
 internal static class MeEndpoints
 {
     public static RouteGroupBuilder MapMe(this RouteGroupBuilder api)
@@ -16,6 +16,12 @@ internal static class MeEndpoints
             .ProducesProblems();
         me.MapPut("/status", SetStatusAsync)
             .WithSummary("Set my status: online, idle, dnd (rings are silent) or invisible")
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status422UnprocessableEntity);
+        me.MapGet("/privacy", GetPrivacyAsync)
+            .WithSummary("Who may invite me to voice channels")
+            .ProducesProblems();
+        me.MapPut("/privacy", SetPrivacyAsync)
+            .WithSummary("Set who may invite me to voice channels: everyone (but users I block) or nobody")
             .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status422UnprocessableEntity);
         me.MapGet("/blocks", GetBlocksAsync)
             .WithSummary("Everyone I block, most recent first")
@@ -43,6 +49,19 @@ internal static class MeEndpoints
         }
 
         return TypedResults.Ok(new MyStatus(await grains.Settings(http).SetStatus(request.Status!)));
+    }
+
+    private static async Task<Ok<MyPrivacy>> GetPrivacyAsync(HttpContext http, IGrainFactory grains) =>
+        TypedResults.Ok(new MyPrivacy(await grains.Settings(http).GetChannelInvites()));
+
+    private static async Task<Ok<MyPrivacy>> SetPrivacyAsync(MyPrivacy request, HttpContext http, IGrainFactory grains)
+    {
+        if (!ChannelInviteSettings.IsValid(request.ChannelInvites))
+        {
+            throw DmVoiceException.Validation($"'channelInvites' must be one of {string.Join(", ", ChannelInviteSettings.All)}.");
+        }
+
+        return TypedResults.Ok(new MyPrivacy(await grains.Settings(http).SetChannelInvites(request.ChannelInvites!)));
     }
 
     private static async Task<Ok<BlockList>> GetBlocksAsync(HttpContext http, IGrainFactory grains) =>

@@ -10,14 +10,15 @@ namespace DmVoice.Gateway.Endpoints;
 /// <summary>
 /// Voice channels: standing rooms with an owner, an access list and a user limit. Their voice presence
 /// mirrors a DM's (same participant shape, version rule and error codes), without ringing or history.
+/// Naming a user invites them; they accept or decline (<c>/me/voice-channel-invites</c> lists theirs).
 /// </summary>
 internal static class VoiceChannelEndpoints
 {
     public static RouteGroupBuilder MapVoiceChannels(this RouteGroupBuilder api)
     {
         var channels = api.MapGroup("/voice-channels").WithTags("Voice channels");
-        channels.MapPost("/", CreateAsync).WithSummary("Create a voice channel owned by me")
-            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status409Conflict, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status422UnprocessableEntity);
+        channels.MapPost("/", CreateAsync).WithSummary("Create a voice channel owned by me; the users named are invited")
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status403Forbidden, StatusCodes.Status409Conflict, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status422UnprocessableEntity);
         channels.MapGet("/", ListMineAsync).WithSummary("A page of the voice channels I may enter")
             .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status422UnprocessableEntity);
         channels.MapGet("/{channelId}", GetAsync).WithSummary("Get a voice channel")
@@ -26,10 +27,16 @@ internal static class VoiceChannelEndpoints
             .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status422UnprocessableEntity);
         channels.MapDelete("/{channelId}", DeleteAsync).WithSummary("Delete a channel (owner); its voice ends for everyone")
             .ProducesProblems(StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound, StatusCodes.Status422UnprocessableEntity);
-        channels.MapPut("/{channelId}/members/{userId}", AddMemberAsync).WithSummary("Give a user access (owner)")
+        channels.MapPut("/{channelId}/members/{userId}", AddMemberAsync).WithSummary("Invite a user (owner): they get access once they accept")
             .ProducesProblems(StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict, StatusCodes.Status422UnprocessableEntity);
-        channels.MapDelete("/{channelId}/members/{userId}", RemoveMemberAsync).WithSummary("Take a user's access away (owner), or give up my own; they leave its voice")
+        channels.MapDelete("/{channelId}/members/{userId}", RemoveMemberAsync).WithSummary("Take a user's access or invite away (owner), or give up my own (or decline); they leave its voice")
             .ProducesProblems(StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound, StatusCodes.Status422UnprocessableEntity);
+        channels.MapPost("/{channelId}/invite/accept", AcceptInviteAsync).WithSummary("Accept my invite: I become a member and see its voice")
+            .ProducesProblems(StatusCodes.Status404NotFound, StatusCodes.Status409Conflict, StatusCodes.Status422UnprocessableEntity);
+        channels.MapPost("/{channelId}/invite/decline", DeclineInviteAsync).WithSummary("Decline my invite")
+            .ProducesProblems(StatusCodes.Status404NotFound, StatusCodes.Status422UnprocessableEntity);
+        api.MapGet("/me/voice-channel-invites", ListInvitesAsync).WithTags("Voice channels").WithSummary("The voice channel invites waiting for my answer, oldest first")
+            .ProducesProblems();
 
         var voice = channels.MapGroup("/{channelId}/voice-presence").WithTags("Voice channels");
         voice.MapGet("/", GetPresenceAsync).WithSummary("Who is in the channel's voice")
@@ -103,6 +110,36 @@ internal static class VoiceChannelEndpoints
     {
         var channel = await grains.Channel(channelId).RemoveMember(http.User.UserId(), Validate.Id(userId, "userId"));
         return channel is null ? TypedResults.NoContent() : TypedResults.Ok(channel);
+    }
+
+    private static async Task<Ok<VoiceChannel>> AcceptInviteAsync(string channelId, HttpContext http, IGrainFactory grains) =>
+        TypedResults.Ok(await grains.Channel(channelId).AcceptInvite(http.User.UserId()));
+
+    private static async Task<NoContent> DeclineInviteAsync(string channelId, HttpContext http, IGrainFactory grains)
+    {
+        await grains.Channel(channelId).DeclineInvite(http.User.UserId());
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<Ok<ChannelInviteList>> ListInvitesAsync(HttpContext http, IGrainFactory grains)
+    {
+        var me = http.User.UserId();
+        var mine = grains.GetGrain<IUserChannelsGrain>(me);
+        var ids = await mine.GetInvites();
+        var invites = await Task.WhenAll(ids.Select(async id =>
+        {
+            try
+            {
+                return await grains.GetGrain<IVoiceChannelGrain>(id).GetInvite(me);
+            }
+            catch (DmVoiceException ex) when (ex.Code == ErrorCodes.ChannelNotFound)
+            {
+                // Answered or gone between the two reads, or kept by a request that then failed: forgotten.
+                mine.DropInvite(id).Ignore();
+                return null;
+            }
+        }));
+        return TypedResults.Ok(new ChannelInviteList(invites.OfType<ChannelInvite>().ToArray()));
     }
 
     private static async Task<Ok<ChannelPresence>> GetPresenceAsync(string channelId, HttpContext http, IGrainFactory grains, StatusQuery statuses)

@@ -25,6 +25,7 @@ public static class ErrorStatus
         [ErrorCodes.CannotDmUser] = (StatusCodes.Status403Forbidden, "You cannot open a DM with this user."),
         [ErrorCodes.LimitReached] = (StatusCodes.Status409Conflict, "A limit on how many of these you may keep is reached."),
         [ErrorCodes.ChannelNotFound] = (StatusCodes.Status404NotFound, "The voice channel was not found."),
+        [ErrorCodes.CannotAddUser] = (StatusCodes.Status403Forbidden, "You cannot add this user to a voice channel."),
         [ErrorCodes.ChannelFull] = (StatusCodes.Status409Conflict, "The voice channel is full."),
     };
 

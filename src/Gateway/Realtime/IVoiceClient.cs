@@ -49,6 +49,12 @@ public interface IVoiceClient
 
     [HubMethodName(VoiceEventNames.ChannelRemoved)]
     Task ChannelRemoved(ChannelRemovedEvent payload);
+
+    [HubMethodName(VoiceEventNames.ChannelInvited)]
+    Task ChannelInvited(ChannelInvitedEvent payload);
+
+    [HubMethodName(VoiceEventNames.ChannelInviteRemoved)]
+    Task ChannelInviteRemoved(ChannelInviteRemovedEvent payload);
 }
 
 internal static class VoiceClientDispatch
@@ -69,6 +75,8 @@ internal static class VoiceClientDispatch
         ChannelSessionMovedEvent e => client.ChannelSessionMoved(e),
         ChannelUpdatedEvent e => client.ChannelUpdated(e),
         ChannelRemovedEvent e => client.ChannelRemoved(e),
+        ChannelInvitedEvent e => client.ChannelInvited(e),
+        ChannelInviteRemovedEvent e => client.ChannelInviteRemoved(e),
         _ => throw new ArgumentOutOfRangeException(nameof(voiceEvent), voiceEvent.GetType().Name, "Unknown voice event"),
     };
 }

@@ -75,11 +75,18 @@ public static class ErrorCodes
     /// <summary>The voice channel's user limit is reached: nobody else can join its voice until someone leaves.</summary>
     public const string ChannelFull = "channel_full";
 
+    /// <summary>
+    /// The user cannot be invited to (put on the access list of) a voice channel by the caller. Deliberately
+    /// says no more than that: the same answer covers every reason (they refuse channel invites, they block the
+    /// caller, they have too many invites waiting), so it does not reveal a block.
+    /// </summary>
+    public const string CannotAddUser = "cannot_add_user";
+
     /// <summary>Every code above, for documentation and tests.</summary>
     public static IReadOnlyList<string> All { get; } =
     [
         ValidationFailed, MalformedRequest, PayloadTooLarge, DmNotFound, DmFull, NotGroupDm, MemberNotFound,
         Forbidden, NotInCall, NoActiveCall, NotRinging, RateLimited, Unauthorized, NotFound, InternalError,
-        LiveKitNotConfigured, TemporarilyUnavailable, CannotDmUser, LimitReached, ChannelNotFound, ChannelFull,
+        LiveKitNotConfigured, TemporarilyUnavailable, CannotDmUser, LimitReached, ChannelNotFound, ChannelFull, CannotAddUser,
     ];
 }

@@ -22,10 +22,13 @@ public static class VoiceEventNames
     public const string ChannelUpdated = "voiceChannelUpdated";
     public const string ChannelRemoved = "voiceChannelRemoved";
 
+    public const string ChannelInvited = "voiceChannelInvited";
+    public const string ChannelInviteRemoved = "voiceChannelInviteRemoved";
+
     public static IReadOnlyList<string> All { get; } =
     [
         CallStarted, UserJoined, UserLeft, UserUpdated, CallEnded, RingStarted, RingStopped, SessionMoved,
         ChannelUserJoined, ChannelUserLeft, ChannelUserUpdated, ChannelSessionMoved,
-        ChannelUpdated, ChannelRemoved,
+        ChannelUpdated, ChannelRemoved, ChannelInvited, ChannelInviteRemoved,
     ];
 }

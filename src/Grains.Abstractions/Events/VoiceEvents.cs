@@ -212,6 +212,41 @@ public sealed record ChannelRemovedEvent : ChannelVoiceEvent
     public override string EventName => VoiceEventNames.ChannelRemoved;
 }
 
+/// <summary>
+/// The recipient was invited to a voice channel (sent to the invited user's devices only). They are not a
+/// member until they accept; the channel's voice events do not reach them meanwhile.
+/// </summary>
+[GenerateSerializer, Immutable]
+[Alias("DmVoice.ChannelInvitedEvent")]
+public sealed record ChannelInvitedEvent : ChannelVoiceEvent
+{
+    [Id(0)] public required ChannelInvite Invite { get; init; }
+
+    public override string EventName => VoiceEventNames.ChannelInvited;
+}
+
+/// <summary>
+/// An invite the recipient had is gone without their accepting it (sent to the invited user's devices only):
+/// they declined it (on another device), the owner withdrew it, or the channel was deleted.
+/// </summary>
+[GenerateSerializer, Immutable]
+[Alias("DmVoice.ChannelInviteRemovedEvent")]
+public sealed record ChannelInviteRemovedEvent : ChannelVoiceEvent
+{
+    /// <summary>One of <see cref="ChannelInviteRemovedReasons"/>.</summary>
+    [Id(0)] public required string Reason { get; init; }
+
+    public override string EventName => VoiceEventNames.ChannelInviteRemoved;
+}
+
+/// <summary>Why an invite went (<see cref="ChannelInviteRemovedEvent.Reason"/>).</summary>
+public static class ChannelInviteRemovedReasons
+{
+    public const string Declined = "declined";
+    public const string Withdrawn = "withdrawn";
+    public const string Deleted = "deleted";
+}
+
 /// <summary>Why a channel left a user's list (<see cref="ChannelRemovedEvent.Reason"/>).</summary>
 public static class ChannelRemovedReasons
 {

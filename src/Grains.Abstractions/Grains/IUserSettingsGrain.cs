@@ -47,6 +47,23 @@ public interface IUserSettingsGrain : IGrainWithStringKey
     [Alias("GetBlocks")]
     Task<IReadOnlyList<BlockedUser>> GetBlocks();
 
+    /// <summary>Who may invite this user to voice channels: one of <see cref="ChannelInviteSettings.All"/>.</summary>
+    [ReadOnly]
+    [Alias("GetChannelInvites")]
+    Task<string> GetChannelInvites();
+
+    /// <summary>Sets who may invite this user to voice channels; <see cref="ErrorCodes.ValidationFailed"/> for another value.</summary>
+    [Alias("SetChannelInvites")]
+    Task<string> SetChannelInvites(string channelInvites);
+
+    /// <summary>
+    /// Whether <paramref name="inviterId"/> may invite this user to a voice channel: not when this user refuses
+    /// invites, nor when they block the inviter. One answer for both, so it reveals no block.
+    /// </summary>
+    [ReadOnly]
+    [Alias("TakesChannelInviteFrom")]
+    Task<bool> TakesChannelInviteFrom(string inviterId);
+
     /// <summary>Whether this user blocks <paramref name="userId"/>.</summary>
     [ReadOnly]
     [Alias("IsBlocking")]

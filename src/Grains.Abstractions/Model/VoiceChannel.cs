@@ -2,6 +2,7 @@ namespace DmVoice.Abstractions;
 
 /// <summary>A standing voice room with an access list, owned by its creator.</summary>
 /// <param name="UserLimit">How many may be in voice at once: 0 is unlimited, else 1 to 99.</param>
+/// <param name="InvitedIds">Users invited who have not answered yet: not members until they accept.</param>
 [GenerateSerializer, Immutable]
 [Alias("DmVoice.VoiceChannel")]
 public sealed record VoiceChannel(
@@ -10,7 +11,31 @@ public sealed record VoiceChannel(
     [property: Id(2)] string OwnerId,
     [property: Id(3)] IReadOnlyList<string> MemberIds,
     [property: Id(4)] int UserLimit,
-    [property: Id(5)] DateTimeOffset CreatedAt);
+    [property: Id(5)] DateTimeOffset CreatedAt,
+    [property: Id(6)] IReadOnlyList<string>? InvitedIds = null);
+
+/// <summary>An invite to a voice channel waiting for the invited user's answer: what they see of the channel before accepting.</summary>
+[GenerateSerializer, Immutable]
+[Alias("DmVoice.ChannelInvite")]
+public sealed record ChannelInvite(
+    [property: Id(0)] string ChannelId,
+    [property: Id(1)] string Name,
+    [property: Id(2)] string OwnerId,
+    [property: Id(3)] DateTimeOffset InvitedAt);
+
+/// <summary>Whether a user takes voice channel invites (<c>channelInvites</c> in <c>/me/privacy</c>).</summary>
+public static class ChannelInviteSettings
+{
+    /// <summary>Anyone who is not blocked may invite the user (the default).</summary>
+    public const string Everyone = "everyone";
+
+    /// <summary>Nobody may: inviting the user is refused with <see cref="ErrorCodes.CannotAddUser"/>.</summary>
+    public const string Nobody = "nobody";
+
+    public static IReadOnlyList<string> All { get; } = [Everyone, Nobody];
+
+    public static bool IsValid(string? value) => value is Everyone or Nobody;
+}
 
 /// <summary>A change to a channel's name or user limit: null fields stay as they are.</summary>
 [GenerateSerializer, Immutable]

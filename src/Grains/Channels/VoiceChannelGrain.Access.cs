@@ -4,10 +4,11 @@ namespace DmVoice.Grains.Channels;
 
 /// <summary>
 /// The channel itself and who may enter it. The owner creates, renames, limits, deletes and manages the
-/// access list; a member may take themselves off it. Whoever loses access leaves the voice (<c>removed</c>)
-/// in the same write, and deleting the channel ends its voice for everyone. Each change is pushed to the
-/// members (<see cref="ChannelUpdatedEvent"/>, <see cref="ChannelRemovedEvent"/>) on the channel's one
-/// version sequence, after the write, so channel lists update live and in order with the voice events.
+/// access list (by invites, <c>.Invites.cs</c>); a member may take themselves off it. Whoever loses access
+/// leaves the voice (<c>removed</c>) in the same write, and deleting the channel ends its voice for everyone.
+/// Each change is pushed to the members (<see cref="ChannelUpdatedEvent"/>, <see cref="ChannelRemovedEvent"/>)
+/// on the channel's one version sequence, after the write, so channel lists update live and in order with the
+/// voice events.
 /// </summary>
 public sealed partial class VoiceChannelGrain
 {
@@ -23,8 +24,8 @@ public sealed partial class VoiceChannelGrain
 
         name = ChannelLimits.ValidateName(name);
         ChannelLimits.ValidateUserLimit(userLimit);
-        var members = memberIds.Prepend(ownerId).Distinct(StringComparer.Ordinal).ToList();
-        if (members.Count > ChannelLimits.MaxMembers)
+        var invitees = memberIds.Where(id => id != ownerId).Distinct(StringComparer.Ordinal).ToArray();
+        if (invitees.Length + 1 > ChannelLimits.MaxMembers)
         {
             throw TooManyMembers();
         }
@@ -34,17 +35,36 @@ public sealed partial class VoiceChannelGrain
             throw DmVoiceException.Validation("A channel with this id exists already.");
         }
 
-        State.Exists = true;
-        State.Name = name;
-        State.OwnerId = ownerId;
-        State.Members = members;
-        State.UserLimit = userLimit;
-        State.CreatedAt = _host.Now;
-        QueueDirectory(added: members, removed: []);
-        Rules.Emit(ChannelUpdated);
-        await CommitAndTellAsync(State.Members.ToArray());
+        // Nobody is put on the list without their say: each named user is invited, if they take invites
+        // from the owner at all; then the owner's limits; then each invitee's room for one more invite.
+        await EnsureInvitableAsync(ownerId, invitees);
+        var owner = GrainFactory.GetGrain<IUserChannelsGrain>(ownerId);
+        await owner.ReserveNewChannel(ChannelId, invitees.Length);
+        try
+        {
+            await OfferInvitesAsync(invitees);
+            var now = _host.Now;
+            State.Exists = true;
+            State.Name = name;
+            State.OwnerId = ownerId;
+            State.Members = [ownerId];
+            State.UserLimit = userLimit;
+            State.CreatedAt = now;
+            Invite(invitees, now);
+            QueueDirectory(added: [ownerId], removed: []);
+            Rules.Emit(ChannelUpdated);
+            Rules.EmitAgain(InvitedEvent(now), invitees);
+            await CommitAndTellAsync(State.Members.ToArray(), invitees);
+        }
+        catch
+        {
+            // Nothing was created: the invitees' lists and the owner's count give it back.
+            await GiveBackAsync(owner, invitees);
+            throw;
+        }
+
         await PropagateDirectoryAsync();
-        LogCreated(ChannelId, ownerId, members.Count);
+        LogCreated(ChannelId, ownerId, invitees.Length);
         return ToDto();
     }
 
@@ -82,6 +102,7 @@ public sealed partial class VoiceChannelGrain
     {
         EnsureOwner(requesterId);
         var members = State.Members.ToArray();
+        var invitees = InvitedInOrder();
         if (State.Call is { } live)
         {
             // Everyone in the voice hears that they lost it, before the access list is gone.
@@ -90,10 +111,12 @@ public sealed partial class VoiceChannelGrain
 
         // Told while the access list still names them; nothing follows it (they are detached and gone from the list).
         Rules.Emit(v => ChannelRemoved(v, ChannelRemovedReasons.Deleted), members);
+        Rules.EmitAgain(v => InviteRemoved(v, ChannelInviteRemovedReasons.Deleted), invitees);
         State.Exists = false;
         State.Members = [];
-        QueueDirectory(added: [], removed: members);
-        await CommitAndTellAsync(members);
+        State.Invited.Clear();
+        QueueDirectory(added: [], removed: [.. members, .. invitees]);
+        await CommitAndTellAsync(members, invitees);
         await PropagateDirectoryAsync();
         LogDeleted(ChannelId, requesterId);
     }
@@ -102,39 +125,48 @@ public sealed partial class VoiceChannelGrain
     {
         EnsureOwner(requesterId);
         Validate.Id(userId, "userId");
-        if (State.Members.Contains(userId))
+        if (State.Members.Contains(userId) || State.Invited.ContainsKey(userId))
         {
             return ToDto();
         }
 
-        if (State.Members.Count >= ChannelLimits.MaxMembers)
+        if (State.Members.Count + State.Invited.Count >= ChannelLimits.MaxMembers)
         {
             throw TooManyMembers();
         }
 
-        if (State.Call is { } live)
-        {
-            // The new member sees the live voice from now on; asked before anything changes.
-            await _host.Members.AttachAsync(live.CallId, [userId]);
-        }
-
-        State.Members.Add(userId);
-        QueueDirectory(added: [userId], removed: []);
-
-        // The new member is in the audience: the channel appears in their list as it is.
+        // An invite, not access: the user sees it, and becomes a member only if they accept.
+        await EnsureInvitableAsync(requesterId, [userId]);
+        await GrainFactory.GetGrain<IUserChannelsGrain>(requesterId).SpendAccessChange();
+        await OfferInvitesAsync([userId]);
+        var now = _host.Now;
+        Invite([userId], now);
         Rules.Emit(ChannelUpdated);
-        await CommitAndTellAsync(State.Members.ToArray());
-        await PropagateDirectoryAsync();
+        Rules.EmitAgain(InvitedEvent(now), [userId]);
+        await CommitAndTellAsync(State.Members.ToArray(), [userId]);
         return ToDto();
     }
 
     public async Task<VoiceChannel?> RemoveMember(string requesterId, string userId)
     {
-        _channel.EnsureMember(requesterId);
         Validate.Id(userId, "userId");
+        if (requesterId == userId && State.Exists && State.Invited.ContainsKey(userId))
+        {
+            // Not a member yet: giving up one's own access is declining the invite.
+            await DeclineInvite(userId);
+            return null;
+        }
+
+        _channel.EnsureMember(requesterId);
         if (requesterId != userId && requesterId != State.OwnerId)
         {
             throw new DmVoiceException(ErrorCodes.Forbidden, "Only the owner manages who may enter this channel.");
+        }
+
+        if (requesterId != userId && State.Invited.ContainsKey(userId))
+        {
+            await WithdrawInviteAsync(userId);
+            return ToDto();
         }
 
         if (!State.Members.Contains(userId))
@@ -145,6 +177,11 @@ public sealed partial class VoiceChannelGrain
         if (userId == State.OwnerId)
         {
             throw DmVoiceException.Validation("The owner cannot lose access to their own channel; delete the channel instead.");
+        }
+
+        if (requesterId != userId)
+        {
+            await GrainFactory.GetGrain<IUserChannelsGrain>(requesterId).SpendAccessChange();
         }
 
         State.Members.Remove(userId);
@@ -161,11 +198,13 @@ public sealed partial class VoiceChannelGrain
 
     /// <summary>
     /// Commits a change to the channel itself and publishes its events. While the voice is not live the
-    /// grain holds no routes, so with direct delivery it borrows the audience's for this one commit.
+    /// grain holds no routes, so with direct delivery it borrows the audience's for this one commit; and
+    /// always those of <paramref name="outsiders"/> (invited users, who are not members) for their own events.
     /// </summary>
-    private async Task CommitAndTellAsync(string[] audience)
+    private async Task CommitAndTellAsync(string[] audience, string[]? outsiders = null)
     {
         var borrowed = State.Call is null ? await _host.Members.BorrowRoutesAsync(audience) : [];
+        var lent = outsiders is { Length: > 0 } ? await _host.Members.BorrowRoutesAsync(outsiders) : [];
         try
         {
             await _host.CommitAsync();
@@ -177,6 +216,8 @@ public sealed partial class VoiceChannelGrain
             {
                 _host.Members.ReturnRoutes(borrowed);
             }
+
+            _host.Members.ReturnRoutes(lent.Where(id => !State.Members.Contains(id)).ToArray());
         }
     }
 

@@ -107,7 +107,10 @@ public sealed partial class VoiceChannelGrain(
     }
 
     private VoiceChannel ToDto() =>
-        new(ChannelId, State.Name, State.OwnerId, State.Members.ToArray(), State.UserLimit, State.CreatedAt);
+        new(ChannelId, State.Name, State.OwnerId, State.Members.ToArray(), State.UserLimit, State.CreatedAt, InvitedInOrder());
+
+    private string[] InvitedInOrder() =>
+        State.Invited.OrderBy(i => i.Value).ThenBy(i => i.Key, StringComparer.Ordinal).Select(i => i.Key).ToArray();
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Channel {ChannelId} went live ({CallId}) with {UserId}; {Reached} of {Members} other members reached")]
     private partial void LogLive(string channelId, string callId, string userId, int reached, int members);

@@ -32,6 +32,9 @@ public sealed class VoiceChannelState : IVoiceRoomState
     /// <summary>Users whose list of channels must still learn that they lost access.</summary>
     [Id(11)] public List<string> DirectoryRemoves { get; set; } = [];
 
+    /// <summary>Users invited who have not answered yet → when they were invited. Not members: they see no voice.</summary>
+    [Id(12)] public Dictionary<string, DateTimeOffset> Invited { get; set; } = new(StringComparer.Ordinal);
+
     ILiveRoomState? IVoiceRoomState.Live => Call;
 
     void IVoiceRoomState.StartLive(ILiveRoomState live) => Call = (LiveChannelState)live;

@@ -100,6 +100,10 @@ public static class DmVoiceHostingExtensions
             .Bind(configuration.GetSection(CallOptions.SectionName))
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CallOptions>, CallOptionsValidator>());
+        services.AddOptions<ChannelOptions>()
+            .Bind(configuration.GetSection(ChannelOptions.SectionName))
+            .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ChannelOptions>, ChannelOptionsValidator>());
         services.TryAddSingleton(CallClock.System);
 
         // Every storage provider that is not given a serializer of its own stores state with this one.

@@ -19,6 +19,9 @@ public sealed class UserSettingsState
 
     /// <summary>The name of the user's own token, as a gateway last saw it.</summary>
     [Id(3)] public string? DisplayName { get; set; }
+
+    /// <summary>Who may invite the user to voice channels: one of <see cref="ChannelInviteSettings.All"/>.</summary>
+    [Id(4)] public string ChannelInvites { get; set; } = ChannelInviteSettings.Everyone;
 }
 
 /// <summary>
@@ -126,6 +129,28 @@ public sealed class UserSettingsGrain(
             .ToArray());
 
     public Task<bool> IsBlocking(string userId) => Task.FromResult(State.Blocks.ContainsKey(userId));
+
+    public Task<string> GetChannelInvites() => Task.FromResult(State.ChannelInvites);
+
+    public async Task<string> SetChannelInvites(string channelInvites)
+    {
+        if (!ChannelInviteSettings.IsValid(channelInvites))
+        {
+            throw DmVoiceException.Validation($"'channelInvites' must be one of {string.Join(", ", ChannelInviteSettings.All)}.");
+        }
+
+        if (State.ChannelInvites != channelInvites)
+        {
+            State.ChannelInvites = channelInvites;
+            await state.WriteOrDropAsync(this);
+        }
+
+        return channelInvites;
+    }
+
+    // One answer for a refusal and a block, so an inviter cannot tell the two apart.
+    public Task<bool> TakesChannelInviteFrom(string inviterId) =>
+        Task.FromResult(State.ChannelInvites == ChannelInviteSettings.Everyone && !State.Blocks.ContainsKey(inviterId));
 
     public async Task<DmSettings> SetDmSettings(string dmGroupId, bool muted, DateTimeOffset? mutedUntil)
     {

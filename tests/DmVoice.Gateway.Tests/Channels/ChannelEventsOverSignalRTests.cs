@@ -20,12 +20,8 @@ public sealed class ChannelEventsOverSignalRTests : IAsyncLifetime
 
     public async ValueTask DisposeAsync() => await _server.DisposeAsync();
 
-    private static async Task<VoiceChannel> CreateChannelAsync(VoiceUser owner, string name, params VoiceUser[] members)
-    {
-        var response = await owner.Http.PostAsJsonAsync("/voice-channels", new { name, memberIds = members.Select(m => m.UserId).ToArray() });
-        await VoiceUser.EnsureSuccessAsync(response);
-        return (await response.Content.ReadFromJsonAsync<VoiceChannel>(VoiceUser.Json))!;
-    }
+    private static Task<VoiceChannel> CreateChannelAsync(VoiceUser owner, string name, params VoiceUser[] members) =>
+        owner.CreateChannelAsync(name, members);
 
     private static Func<JsonElement, bool> Of(VoiceChannel channel) => e => e.Str("channelId") == channel.Id;
 
@@ -42,7 +38,7 @@ public sealed class ChannelEventsOverSignalRTests : IAsyncLifetime
         EventsOf(device, channel).Where(e => Version(e.Payload) > version).ToArray();
 
     [Fact]
-    public async Task Creating_a_channel_shows_it_to_every_member_and_to_no_outsider()
+    public async Task Creating_a_channel_invites_the_users_named_and_accepting_shows_it_to_every_member_and_to_no_outsider()
     {
         await using var alice = await VoiceUser.CreateAsync(_server, "alice");
         await using var bob = await VoiceUser.CreateAsync(_server, "bob");
@@ -51,13 +47,25 @@ public sealed class ChannelEventsOverSignalRTests : IAsyncLifetime
         var bobDevice = await bob.ConnectAsync();
         var eveDevice = await eve.ConnectAsync();
 
-        var channel = await CreateChannelAsync(alice, "Lobby", bob);
+        var created = await alice.Http.PostAsJsonAsync("/voice-channels", new { name = "Lobby", memberIds = new[] { bob.UserId } });
+        await VoiceUser.EnsureSuccessAsync(created);
+        var channel = (await created.Content.ReadFromJsonAsync<VoiceChannel>(VoiceUser.Json))!;
+
+        // Bob is invited, not in: he sees the invite, the owner sees him among the invited.
+        var invited = await bobDevice.WaitForAsync(VoiceEventNames.ChannelInvited, Of(channel));
+        Assert.Equal("Lobby", invited.GetProperty("invite").Str("name"));
+        Assert.Equal(alice.UserId, invited.GetProperty("invite").Str("ownerId"));
+        var toOwner = await aliceDevice.WaitForAsync(VoiceEventNames.ChannelUpdated, Of(channel));
+        Assert.Equal([alice.UserId], MemberIds(toOwner));
+        Assert.Equal(Version(invited), Version(toOwner));
+
+        await bob.AcceptChannelInviteAsync(channel.Id);
 
         var toBob = await bobDevice.WaitForAsync(VoiceEventNames.ChannelUpdated, Of(channel));
         Assert.Equal("Lobby", toBob.GetProperty("channel").Str("name"));
         Assert.Equal(alice.UserId, toBob.GetProperty("channel").Str("ownerId"));
         Assert.Equal([alice.UserId, bob.UserId], MemberIds(toBob));
-        var toAlice = await aliceDevice.WaitForAsync(VoiceEventNames.ChannelUpdated, Of(channel));
+        var toAlice = await aliceDevice.WaitForAsync(VoiceEventNames.ChannelUpdated, e => Of(channel)(e) && MemberIds(e).Contains(bob.UserId));
         Assert.Equal(Version(toBob), Version(toAlice));
 
         // The voice starts on the same version sequence: the first join is the next version.
@@ -100,7 +108,7 @@ public sealed class ChannelEventsOverSignalRTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Giving_a_user_access_shows_them_the_channel_and_updates_every_members_list()
+    public async Task Inviting_a_user_shows_them_the_invite_and_accepting_it_shows_them_the_channel_and_updates_every_members_list()
     {
         await using var alice = await VoiceUser.CreateAsync(_server, "alice");
         await using var bob = await VoiceUser.CreateAsync(_server, "bob");
@@ -112,6 +120,8 @@ public sealed class ChannelEventsOverSignalRTests : IAsyncLifetime
         var eveDevice = await eve.ConnectAsync();
 
         await VoiceUser.EnsureSuccessAsync(await alice.Http.PutAsync($"/voice-channels/{channel.Id}/members/{carol.UserId}", null));
+        await carolDevice.WaitForAsync(VoiceEventNames.ChannelInvited, Of(channel));
+        await carol.AcceptChannelInviteAsync(channel.Id);
 
         var toCarol = await carolDevice.WaitForAsync(VoiceEventNames.ChannelUpdated, Of(channel));
         Assert.Equal([alice.UserId, bob.UserId, carol.UserId], MemberIds(toCarol));

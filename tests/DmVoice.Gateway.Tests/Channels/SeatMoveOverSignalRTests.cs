@@ -27,8 +27,7 @@ public sealed class SeatMoveOverSignalRTests : IAsyncLifetime
             return new Room(kind, dm.Id, $"/dm-groups/{dm.Id}/voice-presence", VoiceEventNames.UserUpdated, VoiceEventNames.UserLeft, VoiceEventNames.SessionMoved);
         }
 
-        var response = await alice.Http.PostAsJsonAsync("/voice-channels", new { name = "Lobby", memberIds = new[] { bob.UserId } });
-        var channel = (await response.Content.ReadFromJsonAsync<VoiceChannel>(VoiceUser.Json))!;
+        var channel = await alice.CreateChannelAsync("Lobby", bob);
         return new Room(kind, channel.Id, $"/voice-channels/{channel.Id}/voice-presence", VoiceEventNames.ChannelUserUpdated, VoiceEventNames.ChannelUserLeft, VoiceEventNames.ChannelSessionMoved);
     }
 

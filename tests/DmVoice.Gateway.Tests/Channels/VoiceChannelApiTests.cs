@@ -9,12 +9,18 @@ namespace DmVoice.Gateway.Tests.Channels;
 /// <summary>Voice channels over real HTTP and real SignalR clients: the REST API, its problems, and the hub events.</summary>
 public sealed class VoiceChannelApiTests(GatewayFixture fixture) : IClassFixture<GatewayFixture>
 {
-    private static async Task<VoiceChannel> CreateAsync(VoiceUser owner, object body)
+    /// <summary>Creates the channel; the users named in it who are given here accept their invites.</summary>
+    private static async Task<VoiceChannel> CreateAsync(VoiceUser owner, object body, params VoiceUser[] accepting)
     {
         var response = await owner.Http.PostAsJsonAsync("/voice-channels", body);
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var channel = (await response.Content.ReadFromJsonAsync<VoiceChannel>(VoiceUser.Json))!;
         Assert.Equal($"/voice-channels/{channel.Id}", response.Headers.Location?.OriginalString);
+        foreach (var user in accepting)
+        {
+            channel = await user.AcceptChannelInviteAsync(channel.Id);
+        }
+
         return channel;
     }
 
@@ -35,7 +41,7 @@ public sealed class VoiceChannelApiTests(GatewayFixture fixture) : IClassFixture
         await using var member = fixture.NewUser("member");
         await using var newcomer = fixture.NewUser("newcomer");
 
-        var channel = await CreateAsync(owner, new { name = "Lobby", memberIds = new[] { member.UserId }, userLimit = 5 });
+        var channel = await CreateAsync(owner, new { name = "Lobby", memberIds = new[] { member.UserId }, userLimit = 5 }, member);
         Assert.Equal("Lobby", channel.Name);
         Assert.Equal(owner.UserId, channel.OwnerId);
         Assert.Equal([owner.UserId, member.UserId], channel.MemberIds);
@@ -52,9 +58,12 @@ public sealed class VoiceChannelApiTests(GatewayFixture fixture) : IClassFixture
         var renamed = (await patched.Content.ReadFromJsonAsync<VoiceChannel>(VoiceUser.Json))!;
         Assert.Equal(("Hangout", 0), (renamed.Name, renamed.UserLimit));
 
+        // Adding someone invites them: access comes with their acceptance.
         var added = await owner.Http.PutAsync($"/voice-channels/{channel.Id}/members/{newcomer.UserId}", null);
         Assert.Equal(HttpStatusCode.OK, added.StatusCode);
-        Assert.Contains(newcomer.UserId, (await added.Content.ReadFromJsonAsync<VoiceChannel>(VoiceUser.Json))!.MemberIds);
+        Assert.Equal([newcomer.UserId], (await added.Content.ReadFromJsonAsync<VoiceChannel>(VoiceUser.Json))!.InvitedIds);
+        await Rest.AssertProblemAsync(await newcomer.Http.GetAsync($"/voice-channels/{channel.Id}"), HttpStatusCode.NotFound, ErrorCodes.ChannelNotFound);
+        Assert.Contains(newcomer.UserId, (await newcomer.AcceptChannelInviteAsync(channel.Id)).MemberIds);
         Assert.Equal(HttpStatusCode.OK, (await newcomer.Http.GetAsync($"/voice-channels/{channel.Id}")).StatusCode);
 
         var removed = await owner.Http.DeleteAsync($"/voice-channels/{channel.Id}/members/{newcomer.UserId}");
@@ -93,7 +102,7 @@ public sealed class VoiceChannelApiTests(GatewayFixture fixture) : IClassFixture
         await using var owner = fixture.NewUser("owner");
         await using var member = fixture.NewUser("member");
         await using var stranger = fixture.NewUser("stranger");
-        var channel = await CreateAsync(owner, new { name = "Lobby", memberIds = new[] { member.UserId } });
+        var channel = await CreateAsync(owner, new { name = "Lobby", memberIds = new[] { member.UserId } }, member);
 
         await Rest.AssertProblemAsync(await owner.Http.PostAsJsonAsync("/voice-channels", new { name = "" }), HttpStatusCode.UnprocessableEntity, ErrorCodes.ValidationFailed);
         await Rest.AssertProblemAsync(await owner.Http.PostAsJsonAsync("/voice-channels", new { name = "x", userLimit = 100 }), HttpStatusCode.UnprocessableEntity, ErrorCodes.ValidationFailed);
@@ -132,7 +141,7 @@ public sealed class VoiceChannelApiTests(GatewayFixture fixture) : IClassFixture
     {
         await using var owner = fixture.NewUser("owner");
         await using var member = fixture.NewUser("member");
-        var channel = await CreateAsync(owner, new { name = "Duo", memberIds = new[] { member.UserId }, userLimit = 1 });
+        var channel = await CreateAsync(owner, new { name = "Duo", memberIds = new[] { member.UserId }, userLimit = 1 }, member);
         await JoinAsync(owner, channel.Id);
 
         var full = await member.Http.PostAsJsonAsync($"/voice-channels/{channel.Id}/voice-presence/join", new { });
@@ -148,7 +157,7 @@ public sealed class VoiceChannelApiTests(GatewayFixture fixture) : IClassFixture
         await using var member = fixture.NewUser("member");
         await using var watcher = fixture.NewUser("watcher");
         await using var stranger = fixture.NewUser("stranger");
-        var channel = await CreateAsync(owner, new { name = "Lobby", memberIds = new[] { member.UserId, watcher.UserId } });
+        var channel = await CreateAsync(owner, new { name = "Lobby", memberIds = new[] { member.UserId, watcher.UserId } }, member, watcher);
         var watcherPhone = await watcher.ConnectAsync();
         var strangerPhone = await stranger.ConnectAsync();
 
@@ -181,7 +190,7 @@ public sealed class VoiceChannelApiTests(GatewayFixture fixture) : IClassFixture
         await using var alice = fixture.NewUser("alice");
         await using var bob = fixture.NewUser("bob");
         var dm = await alice.CreateDmAsync(bob);
-        var channel = await CreateAsync(alice, new { name = "Lobby", memberIds = new[] { bob.UserId } });
+        var channel = await CreateAsync(alice, new { name = "Lobby", memberIds = new[] { bob.UserId } }, bob);
         var bobPhone = await bob.ConnectAsync();
         await alice.JoinAsync(dm.Id);
         await bob.JoinAsync(dm.Id);
@@ -217,7 +226,7 @@ public sealed class VoiceChannelApiTests(GatewayFixture fixture) : IClassFixture
     {
         await using var owner = fixture.NewUser("owner");
         await using var member = fixture.NewUser("member");
-        var channel = await CreateAsync(owner, new { name = "Lobby", memberIds = new[] { member.UserId } });
+        var channel = await CreateAsync(owner, new { name = "Lobby", memberIds = new[] { member.UserId } }, member);
         var ownerPhone = await owner.ConnectAsync();
         var memberPhone = await member.ConnectAsync();
         await JoinAsync(owner, channel.Id);

@@ -147,6 +147,7 @@ public sealed class DeployFilesTests
             if (process.Role == Role.Silo)
             {
                 errors.AddRange(Failures(new CallOptionsValidator().Validate(null, Bind<CallOptions>(configuration, CallOptions.SectionName))));
+                errors.AddRange(Failures(new ChannelOptionsValidator().Validate(null, Bind<ChannelOptions>(configuration, ChannelOptions.SectionName))));
                 errors.AddRange(Bind<SiloManagementOptions>(configuration, SiloManagementOptions.SectionName).GetValidationErrors());
             }
             else

@@ -21,6 +21,7 @@ public static class SettingsCatalog
         [DmVoiceClusterOptions.MembershipSectionName] = [typeof(Orleans.Configuration.ClusterMembershipOptions)],
         [SiloManagementOptions.SectionName] = [typeof(SiloManagementOptions)],
         [CallOptions.SectionName] = [typeof(CallOptions)],
+        [ChannelOptions.SectionName] = [typeof(ChannelOptions)],
         [GatewayOptions.SectionName] = [typeof(GatewayOptions)],
         [AuthOptions.SectionName] = [typeof(AuthOptions)],
         [LiveKitOptions.SectionName] = [typeof(LiveKitOptions), typeof(LiveKitSyncOptions)],

@@ -90,6 +90,31 @@ public sealed class VoiceUser : IAsyncDisposable
         return (await response.Content.ReadFromJsonAsync<DmVoice.Gateway.Contracts.DmGroupPage>(Json))!;
     }
 
+    /// <summary>
+    /// POST /voice-channels: creates a channel naming <paramref name="members"/>, who then accept their invites.
+    /// Returns the channel as the last acceptance left it (every one of them a member).
+    /// </summary>
+    public async Task<VoiceChannel> CreateChannelAsync(string name, params VoiceUser[] members)
+    {
+        var response = await Http.PostAsJsonAsync("/voice-channels", new { name, memberIds = members.Select(m => m.UserId).ToArray() });
+        await EnsureSuccessAsync(response);
+        var channel = (await response.Content.ReadFromJsonAsync<VoiceChannel>(Json))!;
+        foreach (var member in members)
+        {
+            channel = await member.AcceptChannelInviteAsync(channel.Id);
+        }
+
+        return channel;
+    }
+
+    /// <summary>POST /voice-channels/{id}/invite/accept: I become a member of the channel that invited me.</summary>
+    public async Task<VoiceChannel> AcceptChannelInviteAsync(string channelId)
+    {
+        var response = await Http.PostAsync($"/voice-channels/{channelId}/invite/accept", null);
+        await EnsureSuccessAsync(response);
+        return (await response.Content.ReadFromJsonAsync<VoiceChannel>(Json))!;
+    }
+
     public async Task<JoinResult> JoinAsync(string dmGroupId, object? body = null)
     {
         var response = await Http.PostAsJsonAsync($"/dm-groups/{dmGroupId}/voice-presence/join", body ?? new { });

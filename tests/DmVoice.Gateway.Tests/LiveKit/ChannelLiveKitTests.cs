@@ -15,12 +15,8 @@ public sealed class ChannelLiveKitTests(LiveKitGatewayFixture fixture) : IClassF
 
     private FakeLiveKitServer LiveKit => fixture.LiveKit;
 
-    private static async Task<VoiceChannel> CreateChannelAsync(VoiceUser owner, params VoiceUser[] members)
-    {
-        var response = await owner.Http.PostAsJsonAsync("/voice-channels", new { name = "Lobby", memberIds = members.Select(m => m.UserId).ToArray() });
-        await VoiceUser.EnsureSuccessAsync(response);
-        return (await response.Content.ReadFromJsonAsync<VoiceChannel>(VoiceUser.Json))!;
-    }
+    private static Task<VoiceChannel> CreateChannelAsync(VoiceUser owner, params VoiceUser[] members) =>
+        owner.CreateChannelAsync("Lobby", members);
 
     private static async Task JoinChannelAsync(VoiceUser user, string channelId, object? body = null) =>
         await VoiceUser.EnsureSuccessAsync(await user.Http.PostAsJsonAsync($"/voice-channels/{channelId}/voice-presence/join", body ?? new { }));

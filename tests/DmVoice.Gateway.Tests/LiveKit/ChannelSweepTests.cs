@@ -17,8 +17,7 @@ public sealed class ChannelSweepTests(FastSweepLiveKitGatewayFixture fixture) : 
         await using var a = await VoiceUser.CreateAsync(Server, "alice");
         await using var b = await VoiceUser.CreateAsync(Server, "bob");
         await using var c = await VoiceUser.CreateAsync(Server, "carol");
-        var created = await a.Http.PostAsJsonAsync("/voice-channels", new { name = "Lobby", memberIds = new[] { b.UserId, c.UserId } });
-        var channel = (await created.Content.ReadFromJsonAsync<VoiceChannel>(VoiceUser.Json))!;
+        var channel = await a.CreateChannelAsync("Lobby", b, c);
         var room = LiveKitRooms.ForChannel(channel.Id);
         var aPhone = await a.ConnectAsync();
         LiveKit.AddParticipant(room, a.UserId);

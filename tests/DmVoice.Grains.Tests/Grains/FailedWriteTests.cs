@@ -277,6 +277,7 @@ public sealed class FailedWriteTests(FaultyStorageClusterFixture fx)
         var (a, b) = (TestIds.User("a"), TestIds.User("b"));
         var channel = fx.Client.GetGrain<IVoiceChannelGrain>(ChannelIds.New());
         await channel.Create(a, "Lobby", [b], 0);
+        await channel.AcceptInvite(b);
         await using var bEvents = await EventRecorder.SubscribeAsync(fx.Client, b);
         var before = (await channel.GetPresence(b)).Version;
         fx.Faults.FailWrites("channel", channel.GetPrimaryKeyString());
@@ -296,6 +297,8 @@ public sealed class FailedWriteTests(FaultyStorageClusterFixture fx)
         var (a, b, c) = (TestIds.User("a"), TestIds.User("b"), TestIds.User("c"));
         var channel = fx.Client.GetGrain<IVoiceChannelGrain>(ChannelIds.New());
         await channel.Create(a, "Lobby", [b, c], 0);
+        await channel.AcceptInvite(b);
+        await channel.AcceptInvite(c);
         await using var bEvents = await EventRecorder.SubscribeAsync(fx.Client, b);
         await using var cEvents = await EventRecorder.SubscribeAsync(fx.Client, c);
         fx.Faults.FailWrites("channel", channel.GetPrimaryKeyString());

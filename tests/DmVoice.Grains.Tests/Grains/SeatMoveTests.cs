@@ -32,6 +32,7 @@ public abstract class SeatMoveTests(GrainClusterFixture fx)
 
         var channel = fx.Client.GetGrain<IVoiceChannelGrain>(ChannelIds.New());
         var id = (await channel.Create(a, "Lobby", [b], 0)).Id;
+        await channel.AcceptInvite(b);
         return new Room(
             kind,
             id,

@@ -13,8 +13,15 @@ public abstract class VoiceChannelTests(GrainClusterFixture fx)
 
     private async Task<VoiceChannel> CreateChannelAsync(string owner, string[] members, int userLimit = 0)
     {
+        // Naming users invites them; each accepts, so the channel starts with all of them as members.
         var id = ChannelIds.New();
-        return await Channel(id).Create(owner, "General", members, userLimit);
+        var channel = await Channel(id).Create(owner, "General", members, userLimit);
+        foreach (var member in members)
+        {
+            channel = await Channel(id).AcceptInvite(member);
+        }
+
+        return channel;
     }
 
     [Fact]

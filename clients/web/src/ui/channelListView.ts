@@ -37,15 +37,37 @@ export function channelListView(session: Session): { element: HTMLElement; rende
   const details = h('details', { class: 'new-channel-box' }, h('summary', {}, 'New voice channel'), form);
 
   const list = h('ul', { class: 'channel-list', 'aria-labelledby': 'channel-list-title' });
+  const invites = h('ul', { class: 'channel-list', 'aria-label': 'Channel invites' });
   const element = h(
     'nav',
     { class: 'channels', 'aria-label': 'Voice channels' },
     h('div', { class: 'row' }, h('h2', { id: 'channel-list-title' }, 'Voice channels'), button('Refresh', () => void session.refreshChannels(), { key: 'refresh-channels', className: 'small' })),
+    invites,
     list,
     details,
   );
 
-  const render = () =>
+  const renderInvites = () =>
+    renderInto(
+      invites,
+      ...session.invites.map((invite) =>
+        h(
+          'li',
+          { class: 'channel-invite' },
+          h('span', { class: 'dm-name' }, `Invite to # ${invite.name}`),
+          h('span', { class: 'dm-kind' }, `from ${invite.ownerId}`),
+          button('Accept', () => void session.acceptInvite(invite.channelId), { key: `accept:${invite.channelId}`, className: 'small', ariaLabel: `Accept the invite to #${invite.name}` }),
+          button('Decline', () => void session.declineInvite(invite.channelId), { key: `decline:${invite.channelId}`, className: 'small', ariaLabel: `Decline the invite to #${invite.name}` }),
+        ),
+      ),
+    );
+
+  const render = () => {
+    renderInvites();
+    renderList();
+  };
+
+  const renderList = () =>
     renderInto(
       list,
       ...session.channels.map((channel) => {

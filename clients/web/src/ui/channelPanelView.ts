@@ -53,7 +53,7 @@ export function channelPanelView(session: Session): { element: HTMLElement; rend
         });
       },
     },
-    h('div', { class: 'inline' }, h('label', { for: 'channel-add-member' }, 'Give access to'), newMember, h('button', { type: 'submit' }, 'Add')),
+    h('div', { class: 'inline' }, h('label', { for: 'channel-add-member' }, 'Invite'), newMember, h('button', { type: 'submit' }, 'Invite')),
     h('p', { id: 'channel-add-hint', class: 'hint' }, addMemberHint),
   );
   const selfHint = h('p', { class: 'hint' }, leaveHint);
@@ -164,5 +164,20 @@ function renderMembers(session: Session, list: HTMLElement, channel: VoiceChanne
           : null,
       );
     }),
+    ...(channel.invitedIds ?? []).map((id) =>
+      h(
+        'li',
+        {},
+        h('span', {}, id),
+        h('span', { class: 'badge' }, 'invited'),
+        iOwn
+          ? button('Withdraw', () => void session.removeChannelMember(channel.id, id), {
+              key: `channel-withdraw:${id}`,
+              ariaLabel: `Withdraw ${id}’s invite`,
+              className: 'small',
+            })
+          : null,
+      ),
+    ),
   );
 }

@@ -17,6 +17,8 @@ const errorWords: Record<string, string> = {
   payload_too_large: 'the request was too large.',
   livekit_not_configured: 'this server has no media server (LiveKit) configured.',
   internal_error: 'something went wrong on the server.',
+  cannot_add_user: 'you cannot add that person to a voice channel.',
+  cannot_dm_user: 'you cannot open a DM with that person.',
 };
 
 /** An error as a sentence a person can act on. */

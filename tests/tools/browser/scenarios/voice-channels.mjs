@@ -1,5 +1,6 @@
 // @ts-check
-// Alice creates a voice channel for Bob and Carol. They see it, and see her in its voice. As its
+// Alice creates a voice channel for Bob and Carol, which invites them; they accept. They see it,
+// and see her in its voice. As its
 // owner she renames it and limits it to one: Bob sees it full and cannot join. Bob is in a DM call
 // with Carol; joining the channel (its limit lifted) moves him out of that call, and joining the
 // DM call again moves him back out of the channel. Alice takes Carol's access away.
@@ -14,13 +15,19 @@ export default async function voiceChannels({ step, user, signIn, screenshot }) 
   const lounge = `Lounge ${tag}`;
   const hangout = `Hangout ${tag}`;
 
-  step('Alice creates a voice channel for Bob and Carol');
+  step('Alice creates a voice channel for Bob and Carol; they are invited and accept');
   await alice.page.getByText('New voice channel').click();
   await alice.page.getByLabel('Channel name').fill(lounge);
   await alice.page.getByLabel('Who may enter (user ids)').fill(`${bob.userId}, ${carol.userId}`);
   await alice.page.getByRole('button', { name: 'Create channel' }).click();
   await see(alice.page.getByRole('heading', { level: 2, name: `# ${lounge}` }), 'Alice has the new channel open');
-  for (const person of [bob, carol]) await see(person.channelLink(lounge), `the channel in ${person.name}'s list`);
+  for (const person of [bob, carol]) {
+    const accept = person.page.getByRole('button', { name: `Accept the invite to #${lounge}` });
+    await see(accept, `the invite on ${person.name}'s screen`);
+    await see(person.channelLink(lounge), `the channel not yet in ${person.name}'s list`, 'hidden');
+    await accept.click();
+    await see(person.channelLink(lounge), `the channel in ${person.name}'s list`);
+  }
 
   step('Alice joins its voice; Bob and Carol see her in it');
   await alice.page.getByRole('button', { name: 'Join voice' }).click();
