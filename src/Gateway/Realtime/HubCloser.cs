@@ -7,8 +7,12 @@ namespace DmVoice.Gateway.Realtime;
 /// <summary>How the gateway closes a connection itself: with a reason the client sees, and (usually) reconnecting allowed.</summary>
 internal static class HubCloser
 {
-    /// <summary>How long a client gets to hang up after the close message before the transport is cut.</summary>
-    private static readonly TimeSpan HangUpGrace = TimeSpan.FromSeconds(2);
+    /// <summary>
+    /// How long a client gets to hang up after the close message before the transport is cut. Generous:
+    /// cutting it while the client has not read the close message yet (a busy device) can reset the
+    /// socket, and a reset discards what the client had not read, reason included.
+    /// </summary>
+    private static readonly TimeSpan HangUpGrace = TimeSpan.FromSeconds(5);
 
     public static async Task CloseAsync(HubConnectionContext connection, string reason, bool allowReconnect = true)
     {
