@@ -80,7 +80,7 @@ public sealed partial class GatewayLease(
                     // events; make them reconnect and sync.
                     LogLeaseLapsed(instance.Id);
                     metrics.LeaseLost(ConnectionCloseReasons.GatewayLeaseLapsed);
-                    await connections.CloseAllAsync(ConnectionCloseReasons.GatewayLeaseLapsed);
+                    CloseAllInBackground(ConnectionCloseReasons.GatewayLeaseLapsed);
                 }
 
                 _fenced = false;
@@ -95,15 +95,7 @@ public sealed partial class GatewayLease(
                 {
                     _fenced = true;
                     metrics.LeaseLost(ConnectionCloseReasons.ClusterUnreachable);
-                    try
-                    {
-                        await connections.CloseAllAsync(ConnectionCloseReasons.ClusterUnreachable);
-                    }
-                    catch (Exception closeFailed)
-                    {
-                        // Never let closing connections end the renewals: the host would stop with them.
-                        LogFenceCloseFailed(closeFailed, instance.Id);
-                    }
+                    CloseAllInBackground(ConnectionCloseReasons.ClusterUnreachable);
                 }
             }
 
@@ -117,6 +109,18 @@ public sealed partial class GatewayLease(
             }
         }
     }
+
+    /// <summary>
+    /// Closes every connection open now without waiting for their clients to hang up: the renewals go on
+    /// meanwhile, since a slow client must not cost the lease that the reconnecting ones need. The set
+    /// closed is taken at once, so connections that arrive later stay open.
+    /// </summary>
+    private void CloseAllInBackground(string reason) =>
+        connections.CloseAllAsync(reason).ContinueWith(
+            closing => LogFenceCloseFailed(closing.Exception!, instance.Id),
+            CancellationToken.None,
+            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
 
     /// <summary>
     /// Renews at once instead of at the next interval: after the gateway regained the cluster, the
@@ -163,7 +167,7 @@ public sealed partial class GatewayLease(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Gateway {GatewayId}: renewing the lease failed")]
     private partial void LogRenewFailed(Exception exception, string gatewayId);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Gateway {GatewayId}: closing connections after losing the cluster failed")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Gateway {GatewayId}: closing every connection after losing the lease failed")]
     private partial void LogFenceCloseFailed(Exception exception, string gatewayId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Gateway {GatewayId}: releasing the lease at shutdown failed; it lapses on its own")]
