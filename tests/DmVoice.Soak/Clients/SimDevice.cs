@@ -207,6 +207,7 @@ public sealed class SimDevice : IAsyncDisposable
                 {
                     case Synced synced:
                         ApplySync(synced.Overview);
+                        await ReadUnlistedRoomsAsync();
                         break;
                     case Received received:
                         await ApplyAsync(received);
@@ -243,6 +244,62 @@ public sealed class SimDevice : IAsyncDisposable
         _synced = true;
     }
 
+    /// <summary>
+    /// <c>sync</c> lists live rooms only; like an app that shows every DM's and channel's call state, read
+    /// the others' presence too, so that the device knows every room it may hear of.
+    /// </summary>
+    private async Task ReadUnlistedRoomsAsync()
+    {
+        foreach (var (list, property) in new[] { ("dm-groups", "dmGroups"), ("voice-channels", "voiceChannels") })
+        {
+            var page = await _api.ReadPatientlyAsync($"GET /{list} (after sync)", $"/{list}?limit=100", CancellationToken.None);
+            if (!page.Ok)
+            {
+                continue;
+            }
+
+            foreach (var roomId in page.Body.GetProperty(property).EnumerateArray().Select(r => Wire.Text(r, "id")!))
+            {
+                bool known;
+                lock (_viewLock)
+                {
+                    known = _view.Knows(roomId);
+                }
+
+                if (!known)
+                {
+                    await ReadRoomAsync(list, roomId, floor: 0);
+                }
+            }
+        }
+    }
+
+    /// <summary>Reads a room's presence and takes it as the device's view of the room (a 404 or no answer: the room is forgotten).</summary>
+    private async Task ReadRoomAsync(string list, string roomId, long floor)
+    {
+        var answer = await _api.ReadPatientlyAsync("GET presence (device)", $"/{list}/{roomId}/voice-presence", CancellationToken.None);
+        lock (_viewLock)
+        {
+            if (!answer.Ok)
+            {
+                _view.Forget(roomId);
+                return;
+            }
+
+            var snapshot = Wire.Presence(answer.Body);
+            if (snapshot.Version < floor)
+            {
+                _journal.Add(new VersionRegression(DateTimeOffset.UtcNow, DeviceId, snapshot.RoomId, floor, snapshot.Version));
+            }
+
+            _view.Replace(snapshot);
+            if (snapshot.Kind == RoomKind.Dm)
+            {
+                _journal.SawCall(snapshot.RoomId, snapshot.CallId);
+            }
+        }
+    }
+
     private async Task ApplyAsync(Received received)
     {
         DeviceView.Outcome outcome;
@@ -258,31 +315,13 @@ public sealed class SimDevice : IAsyncDisposable
             return;
         }
 
-        // A gap, or a room this device did not know: read where the room is, then go on from there.
-        var kind = received.Event.Name.StartsWith("dmVoice", StringComparison.Ordinal) ? "dm-groups" : "voice-channels";
-        var answer = await _api.ReadPatientlyAsync("GET presence (after a gap)", $"/{kind}/{received.Event.RoomId}/voice-presence", CancellationToken.None);
+        // A gap, or a room this device did not know: read where the room is, then go on from there. The room
+        // must be at least at the version just received, and at the one applied before.
+        var list = received.Event.Name.StartsWith("dmVoice", StringComparison.Ordinal) ? "dm-groups" : "voice-channels";
+        await ReadRoomAsync(list, received.Event.RoomId, Math.Max(applied ?? 0, received.Event.Version));
         lock (_viewLock)
         {
-            if (!answer.Ok)
-            {
-                // No longer a member (404), or the cluster would not answer: the room becomes unknown.
-                _view.Forget(received.Event.RoomId);
-                return;
-            }
-
-            var snapshot = Wire.Presence(answer.Body);
-            var floor = Math.Max(applied ?? 0, received.Event.Version);
-            if (snapshot.Version < floor)
-            {
-                _journal.Add(new VersionRegression(DateTimeOffset.UtcNow, DeviceId, snapshot.RoomId, floor, snapshot.Version));
-            }
-
-            _view.Replace(snapshot);
             _view.Apply(received.Event, received.Payload);
-            if (snapshot.Kind == RoomKind.Dm)
-            {
-                _journal.SawCall(snapshot.RoomId, snapshot.CallId);
-            }
         }
     }
 
