@@ -54,7 +54,7 @@ public sealed record ObservedEvent(
     CallRecordFact? Record = null);
 
 /// <summary>A REST request or hub call and how it was answered (0 when no answer came: the connection broke).</summary>
-public sealed record OperationRecord(DateTimeOffset At, string UserId, string Operation, int Status, string? Code, bool HasRetryAfter, double ElapsedMs);
+public sealed record OperationRecord(DateTimeOffset At, string UserId, string Operation, int Status, string? Code, bool HasRetryAfter, double ElapsedMs, string? Detail = null);
 
 /// <summary>A device that read a room's presence and found an older version than one it had already applied.</summary>
 public sealed record VersionRegression(DateTimeOffset At, string DeviceId, string RoomId, long AppliedVersion, long ReadVersion);

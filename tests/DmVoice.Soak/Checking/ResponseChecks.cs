@@ -13,12 +13,12 @@ public static class ResponseChecks
             counts.Count("answers");
             if (operation.Status >= 500 && operation.Status != 503 || operation.Code == "internal_error")
             {
-                violations.Add(new Violation(No500, $"{operation.Operation} by {operation.UserId} at {operation.At:HH:mm:ss.fff} answered {operation.Status} {operation.Code}"));
+                violations.Add(new Violation(No500, $"{operation.Operation} by {operation.UserId} at {operation.At:HH:mm:ss.fff} answered {operation.Status} {operation.Code}{(operation.Detail is null ? string.Empty : $" ({operation.Detail})")}"));
             }
 
             if (operation.Status == 503 && !operation.HasRetryAfter)
             {
-                violations.Add(new Violation(RetryAfter, $"{operation.Operation} by {operation.UserId} at {operation.At:HH:mm:ss.fff} answered 503 {operation.Code} without Retry-After"));
+                violations.Add(new Violation(RetryAfter, $"{operation.Operation} by {operation.UserId} at {operation.At:HH:mm:ss.fff} answered 503 {operation.Code} without Retry-After{(operation.Detail is null ? string.Empty : $" ({operation.Detail})")}"));
             }
         }
     }

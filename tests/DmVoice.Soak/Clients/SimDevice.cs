@@ -51,7 +51,16 @@ public sealed class SimDevice : IAsyncDisposable
         }
 
         _connection.Reconnecting += _ => Lost();
-        _connection.Closed += _ => Lost();
+        _connection.Closed += error =>
+        {
+            // Closed for good: the reconnect policy never gives up, so only a close that forbids reconnecting gets here.
+            if (!_stopped)
+            {
+                _api.RecordClose(error?.Message ?? "closed without an error");
+            }
+
+            return Lost();
+        };
         _connection.Reconnected += connectionId =>
         {
             Interlocked.Increment(ref _connections);
@@ -70,6 +79,9 @@ public sealed class SimDevice : IAsyncDisposable
 
     /// <summary>Connected, synced since, and reading.</summary>
     public bool IsLiveAndSynced => _connection.State == HubConnectionState.Connected && _synced && _reading.Task.IsCompleted;
+
+    /// <summary>For the terminal: why a device is not live.</summary>
+    public string State => $"{_connection.State}, {(_synced ? "synced" : "not synced")}, {(_reading.Task.IsCompleted ? "reading" : "stalled")}, connection {Volatile.Read(ref _connections)}";
 
     /// <summary>Nothing received is waiting to be applied.</summary>
     public bool IsIdle => Volatile.Read(ref _pending) == 0;

@@ -5,6 +5,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using DmVoice.Soak.Checking;
 using DmVoice.Soak.Running;
+using Microsoft.AspNetCore.SignalR;
 
 namespace DmVoice.Soak.Clients;
 
@@ -82,19 +83,28 @@ public sealed class SoakApi : IDisposable
         return answer;
     }
 
-    /// <summary>Records a hub call's outcome the way a REST answer is recorded (the error's code decides the status).</summary>
+    /// <summary>
+    /// Records a hub call's outcome the way a REST answer is recorded: a <see cref="HubException"/> is the
+    /// server's answer, whose message starts with the stable code (and says when to retry); any other
+    /// failure means the connection went away before an answer came.
+    /// </summary>
     public void RecordHubCall(string operation, Exception? error, TimeSpan elapsed)
     {
         var (status, code) = error switch
         {
             null => (200, (string?)null),
-            _ when error.Message.Contains("internal_error", StringComparison.Ordinal) => (500, "internal_error"),
-            _ when error.Message.Contains("temporarily_unavailable", StringComparison.Ordinal) => (503, "temporarily_unavailable"),
-            _ => (0, error.GetType().Name),
+            HubException hub when hub.Message.Contains("internal_error", StringComparison.Ordinal) => (500, "internal_error"),
+            HubException hub when hub.Message.Contains("temporarily_unavailable", StringComparison.Ordinal) => (503, "temporarily_unavailable"),
+            HubException hub => (400, hub.Message.Split(':')[0]),
+            _ => (0, "no_answer"),
         };
         var hasRetryAfter = status == 503 && error!.Message.Contains("retry after", StringComparison.OrdinalIgnoreCase);
-        _journal.Add(new OperationRecord(DateTimeOffset.UtcNow, UserId, operation, status, code, hasRetryAfter, elapsed.TotalMilliseconds));
+        _journal.Add(new OperationRecord(DateTimeOffset.UtcNow, UserId, operation, status, code, hasRetryAfter, elapsed.TotalMilliseconds, error?.Message));
     }
+
+    /// <summary>Records a connection the server closed for good (no answer to anything: status 0), with the server's reason.</summary>
+    public void RecordClose(string reason) =>
+        _journal.Add(new OperationRecord(DateTimeOffset.UtcNow, UserId, "hub closed for good", 0, "closed", false, 0, reason));
 
     public void Dispose() => _http.Dispose();
 

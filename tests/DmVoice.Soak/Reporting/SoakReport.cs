@@ -25,6 +25,9 @@ public sealed record SoakReport
 
     public required CheckResult Result { get; init; }
 
+    /// <summary>Every event every device received, for looking into a violation (written as <c>&lt;out&gt;.events.jsonl</c>).</summary>
+    public IReadOnlyList<Checking.ObservedEvent> ReceivedEvents { get; init; } = [];
+
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
     public void Write(string path)
@@ -37,6 +40,12 @@ public sealed record SoakReport
 
         File.WriteAllText(path + ".md", Markdown());
         File.WriteAllText(path + ".json", JsonSerializer.Serialize(Figures(), Json));
+        using var events = new StreamWriter(path + ".events.jsonl");
+        var compact = new JsonSerializerOptions(JsonSerializerDefaults.Web);
+        foreach (var received in ReceivedEvents)
+        {
+            events.WriteLine(JsonSerializer.Serialize(received, compact));
+        }
     }
 
     public object Figures() => new

@@ -69,6 +69,7 @@ public sealed class SoakRun(SoakOptions options)
                 Faults = _journal.Faults,
                 Operations = _journal.Operations,
                 Events = _journal.EventCount,
+                ReceivedEvents = _journal.Events,
                 Result = result,
             };
         }
@@ -88,7 +89,8 @@ public sealed class SoakRun(SoakOptions options)
         progress.Phase = "load";
         using var stop = new CancellationTokenSource(options.Duration);
         var sinceStart = Stopwatch.StartNew();
-        var runner = new IntentRunner(users, new World(), _journal, maxRooms: options.Users * 3);
+        // Few rooms for many users: joins, moves, rings and membership changes meet in the same rooms.
+        var runner = new IntentRunner(users, new World(), _journal, maxRooms: options.Users * 3 / 2);
         var injector = new FaultInjector(cluster, users, _journal);
         progress.Faults = injector;
         var loops = users.Select((user, index) => UserLoopAsync(runner, user, new Random(unchecked(options.Seed * 1_000_003 + index)), stop.Token)).ToList();
@@ -124,7 +126,7 @@ public sealed class SoakRun(SoakOptions options)
             await Task.Delay(250);
         }
 
-        var behind = users.SelectMany(u => u.Devices).Where(d => !d.IsLiveAndSynced).Select(d => d.DeviceId).ToList();
+        var behind = users.SelectMany(u => u.Devices).Where(d => !d.IsLiveAndSynced).Select(d => $"{d.DeviceId} ({d.State})").ToList();
         if (behind.Count > 0)
         {
             Progress.Say($"not live after the quiet period (their views are not compared): {string.Join(", ", behind)}");
