@@ -90,13 +90,16 @@ public sealed class SoakApi : IDisposable
     /// </summary>
     public void RecordHubCall(string operation, Exception? error, TimeSpan elapsed)
     {
+        // A server's answer starts with its stable code ("temporarily_unavailable: …"); a connection that
+        // closed under the call ("The server closed the connection with the following error: …") is no answer.
+        var answered = error is HubException hub && hub.Message.IndexOf(':') is > 0 and var colon && hub.Message[..colon].All(c => char.IsLower(c) || c == '_');
         var (status, code) = error switch
         {
             null => (200, (string?)null),
-            HubException hub when hub.Message.Contains("internal_error", StringComparison.Ordinal) => (500, "internal_error"),
-            HubException hub when hub.Message.Contains("temporarily_unavailable", StringComparison.Ordinal) => (503, "temporarily_unavailable"),
-            HubException hub => (400, hub.Message.Split(':')[0]),
-            _ => (0, "no_answer"),
+            _ when !answered => (0, "no_answer"),
+            _ when error.Message.StartsWith("internal_error", StringComparison.Ordinal) => (500, "internal_error"),
+            _ when error.Message.StartsWith("temporarily_unavailable", StringComparison.Ordinal) => (503, "temporarily_unavailable"),
+            _ => (400, error.Message.Split(':')[0]),
         };
         var hasRetryAfter = status == 503 && error!.Message.Contains("retry after", StringComparison.OrdinalIgnoreCase);
         _journal.Add(new OperationRecord(DateTimeOffset.UtcNow, UserId, operation, status, code, hasRetryAfter, elapsed.TotalMilliseconds, error?.Message));

@@ -98,6 +98,17 @@ public sealed record SoakReport
 
         md.AppendLine(Row("**All**", Operations)).AppendLine();
         md.AppendLine($"Events received by devices: {Events}.").AppendLine();
+        var unusual = Operations.Where(o => o.Detail is not null && o.Status != 200).GroupBy(o => $"{o.Operation}: {o.Detail}").OrderByDescending(g => g.Count()).ToList();
+        if (unusual.Count > 0)
+        {
+            md.AppendLine("Hub calls that failed and connections closed for good, by message:").AppendLine();
+            foreach (var group in unusual.Take(30))
+            {
+                md.AppendLine($"- {group.Count()} × {group.Key}");
+            }
+
+            md.AppendLine();
+        }
 
         md.AppendLine("## Faults").AppendLine();
         md.AppendLine("| Kind | Done | Could not be done |").AppendLine("| --- | ---: | ---: |");

@@ -23,7 +23,7 @@ public sealed class SoakRun(SoakOptions options)
     {
         var startedAt = DateTimeOffset.UtcNow;
         var plan = options.Faults
-            ? FaultPlan.Make(options.Seed, options.Duration, firstAfter: TimeSpan.FromSeconds(5), lastBefore: TimeSpan.FromSeconds(3), minGap: TimeSpan.FromSeconds(4))
+            ? FaultPlan.Make(options.Seed, options.Duration, firstAfter: TimeSpan.FromSeconds(4), lastBefore: TimeSpan.FromSeconds(2), minGap: TimeSpan.FromSeconds(3))
             : [];
         Progress.Say($"seed {options.Seed}, {options.Delivery} delivery, {options.Users} users, {options.Duration.TotalSeconds:0} s of load, {plan.Count} faults planned:");
         foreach (var fault in plan)
