@@ -126,10 +126,22 @@ public sealed class SoakRun(SoakOptions options)
             await Task.Delay(250);
         }
 
+        await WaitUntilIdleAsync(users);
+
         var behind = users.SelectMany(u => u.Devices).Where(d => !d.IsLiveAndSynced).Select(d => $"{d.DeviceId} ({d.State})").ToList();
         if (behind.Count > 0)
         {
             Progress.Say($"not live after the quiet period (their views are not compared): {string.Join(", ", behind)}");
+        }
+    }
+
+    /// <summary>Every device has applied what it received (reads after gaps included), or 30 s have passed.</summary>
+    private static async Task WaitUntilIdleAsync(List<SimUser> users)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < TimeSpan.FromSeconds(30) && !users.SelectMany(u => u.Devices).All(d => d.IsIdle))
+        {
+            await Task.Delay(100);
         }
     }
 
@@ -140,7 +152,7 @@ public sealed class SoakRun(SoakOptions options)
         var state = await reader.ReadAsync(CancellationToken.None);
         for (var attempt = 0; attempt < 10; attempt++)
         {
-            await WaitForDevicesAsync(users);
+            await WaitUntilIdleAsync(users);
             await Task.Delay(TimeSpan.FromSeconds(2));
             var again = await reader.ReadAsync(CancellationToken.None);
             var stable = again.Fingerprint == state.Fingerprint;
@@ -153,7 +165,7 @@ public sealed class SoakRun(SoakOptions options)
             Progress.Say("the final state still changed between two reads; reading again");
         }
 
-        await WaitForDevicesAsync(users);
+        await WaitUntilIdleAsync(users);
         var evidence = new SoakEvidence
         {
             CheckedAt = DateTimeOffset.UtcNow,
