@@ -161,12 +161,12 @@ public sealed partial class ConnectionRegistry(
         await Task.WhenAll(outboxes.Select(o => o.CloseAsync(reason)));
     }
 
-    /// <summary>Re-creates every per-user subscription, e.g. after the gateway regained the cluster.</summary>
-    public async Task ResubscribeAllAsync()
+    /// <summary>Re-creates every per-user subscription, e.g. after the gateway regained the cluster or lost a silo. Returns how many.</summary>
+    public async Task<int> ResubscribeAllAsync()
     {
         if (eventSource is null)
         {
-            return;
+            return 0;
         }
 
         var count = 0;
@@ -195,6 +195,7 @@ public sealed partial class ConnectionRegistry(
         }
 
         LogResubscribed(count);
+        return count;
     }
 
     /// <summary>One serialisation per event and protocol, shared by every connection it goes to.</summary>
@@ -207,53 +208,8 @@ public sealed partial class ConnectionRegistry(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Closing all {Count} connections: {Reason}")]
     private partial void LogClosingAll(int count, string reason);
 
-    /// <summary>
-    /// Re-creates the per-user subscriptions the cluster no longer has (streams mode). A stream's pulling
-    /// agent that cannot reach this gateway for a moment (a silo it went through died) takes it for gone
-    /// and removes its subscription for good, without telling it: that user's events would stop here
-    /// while their connections stay open. Returns how many were repaired.
-    /// </summary>
-    public async Task<int> RepairSubscriptionsAsync()
-    {
-        if (eventSource is null)
-        {
-            return 0;
-        }
-
-        var repaired = 0;
-        foreach (var (userId, user) in _users)
-        {
-            await user.Gate.WaitAsync();
-            try
-            {
-                if (user.Closed || user.Subscription is null || await eventSource.IsActiveAsync(user.Subscription))
-                {
-                    continue;
-                }
-
-                await user.Subscription.DisposeAsync();
-                user.Subscription = await eventSource.SubscribeAsync(userId, this);
-                repaired++;
-            }
-            finally
-            {
-                user.Gate.Release();
-            }
-        }
-
-        if (repaired > 0)
-        {
-            LogRepaired(repaired);
-        }
-
-        return repaired;
-    }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Re-subscribed {Count} user event streams after the cluster connection recovered")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Re-subscribed {Count} user event streams")]
     private partial void LogResubscribed(int count);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Re-subscribed {Count} user event streams the cluster had dropped")]
-    private partial void LogRepaired(int count);
 }
 
 /// <summary>Where events come from when they come per user (the streams delivery mode).</summary>
@@ -261,7 +217,4 @@ public interface IUserEventSource
 {
     /// <summary>Starts delivering the user's events to <paramref name="registry"/>; disposing stops it.</summary>
     Task<IAsyncDisposable> SubscribeAsync(string userId, ConnectionRegistry registry);
-
-    /// <summary>Whether the cluster still has <paramref name="subscription"/> (one this source made).</summary>
-    Task<bool> IsActiveAsync(IAsyncDisposable subscription);
 }

@@ -17,22 +17,11 @@ public sealed partial class StreamEventSource(IClusterClient cluster, ILogger<St
             registry.Deliver(voiceEvent, userId);
             return Task.CompletedTask;
         });
-        return new Subscription(stream, handle, userId, this);
+        return new Subscription(handle, userId, this);
     }
 
-    public async Task<bool> IsActiveAsync(IAsyncDisposable subscription)
+    private sealed class Subscription(StreamSubscriptionHandle<VoiceEvent> handle, string userId, StreamEventSource source) : IAsyncDisposable
     {
-        var ours = (Subscription)subscription;
-        var handles = await ours.Stream.GetAllSubscriptionHandles();
-        return handles.Any(h => h.HandleId == ours.Handle.HandleId);
-    }
-
-    private sealed class Subscription(IAsyncStream<VoiceEvent> stream, StreamSubscriptionHandle<VoiceEvent> handle, string userId, StreamEventSource source) : IAsyncDisposable
-    {
-        public IAsyncStream<VoiceEvent> Stream => stream;
-
-        public StreamSubscriptionHandle<VoiceEvent> Handle => handle;
-
         public async ValueTask DisposeAsync()
         {
             try

@@ -1,19 +1,20 @@
 namespace DmVoice.Gateway.Realtime;
 
 /// <summary>
-/// Streams mode: after this gateway lost a connection to a silo, checks its users' stream subscriptions
-/// a few times, 1 s to 64 s later (doubling), and re-creates those the cluster dropped meanwhile
-/// (<see cref="ConnectionRegistry.RepairSubscriptionsAsync"/>). A pulling agent drops a subscription
-/// when it fails to deliver through the silo that died, until the cluster has declared it dead, so the
-/// checks span failure detection. Each check costs one subscription read per user here.
+/// Streams mode: after this gateway lost its connection to a silo, re-creates every user's stream
+/// subscription here, 2, 8 and 32 s later. A stream's pulling agent that fails to deliver to this
+/// gateway through the silo that died (until the cluster has declared it dead) takes the gateway for
+/// gone and stops delivering to that subscription for good, without telling it, and the cluster may
+/// still list the subscription. A new subscription gets the user's next events, and the devices see the
+/// version gap and re-read. Each round costs an unsubscribe and a subscribe per user here.
 /// </summary>
 public sealed partial class SubscriptionAudit(ConnectionRegistry registry, ILogger<SubscriptionAudit> logger) : IDisposable
 {
-    private static readonly TimeSpan[] Delays = [.. Enumerable.Range(0, 7).Select(i => TimeSpan.FromSeconds(1 << i))];
+    private static readonly TimeSpan[] Rounds = [TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(8), TimeSpan.FromSeconds(32)];
     private readonly object _lock = new();
     private CancellationTokenSource? _running;
 
-    /// <summary>Starts the checks over (a run already under way is replaced).</summary>
+    /// <summary>Starts the rounds over (rounds already under way are replaced).</summary>
     public void SiloLost()
     {
         CancellationTokenSource next = new();
@@ -40,13 +41,13 @@ public sealed partial class SubscriptionAudit(ConnectionRegistry registry, ILogg
     private async Task RunAsync(CancellationToken cancellationToken)
     {
         var waited = TimeSpan.Zero;
-        foreach (var delay in Delays)
+        foreach (var round in Rounds)
         {
             try
             {
-                await Task.Delay(delay - waited, cancellationToken);
-                waited = delay;
-                await registry.RepairSubscriptionsAsync();
+                await Task.Delay(round - waited, cancellationToken);
+                waited = round;
+                await registry.ResubscribeAllAsync();
             }
             catch (OperationCanceledException)
             {
@@ -54,12 +55,12 @@ public sealed partial class SubscriptionAudit(ConnectionRegistry registry, ILogg
             }
             catch (Exception ex)
             {
-                // The cluster is still unsettled; the next check tries again.
-                LogCheckFailed(ex);
+                // The cluster is still unsettled; the next round tries again.
+                LogRoundFailed(ex);
             }
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Checking the user event stream subscriptions failed")]
-    private partial void LogCheckFailed(Exception exception);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Re-subscribing the user event streams after a silo loss failed")]
+    private partial void LogRoundFailed(Exception exception);
 }

@@ -62,8 +62,6 @@ public sealed class StreamSubscribeFaultTests : IAsyncLifetime
 
             return Inner.SubscribeAsync(userId, registry);
         }
-
-        public Task<bool> IsActiveAsync(IAsyncDisposable subscription) => Inner.IsActiveAsync(subscription);
     }
 }
 #endif
