@@ -40,9 +40,11 @@ public sealed class InvariantCheckerTests
     {
         var reused = Clean() with { Events = [Received("bob.desktop", 5), Received("alice.desktop", 5, "dmVoiceUserJoined", subject: "carol")] };
         var seatMove = Clean() with { Events = [Received("bob.desktop", 5), Received("alice.desktop", 5, "dmVoiceSessionMoved")] };
+        var invite = Clean() with { Events = [Received("bob.desktop", 5), Received("alice.desktop", 6, "voiceChannelUpdated"), Received("carol.desktop", 6, "voiceChannelInvited", subject: null)], Rooms = new Dictionary<string, RoomSnapshot> { ["dm-1"] = Room(6) }, DeviceViews = [View("alice", 6), View("bob", 6)] };
 
         Assert.Equal([VersionChecks.VersionReused], InvariantChecker.Check(reused).Invariants());
         Assert.True(InvariantChecker.Check(seatMove).Passed);
+        Assert.True(InvariantChecker.Check(invite).Passed, string.Join("\n", InvariantChecker.Check(invite).Violations));
     }
 
     [Fact]

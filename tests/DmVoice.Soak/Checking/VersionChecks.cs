@@ -123,13 +123,14 @@ public static class VersionChecks
     /// <summary>
     /// What a change is, so that one change told two ways under one version (documented: a seat move is an
     /// update to the others and a session move to the user; losing a channel is an update to the others and
-    /// a removal to the user; a dismissal reaches the recipient alone) reads as one.
+    /// a removal to the user, and so is an invite given or gone an update to the members and an invite event
+    /// to the invited; a dismissal reaches the recipient alone) reads as one.
     /// </summary>
     public static string Fingerprint(ObservedEvent e) => e.Name switch
     {
         "dmVoiceSessionMoved" or "dmVoiceUserUpdated" => $"updated {e.SubjectUserId} in call {e.CallId}",
         "voiceChannelSessionMoved" or "voiceChannelUserUpdated" => $"updated {e.SubjectUserId} in voice {e.CallId}",
-        "voiceChannelUpdated" or "voiceChannelRemoved" => "channel changed",
+        "voiceChannelUpdated" or "voiceChannelRemoved" or "voiceChannelInvited" or "voiceChannelInviteRemoved" => "channel changed",
         "dmVoiceRingStopped" => $"ring {e.RingId} stopped ({e.Outcome})",
         "dmVoiceCallEnded" => $"call {e.CallId} ended",
         _ => $"{e.Name} {e.SubjectUserId} in {e.CallId}",

@@ -57,7 +57,8 @@ public sealed class DeviceView
     {
         if (!_rooms.TryGetValue(e.RoomId, out var room))
         {
-            return Outcome.NeedsRead;
+            // An invite is news for a user who is not a member yet: there is nothing of the room to read.
+            return IsInvite(e.Name) ? Outcome.Duplicate : Outcome.NeedsRead;
         }
 
         if (e.Version <= room.Version)
@@ -113,6 +114,8 @@ public sealed class DeviceView
 
         return Outcome.Applied;
     }
+
+    private static bool IsInvite(string name) => name is "voiceChannelInvited" or "voiceChannelInviteRemoved";
 
     public DeviceFinalView Final(string deviceId, string userId, bool liveAndSynced) => new(
         deviceId,

@@ -18,6 +18,7 @@ public enum IntentKind
     AddMember,
     RemoveMember,
     ChangeChannelAccess,
+    AnswerInvite,
     DeleteChannel,
     ReadPresence,
 }
@@ -34,7 +35,7 @@ public sealed record Intent(IntentKind Kind, int A, int B, int C, TimeSpan Pause
         (IntentKind.ConnectDevice, 5), (IntentKind.DropDevice, 2), (IntentKind.OpenOneToOne, 1.5), (IntentKind.OpenGroup, 1),
         (IntentKind.CreateChannel, 0.5), (IntentKind.Join, 9), (IntentKind.SwitchDevice, 2), (IntentKind.Leave, 3),
         (IntentKind.ToggleState, 5), (IntentKind.Ring, 1.5), (IntentKind.AnswerRing, 3), (IntentKind.StopRinging, 0.7),
-        (IntentKind.AddMember, 1), (IntentKind.RemoveMember, 0.8), (IntentKind.ChangeChannelAccess, 0.8), (IntentKind.DeleteChannel, 0.15),
+        (IntentKind.AddMember, 1), (IntentKind.RemoveMember, 0.8), (IntentKind.ChangeChannelAccess, 0.8), (IntentKind.AnswerInvite, 1.5), (IntentKind.DeleteChannel, 0.15),
         (IntentKind.ReadPresence, 1),
     ];
 

@@ -70,6 +70,9 @@ public sealed class IntentRunner(IReadOnlyList<SimUser> users, World world, Jour
             case IntentKind.ChangeChannelAccess:
                 await ChangeChannelAccessAsync(me, intent);
                 break;
+            case IntentKind.AnswerInvite:
+                await AnswerInviteAsync(me, intent);
+                break;
             case IntentKind.DeleteChannel:
                 if (Pick(world.RoomsOf(me.UserId, r => r.IsChannel && r.OwnerId == me.UserId), intent.A) is { } doomed)
                 {
@@ -229,6 +232,33 @@ public sealed class IntentRunner(IReadOnlyList<SimUser> users, World world, Jour
 
         var decline = intent.B % 2 == 0;
         await me.Api.PostAsync(decline ? "POST decline" : "POST dismiss", $"/dm-groups/{roomId}/call/{(decline ? "decline" : "dismiss")}");
+    }
+
+    /// <summary>Being named on a channel is an invite: mostly accept one that waits, sometimes decline it.</summary>
+    private async Task AnswerInviteAsync(SimUser me, Intent intent)
+    {
+        var waiting = await me.Api.GetAsync("GET /me/voice-channel-invites", "/me/voice-channel-invites");
+        if (!waiting.Ok)
+        {
+            return;
+        }
+
+        var channelIds = waiting.Body.GetProperty("invites").EnumerateArray().Select(i => Wire.Text(i, "channelId")!).Order(StringComparer.Ordinal).ToList();
+        if (Pick(channelIds, intent.A) is not { } channelId)
+        {
+            return;
+        }
+
+        var accept = intent.B % 4 != 0;
+        var answer = await me.Api.PostAsync(accept ? "POST invite accept" : "POST invite decline", $"/voice-channels/{channelId}/invite/{(accept ? "accept" : "decline")}");
+        if (answer.Unclear)
+        {
+            journal.MembershipUncertain(channelId, me.UserId);
+        }
+        else if (accept && answer.Ok)
+        {
+            world.Learn(answer.Body, isChannel: true);
+        }
     }
 
     private async Task AddMemberAsync(SimUser me, Intent intent)
