@@ -121,6 +121,22 @@ public sealed class InvariantCheckerTests
     }
 
     [Fact]
+    public void A_recipient_behind_only_by_the_end_of_the_ring_they_dismissed_is_not_behind()
+    {
+        // Bob dismissed his ring (version 5, his devices only); its expiry (version 6) went to the others only.
+        var evidence = Clean() with
+        {
+            Rooms = new Dictionary<string, RoomSnapshot> { ["dm-1"] = Room(6) },
+            Events = [RingStopped("bob.desktop", 5, "dismissed"), RingStopped("alice.desktop", 6, "missed")],
+            DeviceViews = [View("alice", 6), View("bob", 5)],
+        };
+        var missedSomethingElse = evidence with { Events = [RingStopped("bob.desktop", 5, "dismissed"), Received("alice.desktop", 6)] };
+
+        Assert.True(InvariantChecker.Check(evidence).Passed, string.Join("\n", InvariantChecker.Check(evidence).Violations));
+        Assert.Equal([VersionChecks.DeviceVersion], InvariantChecker.Check(missedSomethingElse).Invariants());
+    }
+
+    [Fact]
     public void A_call_seen_that_is_neither_live_nor_in_history_is_flagged_and_so_is_a_call_stored_twice()
     {
         var record = new CallRecordFact("call-0", "dm-1", "ended", ["alice"], [new("alice", "started"), new("bob", "missed")]);
