@@ -192,6 +192,11 @@ public sealed class SimDevice : IAsyncDisposable
                 Enqueue(new Synced(overview.Clone()));
                 return;
             }
+            catch (InvalidOperationException)
+            {
+                // Never sent: the connection dropped between the check and the call. Its reconnect syncs again.
+                return;
+            }
             catch (Exception ex)
             {
                 _api.RecordHubCall("hub sync", ex, clock.Elapsed);
