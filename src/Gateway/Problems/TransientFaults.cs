@@ -70,6 +70,12 @@ public static class TransientFaults
         // StackExchange.Redis' RedisTimeoutException derives from it.
         TimeoutException => true,
 
+        // Orleans gives up on a call with a cancellation of its own when the cluster is stalled: an
+        // activation cancelled while it waited (its silo frozen, its state not loadable in time), a
+        // message that expired before placement could find a silo for its grain. The request was fine
+        // and no grain code of it ran to the end. (TaskCanceledException derives from it.)
+        OperationCanceledException => true,
+
         // Redis grain storage and reminders wrap every Redis error (unreachable, timed out, paused for
         // writes) in these, with the Redis error only in the message; the Redis client's own type
         // covers a grain that talks to Redis directly.

@@ -161,12 +161,12 @@ public sealed partial class ConnectionRegistry(
         await Task.WhenAll(outboxes.Select(o => o.CloseAsync(reason)));
     }
 
-    /// <summary>Re-creates every per-user subscription, e.g. after the gateway regained the cluster.</summary>
-    public async Task ResubscribeAllAsync()
+    /// <summary>Re-creates every per-user subscription, e.g. after the gateway regained the cluster or lost a silo. Returns how many.</summary>
+    public async Task<int> ResubscribeAllAsync()
     {
         if (eventSource is null)
         {
-            return;
+            return 0;
         }
 
         var count = 0;
@@ -195,6 +195,7 @@ public sealed partial class ConnectionRegistry(
         }
 
         LogResubscribed(count);
+        return count;
     }
 
     /// <summary>One serialisation per event and protocol, shared by every connection it goes to.</summary>
@@ -207,7 +208,7 @@ public sealed partial class ConnectionRegistry(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Closing all {Count} connections: {Reason}")]
     private partial void LogClosingAll(int count, string reason);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Re-subscribed {Count} user event streams after the cluster connection recovered")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Re-subscribed {Count} user event streams")]
     private partial void LogResubscribed(int count);
 }
 

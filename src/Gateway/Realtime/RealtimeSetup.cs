@@ -41,6 +41,7 @@ internal static partial class RealtimeSetup
         if (cluster.UsesStreams)
         {
             services.AddSingleton<IUserEventSource, StreamEventSource>();
+            services.AddSingleton<SubscriptionAudit>();
         }
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>());
@@ -78,7 +79,8 @@ internal static partial class RealtimeSetup
 
     /// <summary>
     /// When the gateway regains the cluster: renews the lease at once (the cluster may have forgotten
-    /// this gateway) and re-subscribes per-user streams (streams mode).
+    /// this gateway) and re-subscribes per-user streams (streams mode). When it loses a silo (streams
+    /// mode): checks for subscriptions the cluster dropped meanwhile (<see cref="SubscriptionAudit"/>).
     /// </summary>
     private sealed partial class DeferredConnectionObserver(IServiceProvider services) : IClusterConnectionStatusObserver
     {
@@ -87,6 +89,11 @@ internal static partial class RealtimeSetup
 
         public void NotifyGatewayCountChanged(int currentNumberOfGateways, int previousNumberOfGateways, bool connectionRecovered)
         {
+            if (currentNumberOfGateways < previousNumberOfGateways)
+            {
+                services.GetService<SubscriptionAudit>()?.SiloLost();
+            }
+
             if (!connectionRecovered)
             {
                 return;

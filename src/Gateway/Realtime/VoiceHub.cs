@@ -70,7 +70,21 @@ public sealed partial class VoiceHub(
         }
 
         var connection = VoiceHubLifetimeManager.ConnectionOf(Context);
-        await connections.AddAsync(userId, connection, Context.ConnectionAborted);
+        try
+        {
+            // In streams mode this subscribes to the user's stream, which a passing fault can fail.
+            await connections.AddAsync(userId, connection, Context.ConnectionAborted);
+        }
+        catch (Exception ex) when (TransientFaults.IsTransient(ex))
+        {
+            // Nothing was added. Thrown out of here it would close the connection with reconnecting
+            // forbidden, and the device would stay away for good: turn it away to reconnect instead.
+            LogRefused(userId, ex.GetType().Name, ex.Message);
+            metrics.Unavailable("connect");
+            Refuse(ErrorCodes.TemporarilyUnavailable);
+            return;
+        }
+
         try
         {
             Context.Items[OpenedItem] = true;

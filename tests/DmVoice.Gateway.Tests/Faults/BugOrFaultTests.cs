@@ -42,6 +42,8 @@ public sealed class BugOrFaultTests : IAsyncLifetime
         Assert.True(TransientFaults.IsTransient(new OrleansException("Error from storage provider", new Orleans.Persistence.Redis.RedisStorageException("Redis is down"))));
         Assert.True(TransientFaults.IsTransient(new AggregateException(new InvalidOperationException("first"), new InconsistentStateException("etag"))));
         Assert.True(TransientFaults.IsTransient(new OrleansException("activation failed", new AggregateException(new Orleans.Runtime.Messaging.ConnectionFailedException("gone")))));
+        Assert.True(TransientFaults.IsTransient(new TaskCanceledException("an activation cancelled while its silo was frozen")));
+        Assert.True(TransientFaults.IsTransient(new OperationCanceledException("Message expired before placement could complete for grain uservoice/alice.")));
 
         Assert.False(TransientFaults.IsTransient(new InvalidOperationException("a bug")));
         Assert.False(TransientFaults.IsTransient(new OrleansException("activation failed", new AggregateException(new NullReferenceException()))));
@@ -103,6 +105,22 @@ public sealed class BugOrFaultTests : IAsyncLifetime
         // The client's own retry, after Retry-After, goes through.
         await VoiceUser.EnsureSuccessAsync(await alice.Http.PutAsJsonAsync($"/dm-groups/{dm.Id}/voice-presence/state", new { isMuted = true }));
         Assert.True((await bob.PresenceAsync(dm.Id)).Participants.Single().IsMuted);
+    }
+
+    [Fact]
+    public async Task A_call_the_cluster_cancels_while_it_is_stalled_answers_503_and_not_500()
+    {
+        // What the soak met while a silo or Redis stalled: an activation cancelled while it waited, a
+        // message that expired before placement. Both reach the gateway as cancellations.
+        await using var alice = Rest.NewUser(_server.BaseAddress, "alice");
+        await using var bob = Rest.NewUser(_server.BaseAddress, "bob");
+        var dm = await alice.CreateDmAsync(bob);
+        await alice.JoinAsync(dm.Id);
+
+        _faults.FailNext(nameof(IDmCallGrain.UpdateState), new TaskCanceledException("A task was canceled."));
+        await FaultAssert.UnavailableAsync(await alice.Http.PutAsJsonAsync($"/dm-groups/{dm.Id}/voice-presence/state", new { isMuted = true }));
+        _faults.FailNext(nameof(IDmCallGrain.UpdateState), new OperationCanceledException("Message expired before placement could complete for grain uservoice/alice."));
+        await FaultAssert.UnavailableAsync(await alice.Http.PutAsJsonAsync($"/dm-groups/{dm.Id}/voice-presence/state", new { isMuted = true }));
     }
 
     [Fact]

@@ -71,14 +71,15 @@ public sealed class ProcessCluster : IAsyncDisposable
     /// <summary>
     /// A cluster in Redis mode on a private redis-server (skipped, or failed under CI=true, without
     /// redis-server), or with <paramref name="redis"/> false, Localhost mode: one silo with in-memory
-    /// state that gateways join as clients.
+    /// state that gateways join as clients. With <paramref name="durableRedis"/>, Redis keeps its data
+    /// across a kill and restart (<see cref="RedisServer.StartDurableAsync"/>), as a production one would.
     /// </summary>
-    public static async Task<ProcessCluster> StartAsync(string name, bool redis = true)
+    public static async Task<ProcessCluster> StartAsync(string name, bool redis = true, bool durableRedis = false)
     {
         RedisServer? server = null;
         if (redis)
         {
-            server = await RedisServer.StartAsync();
+            server = durableRedis ? await RedisServer.StartDurableAsync() : await RedisServer.StartAsync();
         }
 
         try
