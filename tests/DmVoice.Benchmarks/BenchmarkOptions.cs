@@ -85,6 +85,13 @@ public sealed class BenchmarkOptions
 
     public List<(string Name, Dictionary<string, string> Settings)> Variants { get; } = [];
 
+    /// <summary>
+    /// <c>--cluster-variant "NAME;Key=Value;env:VAR=VALUE;..."</c>: an extra scaled-out column
+    /// <c>dmvoice-cluster-NAME</c> (Direct unless it sets the delivery), its processes started with
+    /// the given settings and environment variables on top of the others'.
+    /// </summary>
+    public List<(string Name, Dictionary<string, string> Settings, Dictionary<string, string> Environment)> ClusterVariants { get; } = [];
+
     public double LeaseWindowSeconds { get; set; } = 15;
 
     public bool Counters { get; set; } = true;
@@ -181,6 +188,31 @@ public sealed class BenchmarkOptions
                     }
 
                     o.Variants.Add(("dmvoice-" + parts[0], settings));
+                    break;
+                case "--cluster-variant":
+                    var clusterParts = Next().Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                    if (clusterParts.Length == 0)
+                    {
+                        throw new ArgumentException("--cluster-variant needs \"NAME;Key=Value;env:VAR=VALUE;...\"");
+                    }
+
+                    var clusterSettings = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+                    var environment = new Dictionary<string, string>(StringComparer.Ordinal);
+                    foreach (var part in clusterParts.Skip(1))
+                    {
+                        if (part.StartsWith("env:", StringComparison.OrdinalIgnoreCase))
+                        {
+                            var (variable, variableValue) = KeyValue(part["env:".Length..]);
+                            environment[variable] = variableValue;
+                        }
+                        else
+                        {
+                            var (k, v) = KeyValue(part);
+                            clusterSettings[k] = v;
+                        }
+                    }
+
+                    o.ClusterVariants.Add((TargetNames.DmVoiceCluster + "-" + clusterParts[0], clusterSettings, environment));
                     break;
                 default:
                     throw new ArgumentException($"Unknown option '{arg}' (see --help)");
@@ -294,7 +326,8 @@ public static class TargetNames
 
     public static bool IsDmVoice(string name) => name.StartsWith(DmVoice + "-", StringComparison.Ordinal);
 
-    public static bool IsCluster(string name) => name is DmVoiceCluster or DmVoiceClusterStreams;
+    /// <summary>The scaled-out columns: dmvoice-cluster, dmvoice-cluster-streams and every --cluster-variant.</summary>
+    public static bool IsCluster(string name) => name == DmVoiceCluster || name.StartsWith(DmVoiceCluster + "-", StringComparison.Ordinal);
 
     public static IEnumerable<string> Expand(string target) => target switch
     {

@@ -73,7 +73,7 @@ foreach (var target in options.Targets)
             };
             runs.Add(redisServer is null
                 ? (target, null, "cluster mode needs redis-server, which was not found on PATH")
-                : (target, async () => await DmVoiceClusterSystem.StartAsync(target, clusterSettings, line => Console.WriteLine($"[{target}] {line}")), null));
+                : (target, async () => await DmVoiceClusterSystem.StartAsync(target, clusterSettings, new Dictionary<string, string>(), line => Console.WriteLine($"[{target}] {line}")), null));
             break;
     }
 }
@@ -88,6 +88,19 @@ foreach (var (name, variantSettings) in options.Variants)
 
     var inRedis = string.Equals(merged.GetValueOrDefault("Cluster:Mode"), "Redis", StringComparison.OrdinalIgnoreCase);
     runs.Add(DmVoiceRun(name, merged, inRedis));
+}
+
+foreach (var (name, variantSettings, environment) in options.ClusterVariants)
+{
+    var merged = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { [DeliveryModes.Setting] = DeliveryModes.Direct };
+    foreach (var (k, v) in options.Overrides.Concat(variantSettings))
+    {
+        merged[k] = v;
+    }
+
+    runs.Add(redisServer is null
+        ? (name, null, "cluster mode needs redis-server, which was not found on PATH")
+        : (name, async () => await DmVoiceClusterSystem.StartAsync(name, merged, environment, line => Console.WriteLine($"[{name}] {line}")), null));
 }
 
 if (runs.Any(r => TargetNames.IsDmVoice(r.Name)) && !DmVoiceSystem.DeliverySettingKnown)
@@ -261,7 +274,7 @@ static async Task<SystemResult> RunSystemAsync(string name, Func<Task<ISystemUnd
         var scraped = options.Counters && !system.InProcess && system.MetricsAddresses.Count > 0 ? new ScrapedCounters(system.MetricsAddresses) : null;
         var windows = new Dictionary<string, CounterWindow>(StringComparer.Ordinal);
         var baseline = await MemorySnapshot.TakeAsync();
-        await using var load = new LoadGenerator(system.Gateways, options);
+        await using var load = new LoadGenerator(system.Gateways, options, mintToken: system.MintToken);
         var setup = new Recorder();
         var printed = new Dictionary<string, int>(StringComparer.Ordinal);
         counters?.Begin();
@@ -312,17 +325,17 @@ static async Task<SystemResult> RunSystemAsync(string name, Func<Task<ISystemUnd
         }
 
         var loadRecorder = new Recorder();
-        var loadCounters = await load.RunAsync(options.Calls, TimeSpan.FromSeconds(options.DurationSeconds), 0, loadRecorder, Ticker(name, "load", options.DurationSeconds, loadRecorder), counters, system.ServerProcessIds, scraped);
+        var loadCounters = await load.RunAsync(options.Calls, TimeSpan.FromSeconds(options.DurationSeconds), 0, loadRecorder, Ticker(name, "load", options.DurationSeconds, loadRecorder), counters, system.ServerProcessIds, scraped, system.RedisProcessId);
         var loadResult = PhaseResult.From(loadRecorder, options.DurationSeconds, options.Calls, 0, loadCounters);
 
         var lightRecorder = new Recorder();
-        var lightCounters = await load.RunAsync(options.LightCalls, TimeSpan.FromSeconds(options.LightDurationSeconds), options.ThinkMs, lightRecorder, Ticker(name, "light", options.LightDurationSeconds, lightRecorder), counters, system.ServerProcessIds, scraped);
+        var lightCounters = await load.RunAsync(options.LightCalls, TimeSpan.FromSeconds(options.LightDurationSeconds), options.ThinkMs, lightRecorder, Ticker(name, "light", options.LightDurationSeconds, lightRecorder), counters, system.ServerProcessIds, scraped, system.RedisProcessId);
         var lightResult = PhaseResult.From(lightRecorder, options.LightDurationSeconds, options.LightCalls, options.ThinkMs, lightCounters);
 
         // This process holds only the client side of an out-of-process system: its memory says nothing about the servers.
         var memory = system.InProcess ? MemoryResult.From(baseline, connected, active, load.UserCount, load.CallCount) : null;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{name}] done: load {loadResult.OpsPerSecond:0} ops/s, event p50 {loadResult["event:all"]?.P50:0.00} ms p99 {loadResult["event:all"]?.P99:0.00} ms; light event p50 {lightResult["event:all"]?.P50:0.00} ms p99 {lightResult["event:all"]?.P99:0.00} ms; errors {loadResult.Errors + lightResult.Errors}"));
-        return new SystemResult(name, system.Description, Math.Round(startup, 2), load.UserCount, load.CallCount, loadResult, lightResult, memory, lease, windows, load.UnmatchedEvents, null, null, loadAverage);
+        return new SystemResult(name, system.Description, Math.Round(startup, 2), load.UserCount, load.CallCount, loadResult, lightResult, memory, lease, windows, load.UnmatchedEvents, null, null, loadAverage, system.SlowestProcessReadySeconds);
     }
     finally
     {

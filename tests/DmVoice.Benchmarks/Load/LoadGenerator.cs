@@ -28,10 +28,13 @@ public sealed class LoadGenerator : IAsyncDisposable
     private readonly List<CallSlot> _slots = [];
     private readonly List<SimUser> _users = [];
     private readonly int _calls;
+    private readonly Func<string, string>? _mintToken;
 
     /// <param name="gateways">Where clients go: one address for a single-gateway system, else users are spread over them.</param>
-    public LoadGenerator(IReadOnlyList<Uri> gateways, BenchmarkOptions options, int? calls = null)
+    /// <param name="mintToken">Signs a user's token when the system serves no /dev/token (it runs as in production).</param>
+    public LoadGenerator(IReadOnlyList<Uri> gateways, BenchmarkOptions options, int? calls = null, Func<string, string>? mintToken = null)
     {
+        _mintToken = mintToken;
         if (gateways.Count == 0)
         {
             throw new ArgumentException("At least one gateway address is needed.", nameof(gateways));
@@ -124,10 +127,18 @@ public sealed class LoadGenerator : IAsyncDisposable
         var done = 0;
         await Parallel.ForEachAsync(_users, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (user, ct) =>
         {
-            using var response = await Http(user).PostAsJsonAsync("/dev/token", new { userId = user.Id, displayName = user.Id }, ct);
-            response.EnsureSuccessStatusCode();
-            var body = await response.Content.ReadFromJsonAsync<JsonElement>(ct);
-            user.Token = body.GetProperty("token").GetString()!;
+            if (_mintToken is not null)
+            {
+                user.Token = _mintToken(user.Id);
+            }
+            else
+            {
+                using var response = await Http(user).PostAsJsonAsync("/dev/token", new { userId = user.Id, displayName = user.Id }, ct);
+                response.EnsureSuccessStatusCode();
+                var body = await response.Content.ReadFromJsonAsync<JsonElement>(ct);
+                user.Token = body.GetProperty("token").GetString()!;
+            }
+
             progress("tokens", Interlocked.Increment(ref done), _users.Count);
         });
 
@@ -187,8 +198,9 @@ public sealed class LoadGenerator : IAsyncDisposable
     /// <returns>What the server's meters recorded over the same window, when <paramref name="counters"/> is given.</returns>
     /// <param name="serverProcesses">Process ids of servers that run outside this process; their CPU is measured too.</param>
     /// <param name="scraped">The counters of out-of-process servers, read at the window's edges (instead of <paramref name="counters"/>).</param>
+    /// <param name="redisProcess">The system's redis-server, whose CPU is measured too.</param>
     public async Task<CounterWindow?> RunAsync(
-        int calls, TimeSpan duration, int thinkMs, Recorder recorder, Action<double> tick, ServerCounters? counters = null, IReadOnlyList<int>? serverProcesses = null, ScrapedCounters? scraped = null)
+        int calls, TimeSpan duration, int thinkMs, Recorder recorder, Action<double> tick, ServerCounters? counters = null, IReadOnlyList<int>? serverProcesses = null, ScrapedCounters? scraped = null, int? redisProcess = null)
     {
         if (scraped is not null)
         {
@@ -199,6 +211,8 @@ public sealed class LoadGenerator : IAsyncDisposable
         using var process = Process.GetCurrentProcess();
         var cpuBefore = process.TotalProcessorTime;
         var serverCpuBefore = ProcessorTime(serverProcesses);
+        IReadOnlyList<int> redis = redisProcess is { } r ? [r] : [];
+        var redisCpuBefore = ProcessorTime(redis);
         counters?.Begin();
         var started = Stopwatch.GetTimestamp();
         recorder.Recording = true;
@@ -235,10 +249,17 @@ public sealed class LoadGenerator : IAsyncDisposable
         var window = counters?.End() ?? (scraped is null ? null : await scraped.EndAsync());
         process.Refresh();
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-        recorder.CpuPercent = (process.TotalProcessorTime - cpuBefore).TotalSeconds * 100 / seconds / Environment.ProcessorCount;
+        recorder.CpuSeconds = (process.TotalProcessorTime - cpuBefore).TotalSeconds;
+        recorder.CpuPercent = recorder.CpuSeconds * 100 / seconds / Environment.ProcessorCount;
         if (serverProcesses is { Count: > 0 })
         {
-            recorder.ServerProcessesCpuPercent = (ProcessorTime(serverProcesses) - serverCpuBefore).TotalSeconds * 100 / seconds / Environment.ProcessorCount;
+            recorder.ServerProcessesCpuSeconds = (ProcessorTime(serverProcesses) - serverCpuBefore).TotalSeconds;
+            recorder.ServerProcessesCpuPercent = recorder.ServerProcessesCpuSeconds * 100 / seconds / Environment.ProcessorCount;
+        }
+
+        if (redis.Count > 0)
+        {
+            recorder.RedisCpuSeconds = (ProcessorTime(redis) - redisCpuBefore).TotalSeconds;
         }
 
         await stop.CancelAsync();

@@ -17,8 +17,17 @@ public sealed class Recorder
     /// <summary>This process's CPU time over the window, as a share of all cores (client and servers together; not redis-server).</summary>
     public double CpuPercent { get; set; }
 
+    /// <summary>This process's CPU time over the window, in seconds.</summary>
+    public double CpuSeconds { get; set; }
+
     /// <summary>CPU of the system's own server processes (out-of-process systems only), % of all cores.</summary>
     public double? ServerProcessesCpuPercent { get; set; }
+
+    /// <summary>CPU seconds of the system's own server processes over the window (out-of-process systems only).</summary>
+    public double? ServerProcessesCpuSeconds { get; set; }
+
+    /// <summary>CPU seconds of the system's redis-server over the window, when it has one.</summary>
+    public double? RedisCpuSeconds { get; set; }
 
     public long Ops => Interlocked.Read(ref _ops);
 

@@ -37,7 +37,8 @@ public sealed record SystemResult(
     long UnmatchedEvents,
     string? Skipped,
     string? Failure,
-    string? LoadAverageAtStart = null)
+    string? LoadAverageAtStart = null,
+    double? SlowestProcessReadySeconds = null)
 {
     public static SystemResult NotRun(string name, string? skipped, string? failure) =>
         new(name, name, 0, 0, 0, null, null, null, null, null, 0, skipped, failure);
@@ -60,7 +61,10 @@ public sealed record PhaseResult(
     Dictionary<string, int> ErrorKinds,
     Dictionary<string, Percentiles> Latency,
     CounterWindow? Counters,
-    double? ServerProcessesCpuPercent = null)
+    double? ServerProcessesCpuPercent = null,
+    double? ProcessCpuSeconds = null,
+    double? ServerProcessesCpuSeconds = null,
+    double? RedisCpuSeconds = null)
 {
     public static PhaseResult From(Recorder recorder, double seconds, int calls, int thinkMs, CounterWindow? counters) => new(
         seconds,
@@ -76,9 +80,29 @@ public sealed record PhaseResult(
         recorder.Errors.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal),
         recorder.Series.ToDictionary(s => s, s => recorder.Get(s)!, StringComparer.Ordinal),
         counters,
-        recorder.ServerProcessesCpuPercent is { } serverCpu ? Math.Round(serverCpu, 1) : null);
+        recorder.ServerProcessesCpuPercent is { } serverCpu ? Math.Round(serverCpu, 1) : null,
+        recorder.CpuSeconds,
+        recorder.ServerProcessesCpuSeconds,
+        recorder.RedisCpuSeconds);
 
     public Percentiles? this[string series] => Latency.GetValueOrDefault(series);
+
+    /// <summary>
+    /// CPU milliseconds per REST operation of every process the operation touches: this process (the
+    /// client, and for in-process systems the servers too), the system's own server processes and its
+    /// redis-server. The one figure that compares a scaled-out deployment with a single process.
+    /// </summary>
+    public double? CpuMsPerOp => ProcessCpuSeconds is { } own && Ops > 0
+        ? (own + (ServerProcessesCpuSeconds ?? 0) + (RedisCpuSeconds ?? 0)) * 1000 / Ops
+        : null;
+
+    /// <summary>The same without this process: the servers and redis-server alone (out-of-process systems only).</summary>
+    public double? ServerCpuMsPerOp => ServerProcessesCpuSeconds is { } servers && Ops > 0
+        ? (servers + (RedisCpuSeconds ?? 0)) * 1000 / Ops
+        : null;
+
+    /// <summary>redis-server's share of all cores over the phase.</summary>
+    public double? RedisCpuPercent => RedisCpuSeconds is { } redis && Seconds > 0 ? redis * 100 / Seconds / Environment.ProcessorCount : null;
 
     /// <summary>A server counter's total in this phase divided by the REST operations the client completed in it.</summary>
     public double? PerOp(double? total) => total is { } t && Ops > 0 ? t / Ops : null;
@@ -240,6 +264,9 @@ public static class Figures
         new("load: errors", "count", s => s.Load?.Errors),
         new("load: process CPU (all cores)", "%", s => s.Load?.CpuPercent),
         new("load: separate server processes CPU (all cores)", "%", s => s.Load?.ServerProcessesCpuPercent),
+        new("load: redis-server CPU (all cores)", "%", s => s.Load?.RedisCpuPercent),
+        new("load: CPU per operation, all processes (client, servers, redis-server)", "ms", s => s.Load?.CpuMsPerOp),
+        new("load: CPU per operation, servers and redis-server only", "ms", s => s.Load?.ServerCpuMsPerOp),
         new("light: event latency p50", "ms", s => s.Light?["event:all"]?.P50),
         new("light: event latency p95", "ms", s => s.Light?["event:all"]?.P95),
         new("light: event latency p99", "ms", s => s.Light?["event:all"]?.P99),
@@ -249,11 +276,15 @@ public static class Figures
         new("light: errors", "count", s => s.Light?.Errors),
         new("light: process CPU (all cores)", "%", s => s.Light?.CpuPercent),
         new("light: separate server processes CPU (all cores)", "%", s => s.Light?.ServerProcessesCpuPercent),
+        new("light: redis-server CPU (all cores)", "%", s => s.Light?.RedisCpuPercent),
+        new("light: CPU per operation, all processes (client, servers, redis-server)", "ms", s => s.Light?.CpuMsPerOp),
+        new("light: CPU per operation, servers and redis-server only", "ms", s => s.Light?.ServerCpuMsPerOp),
         new("memory: managed heap per connected user", "KB", s => s.Memory?.ManagedBytesPerUser / 1024),
         new("memory: working set per connected user", "KB", s => s.Memory?.WorkingSetBytesPerUser / 1024),
         new("memory: managed heap per active call", "KB", s => s.Memory?.ManagedBytesPerCall / 1024),
         new("memory: working set per active call", "KB", s => s.Memory?.WorkingSetBytesPerCall / 1024),
         new("startup", "s", s => s.StartupSeconds),
+        new("startup: slowest server process ready after its start", "s", s => s.SlowestProcessReadySeconds),
         new("machine load average (1 min) when the system started", "load", s => s.LoadAverage1m),
     ];
 
@@ -306,7 +337,7 @@ public sealed record TargetCheck(string System, string Target, string? Baseline,
 
 public static class Targets
 {
-    private sealed record Definition(string Text, string? Baseline, string Figure, double Limit, bool HigherIsBetter);
+    private sealed record Definition(string Text, string? Baseline, string Figure, double Limit, bool HigherIsBetter, bool ForCluster = false);
 
     private static readonly Definition[] Definitions =
     [
@@ -317,6 +348,13 @@ public static class Targets
         new("light-load event latency p50 ≤ 2× the floor", TargetNames.Floor, "light: event latency p50", 2.0, false),
         new("light-load event latency p99 ≤ 2.5× the floor", TargetNames.Floor, "light: event latency p99", 2.5, false),
         new("managed heap per active call ≤ 2× the floor", TargetNames.Floor, "memory: managed heap per active call", 2.0, false),
+
+        // Scaled out (the --cluster columns): what the separate processes cost against one process.
+        new("cluster: CPU per operation ≤ 2× dmvoice-direct (load, all processes)", TargetNames.DmVoiceDirect, "load: CPU per operation, all processes (client, servers, redis-server)", 2.0, false, ForCluster: true),
+        new("cluster: CPU per operation ≤ 2× dmvoice-direct (light, all processes)", TargetNames.DmVoiceDirect, "light: CPU per operation, all processes (client, servers, redis-server)", 2.0, false, ForCluster: true),
+        new("cluster: operations/s ≥ 1.0× seed-backplane-cluster", TargetNames.SeedBackplaneCluster, "load: operations/s", 1.0, true, ForCluster: true),
+        new("cluster: light-load event latency p50 ≤ 1.5× seed-backplane-cluster", TargetNames.SeedBackplaneCluster, "light: event latency p50", 1.5, false, ForCluster: true),
+        new("cluster: each process ready ≤ 3 s after its start", null, "startup: slowest server process ready after its start", 3.0, false, ForCluster: true),
     ];
 
     public static IEnumerable<string> Texts => Definitions.Select(d => d.Text);
@@ -327,7 +365,7 @@ public static class Targets
         var checks = new List<TargetCheck>();
         foreach (var system in ran.Values.Where(r => TargetNames.IsDmVoice(r.Name)))
         {
-            foreach (var d in Definitions)
+            foreach (var d in Definitions.Where(d => d.ForCluster == TargetNames.IsCluster(system.Name)))
             {
                 var figure = Figures.All.Concat(Figures.Stage).Single(f => f.Name == d.Figure);
                 var value = figure.Get(system);

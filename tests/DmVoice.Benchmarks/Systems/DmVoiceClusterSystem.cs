@@ -42,18 +42,33 @@ public sealed class DmVoiceClusterSystem : ISystemUnderTest
     /// <summary>Every silo's and every gateway's management port serves /metrics.</summary>
     public IReadOnlyList<Uri> MetricsAddresses => [.. _cluster.Processes.Select(p => p.MetricsAddress)];
 
+    public int? RedisProcessId => _cluster.Redis?.ProcessId;
+
+    public double? SlowestProcessReadySeconds => _cluster.Processes.Max(p => p.ReadyAfter?.TotalSeconds);
+
     public IReadOnlyList<int> ServerProcessIds => [.. _cluster.Processes.Where(p => p.IsRunning).Select(p => p.ProcessId)];
 
     /// <summary>Where the processes' logs are (under the benchmark's output folder).</summary>
     public string LogDirectory => _cluster.LogDirectory;
 
+    /// <summary>The processes run as in production (no /dev/token): users get tokens signed with the cluster's key.</summary>
+    public Func<string, string>? MintToken => userId => ProcessCluster.MintToken(userId, userId);
+
     /// <param name="overrides">DmVoice settings for every process (the column's delivery mode among them).</param>
+    /// <param name="environment">Environment variables for every process, on top of deploy/'s runtime settings.</param>
     /// <param name="progress">A line per stage while the processes start, which takes seconds.</param>
-    public static async Task<DmVoiceClusterSystem> StartAsync(string name, IReadOnlyDictionary<string, string> overrides, Action<string> progress)
+    public static async Task<DmVoiceClusterSystem> StartAsync(
+        string name, IReadOnlyDictionary<string, string> overrides, IReadOnlyDictionary<string, string> environment, Action<string> progress)
     {
-        var cluster = await ProcessCluster.StartAsync("bench-" + name);
+        // As deployed: the Production environment and deploy/'s runtime settings (DeployRuntime).
+        var cluster = await ProcessCluster.StartAsync("bench-" + name, production: true);
         try
         {
+            foreach (var (variable, value) in environment)
+            {
+                cluster.CommonEnvironment[variable] = value;
+            }
+
             // The benchmark's own settings (rate limits lifted, calls end at once, quiet logs); the
             // cluster's identity, addresses, Redis and signing key are the harness's.
             foreach (var (key, value) in DmVoiceSystem.BaseSettings())
@@ -85,7 +100,8 @@ public sealed class DmVoiceClusterSystem : ISystemUnderTest
             progress($"gateways ready (pids {string.Join(", ", cluster.Gateways.Select(g => g.ProcessId))}); logs in {cluster.LogDirectory}");
 
             var delivery = overrides.GetValueOrDefault(DeliveryModes.Setting, "(product default)");
-            var description = $"DmVoice scaled out: 2 silo + 2 gateway processes (Redis mode, private redis-server, workstation GC), {DeliveryModes.Setting}={delivery}; users spread over both gateways";
+            var runtime = string.Join(", ", cluster.CommonEnvironment.Where(kv => kv.Value is not null).OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value}"));
+            var description = $"DmVoice scaled out: 2 silo + 2 gateway processes (Redis mode, private redis-server; {runtime}), {DeliveryModes.Setting}={delivery}; users spread over both gateways";
             var extra = overrides.Where(kv => !string.Equals(kv.Key, DeliveryModes.Setting, StringComparison.OrdinalIgnoreCase)).ToList();
             if (extra.Count > 0)
             {

@@ -38,6 +38,8 @@ public sealed class DmVoiceSystem : ISystemUnderTest
 
     public IReadOnlyList<IServiceProvider> Hosts => _silo is null ? [_gateway.Services] : [_gateway.Services, _silo.Services];
 
+    public int? RedisProcessId => _redis?.ProcessId;
+
     /// <summary>
     /// Whether this build of DmVoice has a setting named EventDelivery anywhere in its gateway or grain
     /// assemblies. Until it has, Cluster:EventDelivery is ignored and both delivery columns run streams.

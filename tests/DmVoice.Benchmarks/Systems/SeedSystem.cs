@@ -46,6 +46,8 @@ public sealed class SeedSystem : ISystemUnderTest
 
     public string Name { get; }
 
+    public int? RedisProcessId => _redisProcess.ProcessId;
+
     public string Description => (Backplane
         ? "Seed design behind a SignalR Redis backplane (Microsoft.AspNetCore.SignalR.StackExchangeRedis): same Redis round trips per operation, every group send through Redis pub/sub (private redis-server)"
         : "Seed design: Redis SADD/SREM/SMEMBERS presence + JSON state per operation, SignalR group send (private redis-server)")

@@ -34,6 +34,18 @@ public interface ISystemUnderTest : IAsyncDisposable
     /// <summary>Process ids of the system's servers when they run outside this process (their CPU is measured).</summary>
     IReadOnlyList<int> ServerProcessIds => [];
 
+    /// <summary>
+    /// Signs a user's token when the system has no /dev/token (it runs as in production); null: clients
+    /// ask POST /dev/token.
+    /// </summary>
+    Func<string, string>? MintToken => null;
+
+    /// <summary>Out-of-process systems: the longest any of its server processes took from its start to ready.</summary>
+    double? SlowestProcessReadySeconds => null;
+
+    /// <summary>The system's redis-server, when it has one: its CPU counts toward the system's CPU per operation.</summary>
+    int? RedisProcessId => null;
+
     /// <summary>Prometheus endpoints of out-of-process servers, read for the server counters instead of listening in-process.</summary>
     IReadOnlyList<Uri> MetricsAddresses => [];
 }

@@ -97,6 +97,9 @@ public sealed class DmVoiceProcess : IAsyncDisposable
 
     public bool IsRunning => _process is { HasExited: false };
 
+    /// <summary>How long the last start took until <see cref="ReadyPath"/> answered 200 (null until then).</summary>
+    public TimeSpan? ReadyAfter { get; private set; }
+
     /// <summary>The exit code of the last run, once it has ended.</summary>
     public int? ExitCode => _process is { HasExited: true } p ? p.ExitCode : null;
 
@@ -138,10 +141,10 @@ public sealed class DmVoiceProcess : IAsyncDisposable
             start.Environment.Remove(variable);
         }
 
+        // Development unless told otherwise (tests sign in through /dev/token, which only Development
+        // serves); the runtime settings come from the cluster (deploy/'s, see DeployRuntime).
         start.Environment["DOTNET_ENVIRONMENT"] = "Development";
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
-        // Several of these share a small test machine; workstation GC keeps each one's heap small.
-        start.Environment["DOTNET_gcServer"] = "0";
         foreach (var (key, value) in Environment)
         {
             if (value is null)
@@ -155,6 +158,8 @@ public sealed class DmVoiceProcess : IAsyncDisposable
         }
 
         _starts++;
+        ReadyAfter = null;
+        var startedAt = Stopwatch.GetTimestamp();
         Record($"### {DateTime.UtcNow:HH:mm:ss.fff} start #{_starts}: {start.FileName} {string.Join(' ', start.ArgumentList)}");
         var process = new Process { StartInfo = start };
         process.OutputDataReceived += (_, e) => Record(e.Data);
@@ -174,6 +179,7 @@ public sealed class DmVoiceProcess : IAsyncDisposable
         if (waitUntilReady)
         {
             await WaitUntilReadyAsync(timeout);
+            ReadyAfter = Stopwatch.GetElapsedTime(startedAt);
         }
     }
 

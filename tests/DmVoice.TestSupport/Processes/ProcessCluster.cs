@@ -29,7 +29,7 @@ namespace DmVoice.TestSupport.Processes;
 /// </example>
 public sealed class ProcessCluster : IAsyncDisposable
 {
-    /// <summary>HS256 key every gateway of a process cluster shares (dev tokens are on).</summary>
+    /// <summary>HS256 key every gateway of a process cluster shares (dev tokens are on unless the cluster runs as in production).</summary>
     public const string SigningKey = "process-cluster-signing-key-0123456789-abcdef";
 
     private readonly List<DmVoiceProcess> _processes = [];
@@ -69,12 +69,26 @@ public sealed class ProcessCluster : IAsyncDisposable
     public Dictionary<string, string?> CommonSettings { get; } = [];
 
     /// <summary>
+    /// Environment variables every process gets (null removes one): the runtime settings of deploy/
+    /// (<see cref="DeployRuntime"/>) and, for a cluster that runs as in production, its environment name.
+    /// Change them before adding processes.
+    /// </summary>
+    public Dictionary<string, string?> CommonEnvironment { get; } = new(DeployRuntime.Environment);
+
+    /// <summary>Production environment, no dev tokens: clients get tokens from <see cref="MintToken"/>, as from an identity provider.</summary>
+    public bool RunsAsProduction { get; private set; }
+
+    /// <summary>
     /// A cluster in Redis mode on a private redis-server (skipped, or failed under CI=true, without
     /// redis-server), or with <paramref name="redis"/> false, Localhost mode: one silo with in-memory
     /// state that gateways join as clients. With <paramref name="durableRedis"/>, Redis keeps its data
     /// across a kill and restart (<see cref="RedisServer.StartDurableAsync"/>), as a production one would.
     /// </summary>
-    public static async Task<ProcessCluster> StartAsync(string name, bool redis = true, bool durableRedis = false)
+    /// <param name="production">
+    /// Run every process as a deployment does: the Production environment and no dev tokens (tokens from
+    /// <see cref="MintToken"/>). Tests that sign in through /dev/token leave it off.
+    /// </param>
+    public static async Task<ProcessCluster> StartAsync(string name, bool redis = true, bool durableRedis = false, bool production = false)
     {
         RedisServer? server = null;
         if (redis)
@@ -97,7 +111,17 @@ public sealed class ProcessCluster : IAsyncDisposable
             cluster.CommonSettings["Cluster:Membership:NumMissedProbesLimit"] = "2";
             cluster.CommonSettings["Cluster:Membership:IAmAliveTablePublishTimeout"] = "00:00:05";
             cluster.CommonSettings["Auth:SigningKey"] = SigningKey;
-            cluster.CommonSettings["Auth:EnableDevTokens"] = "true";
+            cluster.RunsAsProduction = production;
+            if (production)
+            {
+                cluster.CommonEnvironment["DOTNET_ENVIRONMENT"] = "Production";
+                cluster.CommonEnvironment["ASPNETCORE_ENVIRONMENT"] = "Production";
+            }
+            else
+            {
+                cluster.CommonSettings["Auth:EnableDevTokens"] = "true";
+            }
+
             return cluster;
         }
         catch
@@ -147,7 +171,7 @@ public sealed class ProcessCluster : IAsyncDisposable
         }
 
         configure?.Invoke(settings);
-        return Add(new DmVoiceProcess(name, DmVoiceApp.Silo, new Uri($"http://{host}:{ports.Management}"), settings, LogDirectory));
+        return Add(new DmVoiceProcess(name, DmVoiceApp.Silo, new Uri($"http://{host}:{ports.Management}"), settings, LogDirectory, CommonEnvironment));
     }
 
     /// <summary>
@@ -172,7 +196,35 @@ public sealed class ProcessCluster : IAsyncDisposable
 
         configure?.Invoke(settings);
         return Add(new DmVoiceProcess(
-            name, DmVoiceApp.Gateway, new Uri($"http://{host}:{httpPort}"), settings, LogDirectory, metricsAddress: new Uri($"http://{host}:{managementPort}")));
+            name, DmVoiceApp.Gateway, new Uri($"http://{host}:{httpPort}"), settings, LogDirectory, CommonEnvironment, new Uri($"http://{host}:{managementPort}")));
+    }
+
+    /// <summary>
+    /// A bearer token for <paramref name="userId"/> signed with the cluster's key, as an identity provider
+    /// would issue it (issuer and audience "dmvoice", one hour).
+    /// </summary>
+    public static string MintToken(string userId, string? displayName = null)
+    {
+        var claims = new List<System.Security.Claims.Claim> { new("sub", userId) };
+        if (!string.IsNullOrWhiteSpace(displayName))
+        {
+            claims.Add(new System.Security.Claims.Claim("name", displayName));
+        }
+
+        var now = DateTime.UtcNow;
+        var descriptor = new Microsoft.IdentityModel.Tokens.SecurityTokenDescriptor
+        {
+            Issuer = "dmvoice",
+            Audience = "dmvoice",
+            Subject = new System.Security.Claims.ClaimsIdentity(claims),
+            NotBefore = now,
+            IssuedAt = now,
+            Expires = now.AddHours(1),
+            SigningCredentials = new Microsoft.IdentityModel.Tokens.SigningCredentials(
+                new Microsoft.IdentityModel.Tokens.SymmetricSecurityKey(System.Text.Encoding.UTF8.GetBytes(SigningKey)),
+                Microsoft.IdentityModel.Tokens.SecurityAlgorithms.HmacSha256),
+        };
+        return new Microsoft.IdentityModel.JsonWebTokens.JsonWebTokenHandler().CreateToken(descriptor);
     }
 
     /// <summary>Starts every process not running yet: silos first, all at once, then gateways; waits until all are ready.</summary>

@@ -27,6 +27,9 @@ public sealed class RedisServer : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>The OS process id of the running redis-server (its CPU is measured by the benchmark).</summary>
+    public int ProcessId => _process.Id;
+
     public string ConnectionString => $"127.0.0.1:{Port}";
 
     /// <summary>For tests: skips the test (fails it in CI) when redis-server is not installed.</summary>
