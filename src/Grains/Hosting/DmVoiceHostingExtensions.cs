@@ -42,7 +42,7 @@ public static class DmVoiceHostingExtensions
         if (cluster.UsesRedis)
         {
             var redis = RedisConnectionString(configuration);
-            silo.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis));
+            silo.UseRedisClustering(o => o.ConfigurationOptions = RedisOptions(redis));
             var addressing = SiloAddressing.Resolve(cluster, Environment.GetEnvironmentVariable, SiloAddressing.HostAddresses);
             silo.Services.AddSingleton(addressing);
             silo.Configure<EndpointOptions>(o =>
@@ -53,9 +53,9 @@ public static class DmVoiceHostingExtensions
                 o.SiloListeningEndpoint = new IPEndPoint(addressing.Listen, cluster.SiloPort);
                 o.GatewayListeningEndpoint = new IPEndPoint(addressing.Listen, cluster.GatewayPort);
             });
-            silo.AddRedisGrainStorage(StorageNames.Default, o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis));
-            silo.AddRedisGrainStorage(VoiceStreams.PubSubStore, o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis));
-            silo.UseRedisReminderService(o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis));
+            silo.AddRedisGrainStorage(StorageNames.Default, o => o.ConfigurationOptions = RedisOptions(redis));
+            silo.AddRedisGrainStorage(VoiceStreams.PubSubStore, o => o.ConfigurationOptions = RedisOptions(redis));
+            silo.UseRedisReminderService(o => o.ConfigurationOptions = RedisOptions(redis));
             silo.Services.PostConfigure<CallOptions>(o => o.DurableDeadlines = true);
         }
         else
@@ -147,7 +147,7 @@ public static class DmVoiceHostingExtensions
         });
         if (cluster.UsesRedis)
         {
-            client.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(RedisConnectionString(configuration)));
+            client.UseRedisClustering(o => o.ConfigurationOptions = RedisOptions(RedisConnectionString(configuration)));
         }
         else
         {
@@ -161,6 +161,18 @@ public static class DmVoiceHostingExtensions
 
         client.Services.TryAddSingleton(Options.Create(cluster));
         return client;
+    }
+
+    /// <summary>
+    /// Every Redis connection of a silo or gateway: its I/O completes on the .NET thread pool rather than
+    /// on the Redis client's own dedicated threads, whose waiting for work spun away a fifth of a silo's
+    /// CPU in the scaled-out benchmark (docs/BENCHMARKS.md, "CPU per operation").
+    /// </summary>
+    private static ConfigurationOptions RedisOptions(string connectionString)
+    {
+        var options = ConfigurationOptions.Parse(connectionString);
+        options.SocketManager = SocketManager.ThreadPool;
+        return options;
     }
 
     private static string RedisConnectionString(IConfiguration configuration) =>

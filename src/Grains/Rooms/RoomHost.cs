@@ -232,7 +232,14 @@ internal sealed partial class RoomHost
 
         // While a room is live (or LiveKit is owed a command) a reminder brings back an activation
         // that went away (a silo crash, a failed write): its deadlines, member checks and owed commands resume.
-        await UpdateReminderAsync(NeedsWakeUps);
+        // It is not removed when the room stops needing it: its next tick finds nothing due and removes it
+        // (ReceiveReminderAsync), so a DM called again within the minute keeps it, and a call's last leave
+        // waits for no reminder-table write.
+        if (NeedsWakeUps)
+        {
+            await UpdateReminderAsync(needed: true);
+        }
+
         await _shape.WriteState(outbox);
         _deadlineTimer.Schedule(Rules.NextDeadline());
         await CarryOutAsync(outbox);
