@@ -6,6 +6,7 @@ using DmVoice.Benchmarks.GrainMemory;
 using DmVoice.Benchmarks.Load;
 using DmVoice.Benchmarks.Report;
 using DmVoice.Benchmarks.Systems;
+using DmVoice.TestSupport.Processes;
 
 BenchmarkOptions options;
 try
@@ -191,7 +192,7 @@ if (cpu.Count > 1 && loads.Count > 1 && loads.Max() - loads.Min() > machine.Core
 }
 if (results.Any(r => TargetNames.IsCluster(r.Name)))
 {
-    notes.Add("dmvoice-cluster columns: the silos and gateways are separate processes, so memory and the lease window are n/a, and the server counters (grain calls, storage writes, events pushed, ...) are read from the processes' /metrics at the edges of each phase (counts and means, no percentiles, so server request time is n/a); the other figures are the client's (ops/s, event and REST latency, errors), 'process CPU' is the benchmark process (the client) only and 'separate server processes CPU' the four silos and gateways (not redis-server). The processes start cold (no warm-up round; only the column's own --warmup) and use workstation GC.");
+    notes.Add($"dmvoice-cluster columns: the silos and gateways are separate processes, run as deployed (Production environment, deploy/'s runtime settings: {string.Join(", ", DeployRuntime.Environment.Select(kv => $"{kv.Key}={kv.Value}"))}; tokens signed with the cluster's key as an identity provider's would be), so memory and the lease window are n/a, and the server counters (grain calls, storage writes, events pushed, ...) are read from the processes' /metrics at the edges of each phase (counts and means, no percentiles, so server request time is n/a); the other figures are the client's (ops/s, event and REST latency, errors), 'process CPU' is the benchmark process (the client) only and 'separate server processes CPU' the four silos and gateways. 'CPU per operation, all processes' adds this process, the servers and redis-server, for every column alike, so it compares a scaled-out column with a single-process one. The processes are warmed up by the column's own warm-up load (--warmup) before anything is measured.");
 }
 
 if (results.Any(r => r.Skipped is null && r.Failure is null && !TargetNames.IsCluster(r.Name)))

@@ -88,6 +88,20 @@ public sealed class DeployFilesTests
     }
 
     [Fact]
+    public void Every_silo_and_gateway_the_deploy_files_define_runs_the_dotnet_runtime_settings_the_test_harness_runs()
+    {
+        // The benchmark's and the process tests' processes are only evidence for a deployment if both run alike.
+        var processes = AllProcesses();
+        Assert.True(processes.Count >= 6, $"only {processes.Count} processes found");
+        var problems = (
+            from process in processes
+            from setting in DmVoice.TestSupport.Processes.DeployRuntime.Environment
+            where process.Environment.GetValueOrDefault(setting.Key) != setting.Value
+            select $"{process.Where}: {setting.Key} is '{process.Environment.GetValueOrDefault(setting.Key) ?? "(unset)"}', the harness runs '{setting.Value}'").ToList();
+        Assert.True(problems.Count == 0, string.Join('\n', problems));
+    }
+
+    [Fact]
     public void The_settings_reader_refuses_a_misspelt_or_renamed_setting()
     {
         // The check above is only as good as this: a typo, a removed property or a wrong type is caught.
