@@ -108,8 +108,8 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
         var previous = State.Active;
 
         // Join first: a join that is refused (not a member, bad input, a full channel) must not cost the current call.
-        var session = _seat.BeginJoin(target);
         var room = RoomOf(target);
+        var session = _seat.BeginJoin(target);
         RoomJoin result;
         try
         {
