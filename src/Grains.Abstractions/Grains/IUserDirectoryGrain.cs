@@ -29,7 +29,8 @@ public interface IUserDirectoryGrain : IGrainWithStringKey
     /// Something happened in one of the user's DMs (its members changed, a call started). Moves it up unless
     /// it already shows later activity; ignored for a DM the user is not in. One-way: senders never wait on it.
     /// The new order shows at once; it is stored with the grain's next write, or within
-    /// <c>Calls:DeferredWriteDelay</c> (a crash may lose that much of it: the order is not critical).
+    /// <c>Calls:DirectoryOrderWriteDelay</c>, or at deactivation (a crash may lose that much of it: the
+    /// order is not critical).
     /// </summary>
     [OneWay]
     [Alias("DmActivity")]

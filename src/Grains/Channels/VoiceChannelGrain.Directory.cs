@@ -3,10 +3,11 @@ using Microsoft.Extensions.Logging;
 namespace DmVoice.Grains.Channels;
 
 /// <summary>
-/// Each member's list of channels (<see cref="IUserChannelsGrain"/>) learns of access given and taken.
-/// What is owed is stored with the change that caused it, tried at once and retried with backoff (a
-/// timer, and the room's reminder in durable mode) until done; the request succeeds once the change is
-/// stored. The lists call nobody, so awaiting them cannot deadlock.
+/// Each member's list of channels (<see cref="IUserChannelsGrain"/>) learns of access given and taken
+/// (<see cref="ChannelAccess.QueueDirectory"/> records what is owed). What is owed is stored with the
+/// change that caused it, tried at once and retried with backoff (a timer, and the room's reminder in
+/// durable mode) until done; the request succeeds once the change is stored. The lists call nobody, so
+/// awaiting them cannot deadlock.
 /// </summary>
 public sealed partial class VoiceChannelGrain
 {
@@ -15,28 +16,7 @@ public sealed partial class VoiceChannelGrain
     private OwedWork Directory => _directory ??= new OwedWork(
         this, Backoff.Propagation, TellListsAsync, (ex, delay) => LogDirectoryFailed(ex, ChannelId, delay));
 
-    private bool OwesOwnWork => State.DirectoryAdds.Count > 0 || State.DirectoryRemoves.Count > 0;
-
-    private void QueueDirectory(IReadOnlyList<string> added, IReadOnlyList<string> removed)
-    {
-        foreach (var userId in added)
-        {
-            State.DirectoryRemoves.Remove(userId);
-            if (!State.DirectoryAdds.Contains(userId))
-            {
-                State.DirectoryAdds.Add(userId);
-            }
-        }
-
-        foreach (var userId in removed)
-        {
-            State.DirectoryAdds.Remove(userId);
-            if (!State.DirectoryRemoves.Contains(userId))
-            {
-                State.DirectoryRemoves.Add(userId);
-            }
-        }
-    }
+    private bool OwesOwnWork => _access.OwesDirectory;
 
     /// <summary>Tells the lists what is owed; on failure keeps it (stored) and retries later. Never throws.</summary>
     private Task PropagateDirectoryAsync() => OwesOwnWork ? Directory.RunAsync() : Task.CompletedTask;
@@ -48,15 +28,13 @@ public sealed partial class VoiceChannelGrain
             return;
         }
 
-        var adds = State.DirectoryAdds.ToArray();
-        var removes = State.DirectoryRemoves.ToArray();
+        var (adds, removes) = _access.DirectoryOwed();
 
         // Both are idempotent, so a retry simply does them all again.
         await Task.WhenAll(
             adds.Select(id => GrainFactory.GetGrain<IUserChannelsGrain>(id).AddChannel(ChannelId))
                 .Concat(removes.Select(id => GrainFactory.GetGrain<IUserChannelsGrain>(id).RemoveChannel(ChannelId))));
-        State.DirectoryAdds.RemoveAll(adds.Contains);
-        State.DirectoryRemoves.RemoveAll(removes.Contains);
+        _access.DirectoryTold(adds, removes);
         await _host.CommitAsync();
     }
 

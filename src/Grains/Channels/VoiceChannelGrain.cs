@@ -10,8 +10,10 @@ namespace DmVoice.Grains.Channels;
 /// <see cref="ChannelLimits.MaxMembers"/> and a user limit, and no ringing or history. Its voice is the
 /// shared room rules (<see cref="RoomRules"/> with <see cref="ChannelRules"/>) run by a
 /// <see cref="RoomHost"/>, as a DM's call is. The access list lives in the same grain as the voice, so
-/// losing access and leaving the voice are one write. Beside this file: the access list and its owner's
-/// changes (<c>.Access.cs</c>), and each member's list of channels kept up to date (<c>.Directory.cs</c>).
+/// losing access and leaving the voice are one write. The rules of the channel itself, its access list
+/// and its invites are <see cref="ChannelAccess"/>'s. Beside this file: the owner's and members' changes
+/// (<c>.Access.cs</c>), invites (<c>.Invites.cs</c>), and each member's list of channels kept up to date
+/// (<c>.Directory.cs</c>).
 /// </summary>
 public sealed partial class VoiceChannelGrain(
     [PersistentState("channel", StorageNames.Default)] IPersistentState<VoiceChannelState> state,
@@ -19,6 +21,7 @@ public sealed partial class VoiceChannelGrain(
     ILogger<VoiceChannelGrain> logger) : Grain, IVoiceChannelGrain, IVoiceChannelMediaGrain, IRemindable
 {
     private ChannelRules _channel = null!;
+    private ChannelAccess _access = null!;
     private MediaRules _media = null!;
     private RoomHost _host = null!;
 
@@ -33,6 +36,7 @@ public sealed partial class VoiceChannelGrain(
         var channelId = ChannelId;
         var label = $"{CallKinds.Channel} {channelId}";
         _channel = new ChannelRules(channelId, state.State);
+        _access = new ChannelAccess(channelId, state.State, _channel);
         var rules = new RoomRules(state.State, _channel, services.Options, new MediaTracker(services.LiveKitRooms is not null, RoomServices.RealNow), services.Metrics);
         _media = new MediaRules(rules, () => state.State.Exists, _channel.IsMember, services.LiveKitSync, logger, label);
         var publisher = EventPublishers.For(this, services.Cluster, services.LocalGateways, services.Clock.TimeProvider);
@@ -106,11 +110,7 @@ public sealed partial class VoiceChannelGrain(
         return MemberAnswers.None with { Statuses = statuses };
     }
 
-    private VoiceChannel ToDto() =>
-        new(ChannelId, State.Name, State.OwnerId, State.Members.ToArray(), State.UserLimit, State.CreatedAt, InvitedInOrder());
-
-    private string[] InvitedInOrder() =>
-        State.Invited.OrderBy(i => i.Value).ThenBy(i => i.Key, StringComparer.Ordinal).Select(i => i.Key).ToArray();
+    private VoiceChannel ToDto() => _access.Describe();
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Channel {ChannelId} went live ({CallId}) with {UserId}; {Reached} of {Members} other members reached")]
     private partial void LogLive(string channelId, string callId, string userId, int reached, int members);

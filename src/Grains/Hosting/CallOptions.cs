@@ -58,11 +58,20 @@ public sealed class CallOptions
     public TimeSpan PresenceAuditInterval { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>
-    /// How long a change that can be rebuilt (a user's index of the live calls they can see, a DM's
-    /// latest activity in a user's list) waits to be stored with its grain's next write before it is
-    /// written on its own. Real time. A silo crash loses at most this much of such changes.
+    /// How long a change that can be rebuilt (a user's index of the live calls they can see, the seat a
+    /// leave gave up) waits to be stored with its grain's next write before it is written on its own.
+    /// Real time. A silo crash loses at most this much of such changes.
     /// </summary>
     public TimeSpan DeferredWriteDelay { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How long a DM's new place in a user's list of DMs (its latest activity) waits to be stored with
+    /// the list's next write before it is written on its own. The order shows at once from memory and
+    /// is written at deactivation too; a silo crash loses at most this much of it, which only shows a DM
+    /// at its previous place until its next activity. Real time; far longer than
+    /// <see cref="DeferredWriteDelay"/>, since every call start moves a DM in each member's list.
+    /// </summary>
+    public TimeSpan DirectoryOrderWriteDelay { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>
     /// Whether deadlines are also backed by Orleans reminders, so a silo restart cannot lose them.
@@ -84,6 +93,7 @@ public sealed class CallOptionsValidator : IValidateOptions<CallOptions>
         Check(options.MemberCheckInterval >= TimeSpan.FromSeconds(1) && options.MemberCheckInterval <= TimeSpan.FromHours(1), "Calls:MemberCheckInterval must be 1 second to 1 hour.");
         Check(options.PresenceAuditInterval >= TimeSpan.FromSeconds(1) && options.PresenceAuditInterval <= TimeSpan.FromHours(1), "Calls:PresenceAuditInterval must be 1 second to 1 hour.");
         Check(options.DeferredWriteDelay >= TimeSpan.FromMilliseconds(100) && options.DeferredWriteDelay <= TimeSpan.FromMinutes(1), "Calls:DeferredWriteDelay must be 0.1-60 seconds.");
+        Check(options.DirectoryOrderWriteDelay >= TimeSpan.FromMilliseconds(100) && options.DirectoryOrderWriteDelay <= TimeSpan.FromHours(1), "Calls:DirectoryOrderWriteDelay must be 0.1 second to 1 hour.");
         // High ceilings are for load tests, whose callers ring the same recipients many times a minute.
         Check(options.RingsPerCallerPerMinute is >= 1 and <= 1000, "Calls:RingsPerCallerPerMinute must be 1-1000.");
         Check(

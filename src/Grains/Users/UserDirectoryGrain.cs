@@ -32,9 +32,10 @@ public sealed class UserDirectoryState
 /// </summary>
 /// <remarks>
 /// Membership and missed calls are written at once. A DM's later activity (<see cref="DmActivity"/>)
-/// only changes its place in the list: it shows at once and is stored with the next write, or within
-/// <c>Calls:DeferredWriteDelay</c>, or at deactivation. A silo crash can lose that much of it, and the
-/// DM then shows at its previous place until its next activity.
+/// only changes its place in the list: it shows at once (from memory) and is stored with the next
+/// write, or within <c>Calls:DirectoryOrderWriteDelay</c> (a minute by default), or at deactivation.
+/// A silo crash can lose that much of it, and the DM then shows at its previous place until its next
+/// activity; no DM is ever lost with it, since membership is written at once.
 /// </remarks>
 public sealed class UserDirectoryGrain(
     [PersistentState("directory", StorageNames.Default)] IPersistentState<UserDirectoryState> state,
@@ -48,7 +49,7 @@ public sealed class UserDirectoryGrain(
     private CoalescedWrites<UserDirectoryState>? _writes;
 
     private CoalescedWrites<UserDirectoryState> Writes =>
-        _writes ??= new CoalescedWrites<UserDirectoryState>(this, state, options.Value.DeferredWriteDelay, logger);
+        _writes ??= new CoalescedWrites<UserDirectoryState>(this, state, options.Value.DirectoryOrderWriteDelay, logger);
 
     private UserDirectoryState State => state.State;
 

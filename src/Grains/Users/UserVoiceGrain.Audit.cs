@@ -3,14 +3,10 @@ using Microsoft.Extensions.Logging;
 namespace DmVoice.Grains.Users;
 
 /// <summary>
-/// The device audit: presence heals itself even when a message that should have ended it was lost (a
-/// device's close that could not be stored while storage was down for minutes, a lease's "gateway
-/// lost" notice that went down with a silo). When the grain activates with devices, and every
-/// <see cref="CallOptions.PresenceAuditInterval"/> while the user holds a seat, it asks each gateway
-/// the devices are on: its lease (is it alive, and does it still track this user?) and the gateway
-/// itself (which of the user's connections does it really hold?). Whatever neither vouches for is
-/// forgotten, exactly as if its close had arrived, so the disconnect grace takes it from there.
-/// A gateway that cannot answer just now keeps its devices: its lease is the authority on whether it lives.
+/// The device audit, the grain's side (the decisions are <see cref="DeviceAudit"/>'s): when the grain
+/// activates with devices, and every <see cref="CallOptions.PresenceAuditInterval"/> while the user
+/// holds a seat, it asks each gateway the devices are on, its lease and the gateway itself, and
+/// forgets what neither vouches for.
 /// </summary>
 public sealed partial class UserVoiceGrain
 {
@@ -27,10 +23,7 @@ public sealed partial class UserVoiceGrain
         _auditTimer = this.RegisterGrainTimer(
             async () =>
             {
-                // At activation whatever the seat (the devices are the user's online status too); later
-                // only while seated: the user grain of someone who is only online may be collected, and
-                // audits again when it comes back.
-                var due = _devices.AnyConnected && (first || State.Active is not null);
+                var due = DeviceAudit.IsDue(_devices.AnyConnected, atActivation: first, seated: State.Active is not null);
                 first = false;
                 if (due)
                 {
@@ -43,15 +36,14 @@ public sealed partial class UserVoiceGrain
     private async Task AuditDevicesAsync()
     {
         var findings = await Task.WhenAll(State.Gateways.ToArray().Select(g => AuditGatewayAsync(g.Key, g.Value)));
-        foreach (var lostGateway in findings.Where(f => f.LeaseLost).Select(f => f.GatewayId))
+        foreach (var (lostGateway, lost) in DeviceAudit.LostGateways(_devices, findings))
         {
-            var lost = _devices.OnGateway(lostGateway);
             LogAuditLostGateway(UserId, lostGateway, lost.Length);
             _presenceMetrics.DevicesForgotten(leaseLost: true, lost.Length);
             await ForgetDevicesAsync(lost, lostGateway);
         }
 
-        var gone = findings.Where(f => f.Held is not null).SelectMany(f => _devices.NotHeld(f.GatewayId, f.Held!)).ToArray();
+        var gone = DeviceAudit.Closed(_devices, findings);
         if (gone.Length > 0)
         {
             LogAuditClosedDevices(UserId, gone.Length);
@@ -60,7 +52,7 @@ public sealed partial class UserVoiceGrain
         }
     }
 
-    /// <summary>What one gateway vouches for: nothing (its lease ended or forgot the user), the connections it holds, or no answer (null).</summary>
+    /// <summary>Asks one gateway's lease, then the gateway, what it vouches for (see <see cref="GatewayAudit"/>).</summary>
     private async Task<GatewayAudit> AuditGatewayAsync(string gatewayId, IGatewayObserver gateway)
     {
         try
@@ -79,8 +71,6 @@ public sealed partial class UserVoiceGrain
             return new GatewayAudit(gatewayId, LeaseLost: false, Held: null);
         }
     }
-
-    private sealed record GatewayAudit(string GatewayId, bool LeaseLost, HashSet<string>? Held);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "User {UserId}: gateway {GatewayId}'s lease no longer tracks the user; forgetting {DeviceCount} device(s) there whose loss never arrived")]
     private partial void LogAuditLostGateway(string userId, string gatewayId, int deviceCount);

@@ -88,13 +88,13 @@ public sealed partial class UserVoiceGrain
     /// </summary>
     private async Task PublishRoutesAsync()
     {
-        if (_cluster.UsesStreams || State.LiveCalls.Count == 0)
+        if (_cluster.UsesStreams || _liveCalls.IsEmpty)
         {
             return;
         }
 
         var routes = _devices.Routes;
-        var calls = State.LiveCalls.ToArray();
+        var calls = _liveCalls.ToArray();
         var stale = await Task.WhenAll(calls.Select(async live =>
         {
             try
@@ -110,7 +110,7 @@ public sealed partial class UserVoiceGrain
         }));
 
         // A call that ended (or a DM the user left) while its deregistration was on its way.
-        if (State.LiveCalls.RemoveAll(live => stale.Contains(live)) > 0)
+        if (_liveCalls.RemoveStale(stale))
         {
             ForgotLiveCall();
         }

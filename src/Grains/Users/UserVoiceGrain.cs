@@ -22,11 +22,9 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
     private readonly PresenceMetrics _presenceMetrics;
     private readonly CoalescedWrites<UserVoiceState> _writes;
     private UserDevices _devices = null!;
+    private UserSeat _seat = null!;
+    private LiveCallIndex _liveCalls = null!;
     private DeadlineTimer? _deadlineTimer;
-
-    // The join in flight, if any: reported as the user's call while it runs, so a call grain checking
-    // its participants (or ringing this user) sees where the user is going, not where they were.
-    private (CallContext Call, long Session)? _joining;
     private IGrainTimer? _confirmTimer;
 
     public UserVoiceGrain(
@@ -50,14 +48,12 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
 
     private UserVoiceState State => _state.State;
 
-    private CallContext? CurrentCall => _joining?.Call ?? State.Active;
-
-    private long CurrentSession => _joining?.Session ?? State.Session;
-
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         // Over the state as loaded: the state object is read (and replaced) after construction.
         _devices = new UserDevices(State);
+        _seat = new UserSeat(State);
+        _liveCalls = new LiveCallIndex(State);
         var self = this.AsReference<IUserVoiceGrain>();
         _deadlineTimer = new DeadlineTimer(_clock.TimeProvider, () => self.ProcessDeadlines(), OverdueDeadlines.DisconnectGrace);
         _deadlineTimer.Schedule(State.DisconnectDeadline);
@@ -112,10 +108,9 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
         var previous = State.Active;
 
         // Join first: a join that is refused (not a member, bad input, a full channel) must not cost the current call.
-        var session = State.Session + 1;
         var room = RoomOf(target);
+        var session = _seat.BeginJoin(target);
         RoomJoin result;
-        _joining = (target, session);
         try
         {
             result = await room.Join(UserId, request, session, _devices.Routes);
@@ -128,19 +123,11 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
         }
         finally
         {
-            _joining = null;
+            _seat.EndJoin();
         }
 
-        State.Session = session;
-        State.Active = target;
-        if (previous != target || request.DeviceId is not null)
-        {
-            // A join that names no device into the room the user is in leaves the seat where it is.
-            State.ActiveDevice = request.DeviceId;
-            State.ActiveDeviceKind = result.User.DeviceKind;
-        }
-
-        TrackLiveCall(new LiveCallRef(target, result.CallId));
+        _seat.Joined(target, session, request.DeviceId, result.User.DeviceKind);
+        _liveCalls.Track(new LiveCallRef(target, result.CallId));
 
         // Presence is leased to the seat's device: a join from a device that is not connected (over
         // REST) holds the seat only as long as the grace, unless the device connects within it.
@@ -184,12 +171,9 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
         if (deviceId is not null)
         {
             Validate.Id(deviceId, "deviceId");
-            if (State.Active == target && State.ActiveDevice is { } seat && seat != deviceId)
-            {
-                // The seat moved to another device: the one it left must not take the user out.
-                throw new DmVoiceException(ErrorCodes.NotInCall, "Your voice session in this call is on another of your devices.");
-            }
         }
+
+        _seat.EnsureMayLeave(target, deviceId);
 
         var room = RoomOf(target);
         bool left;
@@ -204,12 +188,11 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
             throw;
         }
 
-        if (State.Active == target)
+        if (_seat.Left(target))
         {
             // Stored with the next write, or within the deferred-write delay: the room has stored the
             // leave, and a user grain that comes back with this call still set confirms its seat with
             // the room at activation and lets go (ConfirmActiveCall), so the one-call rule holds either way.
-            ForgetSeat();
             _writes.Changed();
             _deadlineTimer?.Schedule(null);
         }
@@ -235,16 +218,7 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
         _ => throw new ArgumentOutOfRangeException(nameof(call), call.Kind, "Unknown kind of call"),
     };
 
-    private void ForgetSeat()
-    {
-        State.Active = null;
-        State.ActiveDevice = null;
-        State.ActiveDeviceKind = null;
-        State.DisconnectDeadline = null;
-    }
-
-    public Task<VoiceSeat?> GetSeat() =>
-        Task.FromResult(State.Active is { } active ? new VoiceSeat(active, State.ActiveDevice, State.ActiveDeviceKind) : null);
+    public Task<VoiceSeat?> GetSeat() => Task.FromResult(_seat.Seat);
 
     public Task<GatewayRoute[]> GetRoutes() => Task.FromResult(_devices.Routes);
 
@@ -255,7 +229,7 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
     private void ConfirmSoon()
     {
         _confirmTimer?.Dispose();
-        var remaining = new Queue<TimeSpan>([TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(8), TimeSpan.FromSeconds(20)]);
+        var remaining = new Queue<TimeSpan>(UserSeat.ConfirmDelays);
         _confirmTimer = this.RegisterGrainTimer(
             async () =>
             {
@@ -276,55 +250,43 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
             new GrainTimerCreationOptions { DueTime = remaining.Dequeue(), Period = Timeout.InfiniteTimeSpan, KeepAlive = true });
     }
 
+    /// <summary>Confirms the seat with its room, which settles it (<see cref="UserSeat.Confirm"/>): kept, adopted or forgotten.</summary>
     public async Task ConfirmActiveCall()
     {
-        if (State.Active is not { } active || _joining is not null)
+        if (_seat.ToConfirm is not { } active)
         {
             return;
         }
 
         var session = State.Session;
         var held = await RoomOf(active).GetHeldSeat(UserId);
-        if (held?.Session == session || State.Active != active || State.Session != session)
+        switch (_seat.Confirm(active, session, held))
         {
-            return;
+            case SeatConfirmation.Adopted:
+                LogAdoptedSeat(UserId, active.Kind, active.Id, State.Session);
+                RefreshGrace();
+                await SaveAsync();
+                break;
+            case SeatConfirmation.Forgotten:
+                LogStaleActiveCall(UserId, active.Kind, active.Id);
+                await SaveAsync();
+                _deadlineTimer?.Schedule(null);
+                break;
         }
-
-        if (held is not null && held.Session > session)
-        {
-            // Only this grain hands out sessions: a later one in the room the user is in comes from a
-            // join of ours into the same room that failed to answer (a retry, a reload, a second
-            // device) but was stored there. The user is still in the call, on the seat as stored.
-            LogAdoptedSeat(UserId, active.Kind, active.Id, held.Session);
-            State.Session = held.Session;
-            State.ActiveDevice = held.DeviceId;
-            State.ActiveDeviceKind = held.DeviceKind;
-            RefreshGrace();
-            await SaveAsync();
-            return;
-        }
-
-        LogStaleActiveCall(UserId, active.Kind, active.Id);
-        ForgetSeat();
-        await SaveAsync();
-        _deadlineTimer?.Schedule(null);
     }
 
     public async Task OnRemovedFromCall(CallContext call, long session)
     {
-        if (State.Active != call || State.Session != session)
+        if (_seat.Removed(call, session))
         {
-            return;
+            await SaveAsync();
+            _deadlineTimer?.Schedule(null);
         }
-
-        ForgetSeat();
-        await SaveAsync();
-        _deadlineTimer?.Schedule(null);
     }
 
     public async Task ProcessDeadlines()
     {
-        if (State.DisconnectDeadline is not { } deadline || deadline > _clock.UtcNow)
+        if (!_seat.GraceOver(_clock.UtcNow))
         {
             _deadlineTimer?.Schedule(State.DisconnectDeadline);
             return;
@@ -333,7 +295,7 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
         // The grace runs only while the seat's device is away (a seat that moves to a connected device
         // clears it), so its expiry always concerns the device that holds the seat.
         var active = State.Active;
-        ForgetSeat();
+        _seat.Forget();
         await SaveAsync();
         if (active is not null)
         {

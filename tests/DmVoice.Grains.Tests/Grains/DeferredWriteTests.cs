@@ -10,9 +10,10 @@ namespace DmVoice.Tests.Grains;
 /// <summary>
 /// What can be rebuilt is not written on its own: a user's index of the live calls they can see and a
 /// DM's place in a user's list change at once in memory and are stored with the grain's next write,
-/// within <c>Calls:DeferredWriteDelay</c> (5 s here), or at deactivation. What storage holds is what
-/// a silo crash leaves, so these tests read it; a lost registration comes back with the call's member
-/// check (every second in this cluster).
+/// within <c>Calls:DeferredWriteDelay</c> (5 s here) for the index and the longer
+/// <c>Calls:DirectoryOrderWriteDelay</c> (15 s here) for the order, or at deactivation. What storage
+/// holds is what a silo crash leaves, so these tests read it; a lost registration comes back with the
+/// call's member check (every second in this cluster).
 /// </summary>
 [Collection(FaultyStorageClusterCollection.Name)]
 public sealed class DeferredWriteTests(FaultyStorageClusterFixture fx)
@@ -20,7 +21,7 @@ public sealed class DeferredWriteTests(FaultyStorageClusterFixture fx)
     private static readonly TimeSpan WellPastTheDelay = TimeSpan.FromSeconds(20);
 
     [Fact]
-    public async Task A_call_start_writes_no_members_user_state_or_list_at_once_and_stores_both_within_the_delay()
+    public async Task A_call_start_writes_no_members_user_state_or_list_at_once_and_stores_the_index_within_its_delay_and_the_order_within_its_longer_one()
     {
         var (a, b) = (TestIds.User("a"), TestIds.User("b"));
         var dm = await CreateListedDmAsync(a, b);
@@ -45,8 +46,11 @@ public sealed class DeferredWriteTests(FaultyStorageClusterFixture fx)
         Assert.Contains(live, (await StoredVoiceAsync(a)).LiveCalls);
         Assert.DoesNotContain(live, (await StoredVoiceAsync(b)).LiveCalls);
 
-        // Nothing else writes those grains: each stores its change once, within the delay.
+        // Nothing else writes those grains: each stores its change once, the index within its delay
+        // and the lists' order only later, within theirs.
         await Eventually.GetAsync(() => StoredVoiceAsync(b), s => s.LiveCalls.Contains(live), "b's index to be stored", WellPastTheDelay);
+        Assert.Equal(before.ListB, Stored("directory", b));
+        Assert.NotEqual(startedAt, (await StoredListAsync(b)).DmActivity.GetValueOrDefault(dm.Id));
         foreach (var user in new[] { a, b })
         {
             await Eventually.GetAsync(

@@ -165,6 +165,12 @@ public sealed class FaultyStorageClusterFixture : GrainClusterFixture
 
     protected override TimeSpan MemberCheckInterval => TimeSpan.FromSeconds(1);
 
+    /// <summary>A DM list's order waits longer than the other coalesced changes (5 s), short enough to watch it stored.</summary>
+    public static readonly TimeSpan DirectoryOrderWriteDelay = TimeSpan.FromSeconds(15);
+
+    protected override void AddSettings(Dictionary<string, string?> settings) =>
+        settings["Calls:DirectoryOrderWriteDelay"] = DirectoryOrderWriteDelay.ToString();
+
     protected override void ConfigureStorage(ISiloBuilder silo)
     {
         silo.AddMemoryGrainStorage(InnerStorage);
