@@ -1,15 +1,17 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net.Sockets;
 
 namespace DmVoice.Benchmarks.IdleConnections;
 
 /// <summary>
 /// Reads the memory of a gateway that runs as its own process: its resident set from
 /// <c>/proc/&lt;pid&gt;/status</c> (VmRSS) and its managed heap from the .NET runtime meter on its
-/// Prometheus <c>/metrics</c>. The runtime only knows the heap's size as of its last collection, and
-/// nothing outside the process can force one, so a heap figure is taken after the collection count
-/// has moved past a mark (<see cref="AfterNextCollectionAsync"/>): garbage made before the mark may
-/// still be in a generation that collection did not cover, which the snapshot records.
+/// Prometheus <c>/metrics</c>. The runtime only knows the heap's size as of its last collection, so a
+/// heap figure is taken after a collection asked for through the diagnostic port has shown in the
+/// collection counts (<see cref="AfterNextCollectionAsync"/>), or, when the port refuses, after any
+/// collection past a mark: garbage made before the mark may then still be in a generation that
+/// collection did not cover, which the snapshot records.
 /// </summary>
 public sealed class GatewayProbe(Uri metricsAddress, int processId)
 {
@@ -18,6 +20,9 @@ public sealed class GatewayProbe(Uri metricsAddress, int processId)
 
     /// <summary>Per generation: collections since the process started.</summary>
     public const string CollectionsFamily = "dotnet_gc_collections_total";
+
+    /// <summary>Per generation: free space inside the heap after the last collection (part of <see cref="HeapFamily"/>).</summary>
+    public const string FragmentationFamily = "dotnet_gc_last_collection_heap_fragmentation_size_bytes";
 
     /// <summary>Memory the GC had committed at the last collection.</summary>
     public const string CommittedFamily = "dotnet_gc_last_collection_memory_committed_size_bytes";
@@ -54,6 +59,7 @@ public sealed class GatewayProbe(Uri metricsAddress, int processId)
         var text = await Http.GetStringAsync(metricsAddress);
         var heap = new Dictionary<string, long>(StringComparer.Ordinal);
         var collections = new Dictionary<string, long>(StringComparer.Ordinal);
+        var fragmentation = new Dictionary<string, long>(StringComparer.Ordinal);
         long committed = 0;
         foreach (var line in text.Split('\n'))
         {
@@ -70,6 +76,10 @@ public sealed class GatewayProbe(Uri metricsAddress, int processId)
             {
                 collections[c.Generation] = collections.GetValueOrDefault(c.Generation) + (long)c.Value;
             }
+            else if (Family(line, FragmentationFamily) is { } f)
+            {
+                fragmentation[f.Generation] = fragmentation.GetValueOrDefault(f.Generation) + (long)f.Value;
+            }
             else if (Family(line, CommittedFamily) is { } m)
             {
                 committed += (long)m.Value;
@@ -82,18 +92,32 @@ public sealed class GatewayProbe(Uri metricsAddress, int processId)
                 $"The gateway's {metricsAddress} has no {HeapFamily} or {CollectionsFamily}: the .NET runtime meter (System.Runtime) is not exported.");
         }
 
-        return new GcReading(heap, collections, committed);
+        return new GcReading(heap, fragmentation, collections, committed);
     }
 
     /// <summary>
-    /// Waits (polling every half second, up to <paramref name="timeout"/>) until the gateway has collected
-    /// at least once after this call began, then takes a snapshot: heap after that collection, VmRSS now.
-    /// Without a collection in time the last figures are kept and the snapshot says so.
+    /// Asks the gateway for a full collection through its diagnostic port (<see cref="DiagnosticsPort"/>)
+    /// and waits until a gen2 collection shows on /metrics; when the port refuses, waits for any
+    /// collection instead (polling every half second, up to <paramref name="timeout"/>). Then takes a
+    /// snapshot: heap after that collection, VmRSS now. Without a collection in time the last figures are
+    /// kept and the snapshot says so.
     /// </summary>
     public async Task<GatewaySnapshot> AfterNextCollectionAsync(TimeSpan timeout, Action<string>? progress = null)
     {
         var mark = await ReadGcAsync();
         var started = Stopwatch.GetTimestamp();
+        string? induceFailure = null;
+        try
+        {
+            await DiagnosticsPort.InduceFullCollectionAsync(ProcessId, TimeSpan.FromSeconds(30));
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or SocketException or OperationCanceledException or IOException)
+        {
+            induceFailure = ex.Message;
+            progress?.Invoke($"could not ask the gateway for a full collection ({ex.Message}); waiting for one of its own");
+        }
+
+        var gen2AtMark = mark.Collections.GetValueOrDefault("gen2");
         var lastPrint = 0.0;
         var reading = mark;
         while (true)
@@ -101,7 +125,7 @@ public sealed class GatewayProbe(Uri metricsAddress, int processId)
             await Task.Delay(500);
             reading = await ReadGcAsync();
             var waited = Stopwatch.GetElapsedTime(started).TotalSeconds;
-            if (reading.TotalCollections > mark.TotalCollections)
+            if (induceFailure is null ? reading.Collections.GetValueOrDefault("gen2") > gen2AtMark : reading.TotalCollections > mark.TotalCollections)
             {
                 break;
             }
@@ -128,12 +152,16 @@ public sealed class GatewayProbe(Uri metricsAddress, int processId)
         return new GatewaySnapshot(
             DateTimeOffset.UtcNow,
             reading.HeapBytes,
+            reading.HeapBytes - reading.FragmentationBytes,
             reading.Heap,
+            reading.Fragmentation,
             reading.CommittedBytes,
             ResidentBytes(),
             reading.TotalCollections,
             reading.TotalCollections - mark.TotalCollections,
             deepest,
+            induceFailure is null,
+            induceFailure,
             Math.Round(Stopwatch.GetElapsedTime(started).TotalSeconds, 1));
     }
 
@@ -160,25 +188,33 @@ public sealed class GatewayProbe(Uri metricsAddress, int processId)
 }
 
 /// <summary>One scrape of the runtime meter's GC figures.</summary>
-public sealed record GcReading(Dictionary<string, long> Heap, Dictionary<string, long> Collections, long CommittedBytes)
+public sealed record GcReading(Dictionary<string, long> Heap, Dictionary<string, long> Fragmentation, Dictionary<string, long> Collections, long CommittedBytes)
 {
     public long HeapBytes => Heap.Values.Sum();
+
+    public long FragmentationBytes => Fragmentation.Values.Sum();
 
     public long TotalCollections => Collections.Values.Sum();
 }
 
 /// <summary>
 /// The gateway's memory at one moment. <see cref="HeapBytes"/> is the managed heap after the last
-/// collection (all generations, large and pinned object heaps); <see cref="DeepestGeneration"/> is the
-/// oldest generation collected since the mark (gen0: older generations may still hold garbage).
+/// collection (all generations, large and pinned object heaps) including the free space between objects,
+/// <see cref="LiveBytes"/> the same without it; <see cref="DeepestGeneration"/> is the oldest generation
+/// collected since the mark (gen0: older generations may still hold garbage); <see cref="Induced"/> says
+/// whether that collection was asked for through the diagnostic port.
 /// </summary>
 public sealed record GatewaySnapshot(
     DateTimeOffset At,
     long HeapBytes,
+    long LiveBytes,
     Dictionary<string, long> HeapByGeneration,
+    Dictionary<string, long> FragmentationByGeneration,
     long CommittedBytes,
     long WorkingSetBytes,
     long Collections,
     long CollectionsSinceMark,
     string? DeepestGeneration,
+    bool Induced,
+    string? InduceFailure,
     double WaitedSeconds);

@@ -7,7 +7,10 @@ namespace DmVoice.Benchmarks.IdleConnections;
 /// <summary>
 /// The idle-connections run: the gateway process's memory before any client connected and after the
 /// connections were held idle. Per connection = (idle − baseline) ÷ connections still open at the end.
-/// Heap figures are the managed heap after the gateway's last collection.
+/// Heap figures are the managed heap after the gateway's last collection (a full one the run asked for,
+/// unless a snapshot says otherwise): <see cref="HeapBytesPerConnection"/> counts live objects (heap
+/// without the free space between them), <see cref="HeapWithFragmentationBytesPerConnection"/> the heap as
+/// the runtime meter gives it.
 /// </summary>
 public sealed record IdleConnectionsResult(
     DateTimeOffset Timestamp,
@@ -27,6 +30,7 @@ public sealed record IdleConnectionsResult(
     long WorkingSetAfterConnectBytes,
     GatewaySnapshot Idle,
     double HeapBytesPerConnection,
+    double HeapWithFragmentationBytesPerConnection,
     double WorkingSetBytesPerConnection,
     double CommittedBytesPerConnection,
     long ConnectionsIn2GiB,
@@ -51,12 +55,12 @@ public sealed record IdleConnectionsResult(
         string loadAverageAtStart, string loadAverageAtEnd, double wallSeconds)
     {
         var per = Math.Max(1, openAtEnd);
-        var heapPer = (idle.HeapBytes - baseline.HeapBytes) / (double)per;
+        var heapPer = (idle.LiveBytes - baseline.LiveBytes) / (double)per;
         var workingSetPer = (idle.WorkingSetBytes - baseline.WorkingSetBytes) / (double)per;
         var notes = new List<string>
         {
             "Only the gateway process is measured: the clients' side of the connections (in the benchmark process) is not in these figures.",
-            "Managed heap = the .NET runtime meter's heap size after the gateway's last collection (dotnet_gc_last_collection_heap_size_bytes, all generations), read after at least one collection happened past the moment of measurement; nothing outside the process can force a full one, so a gen0 or gen1 collection leaves older generations as they were (which garbage they still hold is not known).",
+            "Managed heap = the .NET runtime meter's heap after the gateway's last collection (dotnet_gc_last_collection_heap_size_bytes minus dotnet_gc_last_collection_heap_fragmentation_size_bytes, all generations: live objects), read once a full collection the run asked for through the gateway's diagnostic port (an EventPipe session with the runtime's GCHeapCollect keyword, as heap-dump tools do) shows in dotnet_gc_collections_total; 'with fragmentation' is the meter's heap size as it is.",
             "Working set = VmRSS of the gateway process from /proc; the connections in 2 GiB = 2 GiB ÷ working set per connection (the baseline's fixed cost ignored).",
         };
         foreach (var (label, snapshot) in new[] { ("baseline", baseline), ("idle", idle) })
@@ -67,7 +71,12 @@ public sealed record IdleConnectionsResult(
             }
             else if (snapshot.DeepestGeneration != "gen2")
             {
-                notes.Add($"The {label} figure's heap follows a {snapshot.DeepestGeneration} collection, not a full one.");
+                notes.Add($"The {label} figure's heap follows a {snapshot.DeepestGeneration} collection, not a full one: older generations may still hold garbage.");
+            }
+
+            if (!snapshot.Induced)
+            {
+                notes.Add($"The {label} figure's collection was not asked for ({snapshot.InduceFailure}); it is the gateway's own.");
             }
         }
 
@@ -90,6 +99,7 @@ public sealed record IdleConnectionsResult(
             workingSetAfterConnect,
             idle,
             heapPer,
+            (idle.HeapBytes - baseline.HeapBytes) / (double)per,
             workingSetPer,
             (idle.CommittedBytes - baseline.CommittedBytes) / (double)per,
             workingSetPer > 0 ? (long)(TwoGiB / workingSetPer) : 0,
@@ -118,13 +128,15 @@ public sealed record IdleConnectionsResult(
         s.AppendLine(Invariant($"| errors | {Errors:N0} |"));
         s.AppendLine(Invariant($"| connect time | {ConnectSeconds:0.0} s |"));
         s.AppendLine(Invariant($"| connect rate | {ConnectsPerSecond:N0} /s |"));
-        s.AppendLine(Invariant($"| gateway managed heap, baseline (after last collection: {Baseline.DeepestGeneration ?? "before the mark"}) | {Mib(Baseline.HeapBytes)} |"));
-        s.AppendLine(Invariant($"| gateway managed heap, idle (after last collection: {Idle.DeepestGeneration ?? "before the mark"}) | {Mib(Idle.HeapBytes)} |"));
+        s.AppendLine(Invariant($"| gateway managed heap (live) after a collection ({Collection(Baseline)}), baseline | {Mib(Baseline.LiveBytes)} |"));
+        s.AppendLine(Invariant($"| gateway managed heap (live) after a collection ({Collection(Idle)}), idle | {Mib(Idle.LiveBytes)} |"));
+        s.AppendLine(Invariant($"| gateway managed heap with fragmentation, baseline → idle | {Mib(Baseline.HeapBytes)} → {Mib(Idle.HeapBytes)} |"));
         s.AppendLine(Invariant($"| gateway working set (VmRSS), baseline | {Mib(Baseline.WorkingSetBytes)} |"));
         s.AppendLine(Invariant($"| gateway working set, right after connecting | {Mib(WorkingSetAfterConnectBytes)} |"));
         s.AppendLine(Invariant($"| gateway working set, idle | {Mib(Idle.WorkingSetBytes)} |"));
         s.AppendLine(Invariant($"| gateway GC committed, baseline → idle | {Mib(Baseline.CommittedBytes)} → {Mib(Idle.CommittedBytes)} |"));
         s.AppendLine(Invariant($"| **managed heap per idle connected user** | **{HeapBytesPerConnection / 1024:0.00} KB** |"));
+        s.AppendLine(Invariant($"| managed heap with fragmentation per idle connected user | {HeapWithFragmentationBytesPerConnection / 1024:0.00} KB |"));
         s.AppendLine(Invariant($"| **working set per idle connected user** | **{WorkingSetBytesPerConnection / 1024:0.00} KB** |"));
         s.AppendLine(Invariant($"| GC committed per idle connected user | {CommittedBytesPerConnection / 1024:0.00} KB |"));
         s.AppendLine(Invariant($"| connections per gateway in 2 GiB (2 GiB ÷ working set per user) | {ConnectionsIn2GiB:N0} |"));
@@ -137,7 +149,7 @@ public sealed record IdleConnectionsResult(
             s.AppendLine();
         }
 
-        s.AppendLine("Heap by generation after the last collection (baseline → idle): " + string.Join(", ", Idle.HeapByGeneration.Keys.Union(Baseline.HeapByGeneration.Keys).Order(StringComparer.Ordinal)
+        s.AppendLine("Heap by generation after the last collection, with fragmentation (baseline → idle): " + string.Join(", ", Idle.HeapByGeneration.Keys.Union(Baseline.HeapByGeneration.Keys).Order(StringComparer.Ordinal)
             .Select(g => $"{g} {Mib(Baseline.HeapByGeneration.GetValueOrDefault(g))} → {Mib(Idle.HeapByGeneration.GetValueOrDefault(g))}")) + ".");
         s.AppendLine();
         foreach (var note in Notes)
@@ -147,6 +159,9 @@ public sealed record IdleConnectionsResult(
 
         return s.ToString();
     }
+
+    private static string Collection(GatewaySnapshot snapshot) =>
+        (snapshot.DeepestGeneration ?? "none since the mark") + (snapshot.Induced ? ", asked for" : ", the gateway's own");
 
     private static string Mib(long bytes) => IdleConnectionsRun.Mib(bytes);
 

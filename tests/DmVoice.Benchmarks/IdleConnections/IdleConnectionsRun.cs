@@ -111,9 +111,9 @@ public static class IdleConnectionsRun
 
             // Let start-up's own work (the first lease renewal, JIT) settle before the baseline.
             await Task.Delay(TimeSpan.FromSeconds(5));
-            Say($"baseline: waiting for a collection in the gateway (resident {Mib(probe.ResidentBytes())})");
+            Say($"baseline: asking the gateway for a full collection (resident {Mib(probe.ResidentBytes())})");
             var baseline = await probe.AfterNextCollectionAsync(CollectionTimeout, Say);
-            Say($"baseline: managed heap {Mib(baseline.HeapBytes)} after its last collection ({baseline.DeepestGeneration ?? "none since the mark"}), resident {Mib(baseline.WorkingSetBytes)}");
+            Say($"baseline: managed heap {Mib(baseline.LiveBytes)} live ({Mib(baseline.HeapBytes)} with fragmentation) after its last collection ({baseline.DeepestGeneration ?? "none since the mark"}{(baseline.Induced ? ", asked for" : string.Empty)}), resident {Mib(baseline.WorkingSetBytes)}");
 
             var run = Guid.NewGuid().ToString("N")[..6];
             var signing = new SigningCredentials(new SymmetricSecurityKey(Encoding.UTF8.GetBytes(ProcessCluster.SigningKey)), SecurityAlgorithms.HmacSha256);
@@ -132,8 +132,9 @@ public static class IdleConnectionsRun
                 Say(string.Create(CultureInfo.InvariantCulture, $"idle {Math.Min(100, held.Elapsed.TotalSeconds * 100 / holdSeconds),3:0}% ({held.Elapsed.TotalSeconds:0}/{holdSeconds:0.#} s): {open:N0} connected, gateway resident {Mib(probe.ResidentBytes())}"));
             }
 
-            Say("idle: waiting for a collection in the gateway");
+            Say("idle: asking the gateway for a full collection");
             var idle = await probe.AfterNextCollectionAsync(CollectionTimeout, Say);
+            Say($"idle: managed heap {Mib(idle.LiveBytes)} live ({Mib(idle.HeapBytes)} with fragmentation) after its last collection ({idle.DeepestGeneration ?? "none since the mark"}{(idle.Induced ? ", asked for" : string.Empty)}), resident {Mib(idle.WorkingSetBytes)}");
             var stillOpen = clients.Count(c => c?.State == HubConnectionState.Connected);
             var loadAverageAtEnd = Machine.LoadAverage();
             var result = IdleConnectionsResult.From(
