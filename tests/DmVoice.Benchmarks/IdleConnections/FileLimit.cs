@@ -50,7 +50,7 @@ public static class FileLimit
         var now = Current()!.Value;
         return now.Soft >= needed
             ? (now.Soft, null)
-            : (now.Soft, $"the open-file limit is {now.Soft} (hard {now.Hard}) and this run needs about {needed}: raise it (ulimit -n {needed}, or as root) or connect fewer clients");
+            : (now.Soft, $"the open-file limit is {now.Soft} (hard {now.Hard}) and this run needs about {needed}: raise it (ulimit -Hn {needed}; ulimit -n {needed}) or connect fewer clients");
     }
 
     [DllImport("libc", SetLastError = true)]

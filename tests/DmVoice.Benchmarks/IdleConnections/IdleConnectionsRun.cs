@@ -31,8 +31,11 @@ public static class IdleConnectionsRun
     /// <summary>Connections opened at a time.</summary>
     private const int Parallelism = 64;
 
-    /// <summary>Descriptors beyond the sockets: the runtime, the cluster, logs, redis and the harness.</summary>
-    private const int SpareDescriptors = 2048;
+    /// <summary>
+    /// Descriptors beyond the sockets: the runtime, the cluster connections, logs, redis and the harness's
+    /// pipes (a few hundred in either process).
+    /// </summary>
+    private const int SpareDescriptors = 1000;
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
@@ -89,7 +92,9 @@ public static class IdleConnectionsRun
         var (soft, problem) = FileLimit.Ensure(needed);
         if (problem is not null)
         {
-            throw new InvalidOperationException("Not enough file descriptors: " + problem + ".");
+            throw new InvalidOperationException(string.Create(
+                CultureInfo.InvariantCulture,
+                $"Not enough file descriptors: {problem}. Each connection is a socket in this process and one in the gateway, each process has its own limit; at this limit at most {Math.Max(0, (long)soft - SpareDescriptors):N0} connections fit (--idle-connections N). Raising the hard limit needs root with CAP_SYS_RESOURCE (not granted inside some containers)."));
         }
 
         Say($"open-file limit {soft} for this process and the processes it starts (needed about {needed})");
