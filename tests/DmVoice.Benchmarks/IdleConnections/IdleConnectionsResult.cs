@@ -52,7 +52,7 @@ public sealed record IdleConnectionsResult(
     public static IdleConnectionsResult From(
         DateTimeOffset timestamp, string command, MachineInfo machine, string name, int connections, int connected, int openAtEnd, Dictionary<string, int> errorKinds,
         double connectSeconds, double holdSeconds, GatewaySnapshot baseline, long workingSetAfterConnect, GatewaySnapshot idle, Dictionary<string, string> settings,
-        string loadAverageAtStart, string loadAverageAtEnd, double wallSeconds)
+        string runtime, string loadAverageAtStart, string loadAverageAtEnd, double wallSeconds)
     {
         var per = Math.Max(1, openAtEnd);
         var heapPer = (idle.LiveBytes - baseline.LiveBytes) / (double)per;
@@ -86,7 +86,7 @@ public sealed record IdleConnectionsResult(
             command,
             machine,
             name,
-            "one DmVoice.Gateway process and one DmVoice.Silo process (Redis mode, private redis-server, workstation GC, Release); clients in the benchmark process: one user each, SignalR over WebSockets without negotiation, sync once",
+            $"one DmVoice.Gateway process and one DmVoice.Silo process (Redis mode, private redis-server, Release; {runtime}); clients in the benchmark process: one user each with a token signed like an identity provider's, SignalR over WebSockets without negotiation, sync once",
             connections,
             connected,
             openAtEnd,

@@ -1,16 +1,12 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using System.Security.Claims;
-using System.Text;
 using System.Text.Json;
 using DmVoice.Benchmarks.Report;
 using DmVoice.Benchmarks.Systems;
 using DmVoice.TestSupport.Processes;
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR.Client;
-using Microsoft.IdentityModel.JsonWebTokens;
-using Microsoft.IdentityModel.Tokens;
 
 namespace DmVoice.Benchmarks.IdleConnections;
 
@@ -99,7 +95,8 @@ public static class IdleConnectionsRun
 
         Say($"open-file limit {soft} for this process and the processes it starts (needed about {needed})");
 
-        await using var cluster = await ProcessCluster.StartAsync("bench-idle");
+        // As the cluster columns run them: the Production environment and deploy/'s runtime settings.
+        await using var cluster = await ProcessCluster.StartAsync("bench-idle", production: true);
         var settings = Settings(cluster, overrides);
         var host = cluster.Hosts.Host(2);
         var ports = cluster.SiloPorts(host);
@@ -121,10 +118,9 @@ public static class IdleConnectionsRun
             Say($"baseline: managed heap {Mib(baseline.LiveBytes)} live ({Mib(baseline.HeapBytes)} with fragmentation) after its last collection ({baseline.DeepestGeneration ?? "none since the mark"}{(baseline.Induced ? ", asked for" : string.Empty)}), resident {Mib(baseline.WorkingSetBytes)}");
 
             var run = Guid.NewGuid().ToString("N")[..6];
-            var signing = new SigningCredentials(new SymmetricSecurityKey(Encoding.UTF8.GetBytes(ProcessCluster.SigningKey)), SecurityAlgorithms.HmacSha256);
             var clients = new HubConnection?[connections];
             var errors = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
-            var connectSeconds = await ConnectAllAsync(name, gateway.HealthAddress, clients, i => Token($"idle-{run}-{i}", signing), errors, probe);
+            var connectSeconds = await ConnectAllAsync(name, gateway.HealthAddress, clients, i => ProcessCluster.MintToken($"idle-{run}-{i}", $"idle-{run}-{i}"), errors, probe);
             var connected = clients.Count(c => c is not null);
             var afterConnect = probe.ResidentBytes();
 
@@ -144,7 +140,7 @@ public static class IdleConnectionsRun
             var loadAverageAtEnd = Machine.LoadAverage();
             var result = IdleConnectionsResult.From(
                 DateTimeOffset.UtcNow, command, machine, name, connections, connected, stillOpen, errors.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal),
-                connectSeconds, holdSeconds, baseline, afterConnect, idle, SettingsUsed(settings), loadAverageAtStart, loadAverageAtEnd, 0);
+                connectSeconds, holdSeconds, baseline, afterConnect, idle, SettingsUsed(settings), Runtime(cluster), loadAverageAtStart, loadAverageAtEnd, 0);
             Say(string.Create(
                 CultureInfo.InvariantCulture,
                 $"done: managed heap {result.HeapBytesPerConnection / 1024:0.00} KB per idle connected user, resident {result.WorkingSetBytesPerConnection / 1024:0.00} KB per user; {result.ConnectionsIn2GiB:N0} connections in 2 GiB"));
@@ -199,26 +195,14 @@ public static class IdleConnectionsRun
         return cluster.CommonSettings;
     }
 
+    /// <summary>The processes' environment as the harness sets it (e.g. DOTNET_gcServer=0, ASPNETCORE_ENVIRONMENT=Production).</summary>
+    private static string Runtime(ProcessCluster cluster) =>
+        string.Join(", ", cluster.CommonEnvironment.Where(kv => kv.Value is not null).OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value}"));
+
     private static Dictionary<string, string> SettingsUsed(Dictionary<string, string?> settings) =>
         settings
             .Where(kv => kv.Value is not null && !kv.Key.StartsWith("Auth:", StringComparison.OrdinalIgnoreCase) && !kv.Key.StartsWith("Cluster:", StringComparison.OrdinalIgnoreCase) && !kv.Key.StartsWith("ConnectionStrings:", StringComparison.OrdinalIgnoreCase))
             .ToDictionary(kv => kv.Key, kv => kv.Value!, StringComparer.Ordinal);
-
-    /// <summary>A token as the identity provider would mint it: HS256 on the cluster's key, issuer and audience "dmvoice", a display name.</summary>
-    private static string Token(string userId, SigningCredentials signing)
-    {
-        var now = DateTime.UtcNow;
-        return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
-        {
-            Issuer = "dmvoice",
-            Audience = "dmvoice",
-            Subject = new ClaimsIdentity([new Claim("sub", userId), new Claim("name", userId)]),
-            NotBefore = now.AddMinutes(-1),
-            IssuedAt = now.AddMinutes(-1),
-            Expires = now.AddHours(2),
-            SigningCredentials = signing,
-        });
-    }
 
     /// <summary>Opens a connection per slot, <see cref="Parallelism"/> at a time, with a progress line every 3 s; returns the seconds it took.</summary>
     private static async Task<double> ConnectAllAsync(
