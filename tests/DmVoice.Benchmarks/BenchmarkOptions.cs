@@ -49,6 +49,9 @@ public sealed class BenchmarkOptions
                                   in 40,000 live calls, heap per participant; runs alone unless --targets is given too
           --participants N        participants in the --grain-memory run (default 100000; calls = 40 % of it)
           --grain-delivery LIST   delivery modes of the --grain-memory run (default direct,streams)
+          --idle-connections [N]  gateway memory per idle connected user, in the gateway's own process: one silo and one
+                                  gateway process (Redis mode), N SignalR clients (default 20000) held idle; runs alone
+          --idle-hold S           seconds the --idle-connections clients are held idle before measuring (default 20)
           --event-timeout S       how long a step waits for its events before counting an error (default 10)
           --out PATH              JSON result (default artifacts/benchmarks/result.json; a .md table is written beside it)
           --help                  this text
@@ -102,6 +105,11 @@ public sealed class BenchmarkOptions
 
     public List<string> GrainDelivery { get; } = [DeliveryModes.Direct, DeliveryModes.Streams];
 
+    /// <summary>Connections of the <c>--idle-connections</c> mode; 0 = not asked for.</summary>
+    public int IdleConnections { get; set; }
+
+    public double IdleHoldSeconds { get; set; } = DmVoice.Benchmarks.IdleConnections.IdleConnectionsRun.DefaultHoldSeconds;
+
     public double EventTimeoutSeconds { get; set; } = 10;
 
     public string Out { get; set; } = Path.Combine("artifacts", "benchmarks", "result.json");
@@ -153,6 +161,12 @@ public sealed class BenchmarkOptions
                     }
 
                     break;
+                case "--idle-connections":
+                    o.IdleConnections = i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out _)
+                        ? PositiveInt(Next(), arg)
+                        : DmVoice.Benchmarks.IdleConnections.IdleConnectionsRun.DefaultConnections;
+                    break;
+                case "--idle-hold": o.IdleHoldSeconds = PositiveDouble(Next(), arg); break;
                 case "--out": o.Out = Next(); break;
                 case "--targets":
                     o.Targets.Clear();

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using DmVoice.Benchmarks;
 using DmVoice.Benchmarks.GrainMemory;
+using DmVoice.Benchmarks.IdleConnections;
 using DmVoice.Benchmarks.Load;
 using DmVoice.Benchmarks.Report;
 using DmVoice.Benchmarks.Systems;
@@ -31,6 +32,12 @@ var machine = Machine.Describe();
 var command = "dotnet run -c Release --project tests/DmVoice.Benchmarks --" + (args.Length > 0 ? " " + string.Join(' ', args.Select(Quote)) : string.Empty);
 Console.WriteLine($"DmVoice benchmark: {command}");
 Console.WriteLine($"machine: {machine.Cores} cores, {machine.MemoryBytes / (1024 * 1024)} MiB, {machine.Runtime}, SDK {machine.DotnetSdk}, load average {machine.LoadAverageAtStart}");
+if (options.IdleConnections > 0)
+{
+    // A separate mode: the gateway's own process, measured alone.
+    return await IdleConnectionsRun.MainAsync(options, command);
+}
+
 if (options.Targets.Count > 0)
 {
     Console.WriteLine($"workload: {LoadGenerator.Describe(options)}; load {options.DurationSeconds} s, light load {options.LightCalls} calls × {options.LightDurationSeconds} s with {options.ThinkMs} ms think time, lease window {options.LeaseWindowSeconds} s");
