@@ -35,7 +35,9 @@ public sealed record SoakTimings
         settings["Calls:EmptyCallGrace"] = EmptyCallGrace.ToString("c");
         settings["Calls:RingTimeout"] = RingTimeout.ToString("c");
         settings["Calls:MemberCheckInterval"] = MemberCheckInterval.ToString("c");
+        // Deferred writes happen often, so the faults meet them: the user grains' and the DM lists' order.
         settings["Calls:DeferredWriteDelay"] = "00:00:01";
+        settings["Calls:DirectoryOrderWriteDelay"] = "00:00:02";
 
         // The soak measures faults, not limits: budgets far above what its users spend.
         settings["Gateway:RequestsPerMinute"] = "1000000";
