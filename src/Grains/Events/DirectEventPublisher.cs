@@ -30,7 +30,13 @@ internal sealed class DirectEventPublisher(string senderId, LocalGateways? local
 
     public bool UsesRoutes => true;
 
-    public void SetRoutes(string userId, GatewayRoute[] routes) => _routes[userId] = routes ?? NoRoutes;
+    public bool SetRoutes(string userId, GatewayRoute[] routes)
+    {
+        routes ??= NoRoutes;
+        var gained = _routes.TryGetValue(userId, out var known) && routes.Any(route => Array.IndexOf(known, route) < 0);
+        _routes[userId] = routes;
+        return gained;
+    }
 
     public void ForgetRoutes(string userId) => _routes.Remove(userId);
 

@@ -11,8 +11,12 @@ internal interface IEventPublisher
     /// <summary>Whether this publisher needs members' gateway routes (only direct delivery does).</summary>
     bool UsesRoutes { get; }
 
-    /// <summary>Where the user's devices are now (replaces what was known).</summary>
-    void SetRoutes(string userId, GatewayRoute[] routes);
+    /// <summary>
+    /// Where the user's devices are now (replaces what was known). Returns whether the user's routes
+    /// were known and now include a gateway they did not: a device there may have missed what was sent
+    /// before this grain learned of it.
+    /// </summary>
+    bool SetRoutes(string userId, GatewayRoute[] routes);
 
     /// <summary>The user no longer receives this grain's events.</summary>
     void ForgetRoutes(string userId);

@@ -13,9 +13,7 @@ internal sealed class StreamEventPublisher(IStreamProvider provider) : IEventPub
 
     public bool UsesRoutes => false;
 
-    public void SetRoutes(string userId, GatewayRoute[] routes)
-    {
-    }
+    public bool SetRoutes(string userId, GatewayRoute[] routes) => false;
 
     public void ForgetRoutes(string userId) => _streams.Remove(userId);
 

@@ -285,7 +285,7 @@ internal sealed partial class RoomHost
         {
             try
             {
-                await Members.Publisher.PublishAsync(voiceEvent, audience);
+                await Members.PublishAsync(voiceEvent, audience);
             }
             catch (Exception ex)
             {

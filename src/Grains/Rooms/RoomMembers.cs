@@ -13,15 +13,42 @@ internal sealed partial class RoomMembers(IGrainFactory grains, IEventPublisher 
 {
     private readonly HashSet<string> _unreachable = new(StringComparer.Ordinal);
 
-    public IEventPublisher Publisher => publisher;
+    // The latest event each routed user was sent, for a route this room learns late (see SetRoutes).
+    private readonly Dictionary<string, VoiceEvent> _latest = new(StringComparer.Ordinal);
 
     /// <summary>Whether some member could not be reached lately (the member check then comes soon).</summary>
     public bool AnyUnreachable => _unreachable.Count > 0;
 
+    /// <summary>
+    /// Records the user's routes. When the room already knew where the user's devices were and now
+    /// learns of a gateway it did not reach, the latest event it sent the user goes out again at once:
+    /// a device there may have connected and synced before the room heard of it (a route change that
+    /// could not be told, an index entry lost with a failed write) and missed events since. A device
+    /// that has it ignores the repeat; one that is behind applies it or sees the gap and re-fetches.
+    /// </summary>
     public void SetRoutes(string userId, GatewayRoute[] routes)
     {
-        publisher.SetRoutes(userId, routes ?? []);
+        if (publisher.SetRoutes(userId, routes ?? []) && _latest.TryGetValue(userId, out var latest))
+        {
+            LogResent(label, latest.EventName, latest.Version, userId);
+            publisher.PublishAsync(latest, [userId]).Ignore();
+        }
+
         _unreachable.Remove(userId);
+    }
+
+    /// <summary>Sends one committed event to its audience (see <see cref="IEventPublisher.PublishAsync"/>).</summary>
+    public Task PublishAsync(VoiceEvent voiceEvent, string[] audience)
+    {
+        if (publisher.UsesRoutes)
+        {
+            foreach (var userId in audience)
+            {
+                _latest[userId] = voiceEvent;
+            }
+        }
+
+        return publisher.PublishAsync(voiceEvent, audience);
     }
 
     /// <summary>
@@ -98,16 +125,22 @@ internal sealed partial class RoomMembers(IGrainFactory grains, IEventPublisher 
     {
         foreach (var userId in userIds)
         {
-            publisher.ForgetRoutes(userId);
+            Forget(userId);
         }
     }
 
     /// <summary>The user stops seeing the call: deregistered (one-way) and their routes forgotten.</summary>
     public void Detach(string userId, string callId)
     {
-        publisher.ForgetRoutes(userId);
+        Forget(userId);
         _unreachable.Remove(userId);
         grains.GetGrain<IUserVoiceGrain>(userId).RemoveLiveCall(new LiveCallRef(here(), callId)).Ignore();
+    }
+
+    private void Forget(string userId)
+    {
+        publisher.ForgetRoutes(userId);
+        _latest.Remove(userId);
     }
 
     /// <summary>The room is no longer live: nobody is left to retry.</summary>
@@ -128,6 +161,9 @@ internal sealed partial class RoomMembers(IGrainFactory grains, IEventPublisher 
                 return null;
             }
         }));
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Room}: {UserId} has a device on a gateway the room did not reach; sending {EventName} v{Version} again")]
+    private partial void LogResent(string room, string eventName, long version, string userId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Room}: the user grain of member {UserId} could not be reached for routes; retrying")]
     private partial void LogMemberUnreachable(Exception exception, string room, string userId);
