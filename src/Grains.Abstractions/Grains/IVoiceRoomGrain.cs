@@ -38,6 +38,16 @@ public interface IVoiceRoomGrain : IGrainWithStringKey
     Task<string?> RoutesChanged(string userId, GatewayRoute[] routes);
 
     /// <summary>
+    /// The member's user grain could not keep this room posted: it lost the room's registration in its
+    /// index of live calls (the write that would have stored it failed, and the activation went with
+    /// it), or a route change could not be told. A live room asks the member again soon (registering
+    /// again and learning their routes) rather than at its next member check.
+    /// </summary>
+    [OneWay]
+    [Alias("AskAgain")]
+    Task AskAgain(string userId);
+
+    /// <summary>
     /// The user's seat in the live room as the room stored it (the join session that took it last and
     /// its device), or null when the user holds none. Read-only.
     /// </summary>

@@ -80,6 +80,12 @@ public sealed class DmCallGrain(
 
     public Task<string?> RoutesChanged(string userId, GatewayRoute[] routes) => Task.FromResult(_host.RoutesChanged(userId, routes));
 
+    public Task AskAgain(string userId)
+    {
+        _host.AskAgain(userId);
+        return Task.CompletedTask;
+    }
+
     public Task<HeldSeat?> GetHeldSeat(string userId) => Task.FromResult(_host.HeldSeatOf(userId));
 
     public Task ProcessDeadlines() => _host.ProcessDeadlinesAsync();

@@ -12,7 +12,11 @@ namespace DmVoice.Grains.Infrastructure;
 /// change without writing. Once a write of the activation failed, nothing more is written by this: the
 /// activation is being dropped with what it changed, as after every failed write.
 /// </summary>
-internal sealed class CoalescedWrites<T>(IGrainBase grain, IPersistentState<T> state, TimeSpan delay, ILogger logger)
+/// <param name="written">
+/// Told of every write: called as it starts, it returns what to call once it ended, with whether it
+/// was stored (a grain that must know which of its changes a failed write took with it).
+/// </param>
+internal sealed class CoalescedWrites<T>(IGrainBase grain, IPersistentState<T> state, TimeSpan delay, ILogger logger, Func<Action<bool>>? written = null)
 {
     private IGrainTimer? _flush;
     private bool _failed;
@@ -41,6 +45,7 @@ internal sealed class CoalescedWrites<T>(IGrainBase grain, IPersistentState<T> s
     {
         Pending = false;
         StopFlush();
+        var ended = written?.Invoke();
         try
         {
             await state.WriteOrDropAsync(grain);
@@ -48,8 +53,11 @@ internal sealed class CoalescedWrites<T>(IGrainBase grain, IPersistentState<T> s
         catch
         {
             _failed = true;
+            ended?.Invoke(false);
             throw;
         }
+
+        ended?.Invoke(true);
     }
 
     /// <summary>At deactivation: stores what is still owed, unless a write failed. Never throws.</summary>
@@ -61,6 +69,7 @@ internal sealed class CoalescedWrites<T>(IGrainBase grain, IPersistentState<T> s
             return;
         }
 
+        var ended = written?.Invoke();
         try
         {
             Pending = false;
@@ -69,7 +78,11 @@ internal sealed class CoalescedWrites<T>(IGrainBase grain, IPersistentState<T> s
         catch (Exception ex)
         {
             CoalescedWritesLog.FlushFailed(logger, ex, grain.GrainContext.GrainId);
+            ended?.Invoke(false);
+            return;
         }
+
+        ended?.Invoke(true);
     }
 
     private async Task FlushAsync(CancellationToken cancellationToken)

@@ -153,6 +153,18 @@ internal sealed partial class RoomHost
         return live.CallId;
     }
 
+    /// <summary>A member's user grain could not keep the room posted (see <see cref="RoomMembers.AskAgain"/>); only a live room registers.</summary>
+    public void AskAgain(string userId)
+    {
+        if (State.Live is null || !Rules.Kind.IsMember(userId))
+        {
+            return;
+        }
+
+        Members.AskAgain(userId);
+        EnsureMemberCheck();
+    }
+
     public HeldSeat? HeldSeatOf(string userId) =>
         State.Live?.FindParticipant(userId) is { } participant
             ? new HeldSeat(participant.Session, participant.Device, participant.Voice.DeviceKind)

@@ -52,6 +52,13 @@ internal sealed partial class RoomMembers(IGrainFactory grains, IEventPublisher 
     }
 
     /// <summary>
+    /// A member's user grain could not keep the room posted (see <see cref="IVoiceRoomGrain.AskAgain"/>):
+    /// they are asked again at the next member check, which comes soon, as for a member who could not
+    /// be reached.
+    /// </summary>
+    public void AskAgain(string userId) => _unreachable.Add(userId);
+
+    /// <summary>
     /// Registers the live call with these members and learns their status. Throws when a member cannot
     /// be reached, so a caller that has not changed anything yet fails cleanly.
     /// </summary>

@@ -104,7 +104,9 @@ public sealed partial class UserVoiceGrain
             }
             catch (Exception ex)
             {
+                // Not left to the call's next member check: told one-way, it asks this user again soon.
                 LogRoutesNotPublished(ex, UserId, live.Call.Kind, live.Call.Id);
+                RoomOf(live.Call).AskAgain(UserId).Ignore();
                 return null;
             }
         }));
@@ -132,7 +134,7 @@ public sealed partial class UserVoiceGrain
     [LoggerMessage(Level = LogLevel.Information, Message = "User {UserId}: gateway {GatewayId} is gone, {DeviceCount} device(s) with it")]
     private partial void LogGatewayLost(string userId, string gatewayId, int deviceCount);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "User {UserId}: could not tell call {Kind}:{Id} about new routes; it catches up when it next activates")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "User {UserId}: could not tell call {Kind}:{Id} about new routes; asking it to check again")]
     private partial void LogRoutesNotPublished(Exception exception, string userId, string kind, string id);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "User {UserId}: untracking on gateway {GatewayId} failed")]

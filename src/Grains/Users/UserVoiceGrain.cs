@@ -41,7 +41,7 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
         _options = options.Value;
         _cluster = cluster.Value;
         _logger = logger;
-        _writes = new CoalescedWrites<UserVoiceState>(this, state, _options.DeferredWriteDelay, logger);
+        _writes = new CoalescedWrites<UserVoiceState>(this, state, _options.DeferredWriteDelay, logger, WritingLiveCalls);
     }
 
     private string UserId => this.GetPrimaryKeyString();
