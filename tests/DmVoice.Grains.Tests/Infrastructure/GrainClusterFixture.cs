@@ -157,7 +157,7 @@ public sealed class GrainClusterCollection : ICollectionFixture<GrainClusterFixt
 /// The in-memory cluster with planned storage failures (<see cref="StorageFaults"/>) and calls that
 /// check their members every second, for the rules about what a failed write may leave behind.
 /// </summary>
-public sealed class FaultyStorageClusterFixture : GrainClusterFixture
+public class FaultyStorageClusterFixture : GrainClusterFixture
 {
     private const string InnerStorage = "dmvoice-inner";
 
@@ -187,6 +187,21 @@ public sealed class FaultyStorageClusterFixture : GrainClusterFixture
 public sealed class FaultyStorageClusterCollection : ICollectionFixture<FaultyStorageClusterFixture>
 {
     public const string Name = "grain cluster with storage faults";
+}
+
+/// <summary>
+/// Planned storage failures with the production member check (a minute), for repairs that must come
+/// sooner than a live call's next member check.
+/// </summary>
+public sealed class FaultyStorageMinuteCheckClusterFixture : FaultyStorageClusterFixture
+{
+    protected override TimeSpan MemberCheckInterval => TimeSpan.FromSeconds(60);
+}
+
+[CollectionDefinition(Name)]
+public sealed class FaultyStorageMinuteCheckClusterCollection : ICollectionFixture<FaultyStorageMinuteCheckClusterFixture>
+{
+    public const string Name = "grain cluster with storage faults and minute member checks";
 }
 
 /// <summary>The same in-memory cluster with events delivered through per-user Orleans streams.</summary>
