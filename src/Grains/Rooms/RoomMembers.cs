@@ -20,13 +20,24 @@ internal sealed partial class RoomMembers(IGrainFactory grains, IEventPublisher 
     public bool AnyUnreachable => _unreachable.Count > 0;
 
     /// <summary>
-    /// Records the user's routes. When the room already knew where the user's devices were and now
-    /// learns of a gateway it did not reach, the latest event it sent the user goes out again at once:
-    /// a device there may have connected and synced before the room heard of it (a route change that
-    /// could not be told, an index entry lost with a failed write) and missed events since. A device
-    /// that has it ignores the repeat; one that is behind applies it or sees the gap and re-fetches.
+    /// Records the user's routes as their user grain tells them: a route change the user grain awaits
+    /// before the device that caused it syncs, or a joiner's routes.
     /// </summary>
     public void SetRoutes(string userId, GatewayRoute[] routes)
+    {
+        publisher.SetRoutes(userId, routes ?? []);
+        _unreachable.Remove(userId);
+    }
+
+    /// <summary>
+    /// Records the routes in a member's answer to this room's asking (a registration, a member check).
+    /// When the room already knew where the user's devices were and the answer names a gateway it did
+    /// not reach, the latest event it sent the user goes out again at once: a device there may have
+    /// connected and synced before the room heard of it (a route change that could not be told, an
+    /// index entry lost with a failed write) and missed events since. A device that has it ignores the
+    /// repeat; one that is behind applies it or sees the gap and re-fetches.
+    /// </summary>
+    private void LearnRoutes(string userId, GatewayRoute[] routes)
     {
         if (publisher.SetRoutes(userId, routes ?? []) && _latest.TryGetValue(userId, out var latest))
         {
@@ -70,7 +81,7 @@ internal sealed partial class RoomMembers(IGrainFactory grains, IEventPublisher 
         for (var i = 0; i < memberIds.Length; i++)
         {
             statuses[memberIds[i]] = answers[i];
-            SetRoutes(memberIds[i], answers[i].Routes);
+            LearnRoutes(memberIds[i], answers[i].Routes);
         }
 
         return statuses;
@@ -91,7 +102,7 @@ internal sealed partial class RoomMembers(IGrainFactory grains, IEventPublisher 
             if (answers[i] is { } status)
             {
                 statuses[memberIds[i]] = status;
-                SetRoutes(memberIds[i], status.Routes);
+                LearnRoutes(memberIds[i], status.Routes);
             }
             else
             {
