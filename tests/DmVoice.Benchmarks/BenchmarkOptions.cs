@@ -41,6 +41,9 @@ public sealed class BenchmarkOptions
                                   (e.g. Cluster:StreamPollingPeriod=00:00:00.100)
           --variant "NAME;K=V;.." an extra DmVoice column dmvoice-NAME with these overrides, repeatable; embedded and
                                   Cluster:EventDelivery=Direct unless it sets them (Cluster:Mode=Redis gets a private redis-server)
+          --cluster-variant "NAME;K=V;env:VAR=V;.."
+                                  an extra scaled-out column dmvoice-cluster-NAME (2 silo + 2 gateway processes) with these
+                                  settings and environment variables, repeatable (e.g. env:DOTNET_gcServer=1)
           --lease-window S        seconds the connections are held open idle after setup, counting presence/lease
                                   messages (meter DmVoice.Gateway, dmvoice.gateway.presence.messages) per DmVoice
                                   column (default 15; --short 1; 0 = skip)
