@@ -195,8 +195,11 @@ public static class GatewayApp
                     if (!Validate.IsValidId(context.Principal?.FindFirstValue("sub")))
                     {
                         context.Fail("The token's 'sub' is not a valid user id.");
+                        return Task.CompletedTask;
                     }
 
+                    // What the request (and a hub connection, for its whole life) keeps: the claims the gateway reads, not the token.
+                    context.Principal = context.Principal!.WithGatewayClaimsOnly();
                     return Task.CompletedTask;
                 },
                 OnChallenge = async context =>
