@@ -120,18 +120,15 @@ public static class GatewayApp
         app.UseHubShutdownGate();
         app.UseAuthentication();
         app.UseRateLimiter();
-        app.Use(async (http, next) =>
+        app.Use((http, next) =>
         {
             // Unknown routes are 404 for everyone: the fallback authorization policy would answer an
             // anonymous caller 401 (e.g. POST /dev/token in Production). A catch-all endpoint cannot
             // do this: it would win over endpoints with an optional body for requests without one.
-            if (http.GetEndpoint() is null)
-            {
-                await Problem.WriteAsync(http, ErrorCodes.NotFound, $"No endpoint {http.Request.Method} {http.Request.Path}.");
-                return;
-            }
-
-            await next(http);
+            // Not async, like the hub's shutdown gate: a hub connection's request keeps no state of it.
+            return http.GetEndpoint() is null
+                ? Problem.WriteAsync(http, ErrorCodes.NotFound, $"No endpoint {http.Request.Method} {http.Request.Path}.")
+                : next(http);
         });
         app.UseAuthorization();
         app.UseDisplayNameRecorder();
@@ -195,8 +192,11 @@ public static class GatewayApp
                     if (!Validate.IsValidId(context.Principal?.FindFirstValue("sub")))
                     {
                         context.Fail("The token's 'sub' is not a valid user id.");
+                        return Task.CompletedTask;
                     }
 
+                    // What the request (and a hub connection, for its whole life) keeps: the claims the gateway reads, not the token.
+                    context.Principal = context.Principal!.WithGatewayClaimsOnly();
                     return Task.CompletedTask;
                 },
                 OnChallenge = async context =>

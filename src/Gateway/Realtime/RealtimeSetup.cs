@@ -63,16 +63,17 @@ internal static partial class RealtimeSetup
     {
         var shutdown = app.Services.GetRequiredService<GatewayShutdown>();
         var metrics = app.Services.GetRequiredService<GatewayMetrics>();
-        app.Use(async (http, next) =>
+        // Not async: a pass-through returns the next's task, so a hub connection's request (open for the
+        // connection's life) does not keep a state machine of this middleware.
+        app.Use((http, next) =>
         {
             if (shutdown.IsStopping && http.Request.Path.StartsWithSegments(VoiceHub.Path))
             {
                 metrics.Unavailable("connect");
-                await Problem.WriteAsync(http, ErrorCodes.TemporarilyUnavailable, "This gateway is shutting down; connect again.", TimeSpan.FromSeconds(1));
-                return;
+                return Problem.WriteAsync(http, ErrorCodes.TemporarilyUnavailable, "This gateway is shutting down; connect again.", TimeSpan.FromSeconds(1));
             }
 
-            await next(http);
+            return next(http);
         });
         return app;
     }

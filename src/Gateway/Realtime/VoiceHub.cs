@@ -35,6 +35,9 @@ public sealed partial class VoiceHub(
     /// <summary>Marks a connection whose user grain may have recorded it, so closing must tell the grain.</summary>
     private const string OpenedItem = "dmvoice.opened";
 
+    /// <summary>The value of <see cref="OpenedItem"/>: only its presence counts, so one boxed value serves every connection.</summary>
+    private static readonly object Opened = true;
+
     /// <summary>
     /// The state to start from. SignalR runs invocations only after <see cref="OnConnectedAsync"/>
     /// has finished, and by then every live call the user can see sends to this connection: a client
@@ -87,7 +90,7 @@ public sealed partial class VoiceHub(
 
         try
         {
-            Context.Items[OpenedItem] = true;
+            Context.Items[OpenedItem] = Opened;
             await grains.GetGrain<IUserVoiceGrain>(userId).ConnectionOpened(instance.ConnectionKey(Context.ConnectionId), lease.Route, deviceId);
             metrics.PresenceMessage("connection_opened");
         }
