@@ -46,7 +46,7 @@ public sealed class DmCallGrain(
             GrainFactory,
             rules,
             new RoomShape(WriteAsync),
-            new RoomMembers(GrainFactory, publisher, () => _dm.Here, label, logger),
+            new RoomMembers(GrainFactory, publisher, () => _dm.Here, label, logger, services.SiloStopping),
             new MediaSync(this, GrainFactory, rules, LiveKitRooms.ForDm(dmGroupId), services.LiveKitRooms, services.LiveKitSync, (user, request) => user.JoinDmCall(dmGroupId, request), _dm.IsMember, label, logger),
             services.Clock,
             services.Push,

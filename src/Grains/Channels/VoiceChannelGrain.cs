@@ -45,7 +45,7 @@ public sealed partial class VoiceChannelGrain(
             GrainFactory,
             rules,
             new RoomShape(_ => state.WriteOrDropAsync(this), () => OwesOwnWork, PropagateDirectoryAsync),
-            new RoomMembers(GrainFactory, publisher, () => _channel.Here, label, logger),
+            new RoomMembers(GrainFactory, publisher, () => _channel.Here, label, logger, services.SiloStopping),
             new MediaSync(this, GrainFactory, rules, LiveKitRooms.ForChannel(channelId), services.LiveKitRooms, services.LiveKitSync, (user, request) => user.JoinChannel(channelId, request), _channel.IsMember, label, logger),
             services.Clock,
             push: null,

@@ -7,9 +7,11 @@ namespace DmVoice.Grains.Rooms;
 /// What a room knows of its members' user grains: where their devices are (the publisher's routes) and
 /// whether they are busy elsewhere. A live room registers with each member (<see cref="IUserVoiceGrain.AddLiveCall"/>,
 /// interleaving), which answers both and keeps the room posted on route changes until the room deregisters.
-/// Members that could not be reached are remembered and asked again by the room's member check.
+/// Members that could not be reached are remembered and asked again by the room's member check —
+/// unless this silo is stopping: then the room's next activation, on a silo that runs, asks them again,
+/// and a stopping silo with many live calls neither retries nor warns for every member.
 /// </summary>
-internal sealed partial class RoomMembers(IGrainFactory grains, IEventPublisher publisher, Func<CallContext> here, string label, ILogger logger)
+internal sealed partial class RoomMembers(IGrainFactory grains, IEventPublisher publisher, Func<CallContext> here, string label, ILogger logger, CancellationToken siloStopping)
 {
     private readonly HashSet<string> _unreachable = new(StringComparer.Ordinal);
 
@@ -104,7 +106,7 @@ internal sealed partial class RoomMembers(IGrainFactory grains, IEventPublisher 
                 statuses[memberIds[i]] = status;
                 LearnRoutes(memberIds[i], status.Routes);
             }
-            else
+            else if (!siloStopping.IsCancellationRequested)
             {
                 _unreachable.Add(memberIds[i]);
             }
@@ -173,6 +175,11 @@ internal sealed partial class RoomMembers(IGrainFactory grains, IEventPublisher 
             {
                 return await ask(grains.GetGrain<IUserVoiceGrain>(userId));
             }
+            catch (Exception ex) when (siloStopping.IsCancellationRequested)
+            {
+                LogMemberUnreachableWhileStopping(ex, label, userId);
+                return null;
+            }
             catch (Exception ex)
             {
                 LogMemberUnreachable(ex, label, userId);
@@ -185,4 +192,7 @@ internal sealed partial class RoomMembers(IGrainFactory grains, IEventPublisher 
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Room}: the user grain of member {UserId} could not be reached for routes; retrying")]
     private partial void LogMemberUnreachable(Exception exception, string room, string userId);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Room}: the user grain of member {UserId} could not be reached while this silo stops; the room's next activation asks again")]
+    private partial void LogMemberUnreachableWhileStopping(Exception exception, string room, string userId);
 }

@@ -4,6 +4,7 @@ using DmVoice.Grains.LiveKit;
 using DmVoice.Grains.Push;
 using DmVoice.LiveKit;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -23,7 +24,8 @@ public sealed class RoomServices(
     IPushNotifier push,
     IOptions<LiveKitSyncOptions> liveKitSync,
     IServiceProvider services,
-    ILoggerFactory loggers)
+    ILoggerFactory loggers,
+    IHostApplicationLifetime lifetime)
 {
     public CallClock Clock { get; } = clock;
 
@@ -44,6 +46,9 @@ public sealed class RoomServices(
         services.GetService<LiveKitConfigured>() is null ? null : services.GetRequiredService<ILiveKitRoomService>();
 
     public ILoggerFactory Loggers { get; } = loggers;
+
+    /// <summary>Cancelled once this silo begins to stop.</summary>
+    public CancellationToken SiloStopping { get; } = lifetime.ApplicationStopping;
 
     /// <summary>Real time, LiveKit's clock domain (not the call clock, which tests may drive).</summary>
     public static DateTimeOffset RealNow() => TimeProvider.System.GetUtcNow();
