@@ -24,6 +24,7 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
     private UserDevices _devices = null!;
     private UserSeat _seat = null!;
     private LiveCallIndex _liveCalls = null!;
+    private LiveCallNotifier _liveCallNotifier = null!;
     private DeadlineTimer? _deadlineTimer;
     private IGrainTimer? _confirmTimer;
 
@@ -41,7 +42,7 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
         _options = options.Value;
         _cluster = cluster.Value;
         _logger = logger;
-        _writes = new CoalescedWrites<UserVoiceState>(this, state, _options.DeferredWriteDelay, logger, WritingLiveCalls);
+        _writes = new CoalescedWrites<UserVoiceState>(this, state, _options.DeferredWriteDelay, logger, () => _liveCallNotifier.Writing());
     }
 
     private string UserId => this.GetPrimaryKeyString();
@@ -54,6 +55,7 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
         _devices = new UserDevices(State);
         _seat = new UserSeat(State);
         _liveCalls = new LiveCallIndex(State);
+        _liveCallNotifier = new LiveCallNotifier(GrainFactory, UserId, _liveCalls, _devices, _cluster.UsesStreams, _writes, _logger);
         var self = this.AsReference<IUserVoiceGrain>();
         _deadlineTimer = new DeadlineTimer(_clock.TimeProvider, () => self.ProcessDeadlines(), OverdueDeadlines.DisconnectGrace);
         _deadlineTimer.Schedule(State.DisconnectDeadline);
@@ -211,12 +213,7 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
         : GrainFactory.GetGrain<IDmCallGrain>(call.Id).GetPresence(UserId);
 
     /// <summary>The room grain behind a call context, for the calls every kind of room answers.</summary>
-    private IVoiceRoomGrain RoomOf(CallContext call) => call.Kind switch
-    {
-        CallKinds.Dm => GrainFactory.GetGrain<IDmCallGrain>(call.Id),
-        CallKinds.Channel => GrainFactory.GetGrain<IVoiceChannelGrain>(call.Id),
-        _ => throw new ArgumentOutOfRangeException(nameof(call), call.Kind, "Unknown kind of call"),
-    };
+    private IVoiceRoomGrain RoomOf(CallContext call) => GrainFactory.RoomOf(call);
 
     public Task<VoiceSeat?> GetSeat() => Task.FromResult(_seat.Seat);
 
