@@ -24,6 +24,7 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
     private UserDevices _devices = null!;
     private UserSeat _seat = null!;
     private LiveCallIndex _liveCalls = null!;
+    private GatewayPresence _presence = null!;
     private LiveCallNotifier _liveCallNotifier = null!;
     private DeadlineTimer? _deadlineTimer;
     private IGrainTimer? _confirmTimer;
@@ -55,11 +56,12 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
         _devices = new UserDevices(State);
         _seat = new UserSeat(State);
         _liveCalls = new LiveCallIndex(State);
+        _presence = new GatewayPresence(this, GrainFactory, UserId, State, _devices, _options, _presenceMetrics, ForgetDevicesAsync, _logger);
         _liveCallNotifier = new LiveCallNotifier(GrainFactory, UserId, _liveCalls, _devices, _cluster.UsesStreams, _writes, _logger);
         var self = this.AsReference<IUserVoiceGrain>();
         _deadlineTimer = new DeadlineTimer(_clock.TimeProvider, () => self.ProcessDeadlines(), OverdueDeadlines.DisconnectGrace);
         _deadlineTimer.Schedule(State.DisconnectDeadline);
-        StartDeviceAudits();
+        _presence.StartAudits();
         if (State.Active is not null)
         {
             // A removal notice may have been lost with the activation that ended; check in a turn of
@@ -73,7 +75,7 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         _deadlineTimer?.Dispose();
-        _auditTimer?.Dispose();
+        _presence?.StopAudits();
 
         // Index changes not stored yet (best effort: after a crash the live calls register again).
         await _writes.FlushOnDeactivateAsync();
