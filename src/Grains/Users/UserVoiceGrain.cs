@@ -10,7 +10,10 @@ namespace DmVoice.Grains.Users;
 /// they can see. Calls go one way, user → call; a call grain answers back only with one-way notices
 /// and interleaving reads, so the two can never wait on each other. Persistence is ETag-checked: if a
 /// duplicate activation ever wrote first, this write fails and the activation is dropped instead of
-/// overwriting the truth.
+/// overwriting the truth. The grain is a shell: the rules are <see cref="UserSeat"/>, <see cref="UserDevices"/>
+/// and <see cref="LiveCallIndex"/>; the gateways' side is <see cref="GatewayPresence"/>, telling the live
+/// calls is <see cref="LiveCallNotifier"/>, and confirming a seat after a room failed to answer is
+/// <see cref="SeatConfirmRetries"/>.
 /// </summary>
 public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
 {
@@ -24,8 +27,10 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
     private UserDevices _devices = null!;
     private UserSeat _seat = null!;
     private LiveCallIndex _liveCalls = null!;
+    private GatewayPresence _presence = null!;
+    private LiveCallNotifier _liveCallNotifier = null!;
+    private SeatConfirmRetries _confirmRetries = null!;
     private DeadlineTimer? _deadlineTimer;
-    private IGrainTimer? _confirmTimer;
 
     public UserVoiceGrain(
         [PersistentState("voice", StorageNames.Default)] IPersistentState<UserVoiceState> state,
@@ -41,7 +46,7 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
         _options = options.Value;
         _cluster = cluster.Value;
         _logger = logger;
-        _writes = new CoalescedWrites<UserVoiceState>(this, state, _options.DeferredWriteDelay, logger, WritingLiveCalls);
+        _writes = new CoalescedWrites<UserVoiceState>(this, state, _options.DeferredWriteDelay, logger, () => _liveCallNotifier.Writing());
     }
 
     private string UserId => this.GetPrimaryKeyString();
@@ -54,10 +59,13 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
         _devices = new UserDevices(State);
         _seat = new UserSeat(State);
         _liveCalls = new LiveCallIndex(State);
+        _presence = new GatewayPresence(this, GrainFactory, UserId, State, _devices, _options, _presenceMetrics, ForgetDevicesAsync, _logger);
+        _confirmRetries = new SeatConfirmRetries(this, ConfirmActiveCall, UserId, _logger);
+        _liveCallNotifier = new LiveCallNotifier(GrainFactory, UserId, _liveCalls, _devices, _cluster.UsesStreams, _writes, _logger);
         var self = this.AsReference<IUserVoiceGrain>();
         _deadlineTimer = new DeadlineTimer(_clock.TimeProvider, () => self.ProcessDeadlines(), OverdueDeadlines.DisconnectGrace);
         _deadlineTimer.Schedule(State.DisconnectDeadline);
-        StartDeviceAudits();
+        _presence.StartAudits();
         if (State.Active is not null)
         {
             // A removal notice may have been lost with the activation that ended; check in a turn of
@@ -71,7 +79,7 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         _deadlineTimer?.Dispose();
-        _auditTimer?.Dispose();
+        _presence?.StopAudits();
 
         // Index changes not stored yet (best effort: after a crash the live calls register again).
         await _writes.FlushOnDeactivateAsync();
@@ -118,7 +126,7 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
         catch (Exception ex) when (ex is not DmVoiceException)
         {
             // The room may have stored the join after all (a write that timed out can still land).
-            ConfirmSoon();
+            _confirmRetries.Start();
             throw;
         }
         finally
@@ -184,7 +192,7 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
         catch (Exception ex) when (ex is not DmVoiceException)
         {
             // The room may have stored the leave after all: check again shortly whether it still holds the seat.
-            ConfirmSoon();
+            _confirmRetries.Start();
             throw;
         }
 
@@ -211,44 +219,11 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
         : GrainFactory.GetGrain<IDmCallGrain>(call.Id).GetPresence(UserId);
 
     /// <summary>The room grain behind a call context, for the calls every kind of room answers.</summary>
-    private IVoiceRoomGrain RoomOf(CallContext call) => call.Kind switch
-    {
-        CallKinds.Dm => GrainFactory.GetGrain<IDmCallGrain>(call.Id),
-        CallKinds.Channel => GrainFactory.GetGrain<IVoiceChannelGrain>(call.Id),
-        _ => throw new ArgumentOutOfRangeException(nameof(call), call.Kind, "Unknown kind of call"),
-    };
+    private IVoiceRoomGrain RoomOf(CallContext call) => GrainFactory.RoomOf(call);
 
     public Task<VoiceSeat?> GetSeat() => Task.FromResult(_seat.Seat);
 
     public Task<GatewayRoute[]> GetRoutes() => Task.FromResult(_devices.Routes);
-
-    /// <summary>
-    /// After a call failed to answer, confirms the active call a few times over the next half minute:
-    /// a write that timed out at the call may still have been stored there.
-    /// </summary>
-    private void ConfirmSoon()
-    {
-        _confirmTimer?.Dispose();
-        var remaining = new Queue<TimeSpan>(UserSeat.ConfirmDelays);
-        _confirmTimer = this.RegisterGrainTimer(
-            async () =>
-            {
-                try
-                {
-                    await ConfirmActiveCall();
-                }
-                catch (Exception ex)
-                {
-                    LogConfirmFailed(ex, UserId);
-                }
-
-                if (remaining.TryDequeue(out var next))
-                {
-                    _confirmTimer?.Change(next, Timeout.InfiniteTimeSpan);
-                }
-            },
-            new GrainTimerCreationOptions { DueTime = remaining.Dequeue(), Period = Timeout.InfiniteTimeSpan, KeepAlive = true });
-    }
 
     /// <summary>Confirms the seat with its room, which settles it (<see cref="UserSeat.Confirm"/>): kept, adopted or forgotten.</summary>
     public async Task ConfirmActiveCall()
@@ -329,9 +304,6 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "User {UserId}: undoing a join whose state could not be stored failed; the call will drop the user when it checks")]
     private partial void LogUndoJoinFailed(Exception exception, string userId);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "User {UserId}: confirming the active call failed; trying again shortly")]
-    private partial void LogConfirmFailed(Exception exception, string userId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "User {UserId}: {Kind}:{Id} stored a later join of the user's (session {Session}) that failed to answer; keeping the seat as stored")]
     private partial void LogAdoptedSeat(string userId, string kind, string id, long session);
