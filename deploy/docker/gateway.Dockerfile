@@ -27,12 +27,10 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app ./
-# The .NET runtime as measured best for DmVoice (docs/BENCHMARKS.md, "CPU per operation"):
-# workstation GC: a silo or gateway per one or two cores spent more CPU per operation with server GC;
-# no spin-waiting for work in the thread pool: idle workers spinning between messages were half of a
-# lightly loaded process's CPU. tests/DmVoice.TestSupport/Processes/DeployRuntime.cs runs tests the same way.
-ENV DOTNET_gcServer=0 \
-    DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0
+# Workstation GC: a process per one or two cores keeps a small heap, and the scaled-out benchmark
+# found no CPU per operation to gain from server GC (docs/BENCHMARKS.md, "CPU per operation").
+# tests/DmVoice.TestSupport/Processes/DeployRuntime.cs runs the tests' processes the same way.
+ENV DOTNET_gcServer=0
 # A cluster client in Redis mode, on every interface. ASPNETCORE_HTTP_PORTS (8080 in the base image)
 # is cleared: the gateway listens on Urls (API, hub, probes) and Gateway__ManagementUrls (metrics, probes) only.
 ENV ASPNETCORE_HTTP_PORTS= \

@@ -47,6 +47,8 @@ public sealed class BenchmarkOptions
           --lease-window S        seconds the connections are held open idle after setup, counting presence/lease
                                   messages (meter DmVoice.Gateway, dmvoice.gateway.presence.messages) per DmVoice
                                   column (default 15; --short 1; 0 = skip)
+          --settle S              at most S seconds between the load and the light phase for the system to go quiet
+                                  (all its processes under 5 % of all cores for 2 s; default 90, --short 5, 0 = none)
           --no-counters           do not listen to the servers' meters (per-stage counters are then n/a)
           --grain-memory          grain-level memory at scale: one in-process silo, no SignalR, 100,000 participants
                                   in 40,000 live calls, heap per participant; runs alone unless --targets is given too
@@ -100,6 +102,13 @@ public sealed class BenchmarkOptions
 
     public double LeaseWindowSeconds { get; set; } = 15;
 
+    /// <summary>
+    /// Between the load and the light phase, at most this long is waited for the system to go quiet
+    /// (every process it runs under 5 % of all cores for two seconds), so the light phase does not pay
+    /// for work the load phase left behind (deferred writes, deactivations, reminder ticks).
+    /// </summary>
+    public double SettleSeconds { get; set; } = 90;
+
     public bool Counters { get; set; } = true;
 
     public bool GrainMemory { get; set; }
@@ -131,6 +140,7 @@ public sealed class BenchmarkOptions
         var explicitWarmup = false;
         var explicitWarmupRound = false;
         var explicitLeaseWindow = false;
+        var explicitSettle = false;
         var explicitTargets = false;
         for (var i = 0; i < args.Length; i++)
         {
@@ -153,6 +163,7 @@ public sealed class BenchmarkOptions
                 case "--group-share": o.GroupShare = Math.Clamp(double.Parse(Next(), CultureInfo.InvariantCulture), 0, 1); break;
                 case "--event-timeout": o.EventTimeoutSeconds = PositiveDouble(Next(), arg); break;
                 case "--lease-window": o.LeaseWindowSeconds = NonNegativeDouble(Next(), arg); explicitLeaseWindow = true; break;
+                case "--settle": o.SettleSeconds = NonNegativeDouble(Next(), arg); explicitSettle = true; break;
                 case "--no-counters": o.Counters = false; break;
                 case "--grain-memory": o.GrainMemory = true; break;
                 case "--participants": o.Participants = PositiveInt(Next(), arg); break;
@@ -273,6 +284,7 @@ public sealed class BenchmarkOptions
             o.WarmupSeconds = explicitWarmup ? o.WarmupSeconds : 1;
             o.WarmupRoundSeconds = explicitWarmupRound ? o.WarmupRoundSeconds : 5;
             o.LeaseWindowSeconds = explicitLeaseWindow ? o.LeaseWindowSeconds : 1;
+            o.SettleSeconds = explicitSettle ? o.SettleSeconds : 5;
         }
 
         o.LightCalls = Math.Min(o.LightCalls, o.Calls);

@@ -336,6 +336,22 @@ static async Task<SystemResult> RunSystemAsync(string name, Func<Task<ISystemUnd
         var loadCounters = await load.RunAsync(options.Calls, TimeSpan.FromSeconds(options.DurationSeconds), 0, loadRecorder, Ticker(name, "load", options.DurationSeconds, loadRecorder), counters, system.ServerProcessIds, scraped, system.RedisProcessId);
         var loadResult = PhaseResult.From(loadRecorder, options.DurationSeconds, options.Calls, 0, loadCounters);
 
+        if (options.SettleSeconds > 0)
+        {
+            var settled = await LoadGenerator.SettleAsync(
+                TimeSpan.FromSeconds(options.SettleSeconds),
+                system.ServerProcessIds,
+                system.RedisProcessId,
+                (seconds, percent) =>
+                {
+                    if ((int)seconds % 5 == 0)
+                    {
+                        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{name}] settling after the load: {percent:0.0} % of all cores ({seconds:0}/{options.SettleSeconds:0} s at most)"));
+                    }
+                });
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{name}] settled in {settled.TotalSeconds:0.0} s"));
+        }
+
         var lightRecorder = new Recorder();
         var lightCounters = await load.RunAsync(options.LightCalls, TimeSpan.FromSeconds(options.LightDurationSeconds), options.ThinkMs, lightRecorder, Ticker(name, "light", options.LightDurationSeconds, lightRecorder), counters, system.ServerProcessIds, scraped, system.RedisProcessId);
         var lightResult = PhaseResult.From(lightRecorder, options.LightDurationSeconds, options.LightCalls, options.ThinkMs, lightCounters);

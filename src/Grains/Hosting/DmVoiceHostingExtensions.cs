@@ -165,8 +165,8 @@ public static class DmVoiceHostingExtensions
 
     /// <summary>
     /// Every Redis connection of a silo or gateway: its I/O completes on the .NET thread pool rather than
-    /// on the Redis client's own dedicated threads, whose waiting for work spun away a fifth of a silo's
-    /// CPU in the scaled-out benchmark (docs/BENCHMARKS.md, "CPU per operation").
+    /// on the Redis client's own dedicated threads, which were a fifth of a silo's sampled thread time
+    /// under the scaled-out load, most of it waiting for work (docs/BENCHMARKS.md, "CPU per operation").
     /// </summary>
     private static ConfigurationOptions RedisOptions(string connectionString)
     {

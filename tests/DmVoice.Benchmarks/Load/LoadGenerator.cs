@@ -267,6 +267,31 @@ public sealed class LoadGenerator : IAsyncDisposable
         return window;
     }
 
+    /// <summary>
+    /// Waits, at most <paramref name="limit"/>, until this process, the system's server processes and
+    /// its redis-server together use under 5 % of all cores for two seconds in a row; returns how long it
+    /// waited. Work a phase left behind (deferred writes, deactivations, reminder ticks) is then not
+    /// counted against the next phase.
+    /// </summary>
+    public static async Task<TimeSpan> SettleAsync(TimeSpan limit, IReadOnlyList<int> serverProcesses, int? redisProcess, Action<double, double> progress)
+    {
+        var started = Stopwatch.GetTimestamp();
+        IReadOnlyList<int> processes = [Environment.ProcessId, .. serverProcesses, .. redisProcess is { } r ? [r] : Array.Empty<int>()];
+        var quietSeconds = 0;
+        var before = ProcessorTime(processes);
+        while (Stopwatch.GetElapsedTime(started) < limit && quietSeconds < 2)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            var now = ProcessorTime(processes);
+            var percent = (now - before).TotalSeconds * 100 / Environment.ProcessorCount;
+            before = now;
+            quietSeconds = percent < 5 ? quietSeconds + 1 : 0;
+            progress(Stopwatch.GetElapsedTime(started).TotalSeconds, percent);
+        }
+
+        return Stopwatch.GetElapsedTime(started);
+    }
+
     /// <summary>Total CPU time of the given processes (one that has exited counts as zero).</summary>
     private static TimeSpan ProcessorTime(IReadOnlyList<int>? processIds)
     {

@@ -42,7 +42,6 @@ public static class SettingsCatalog
         ["POD_NAME"] = "Orleans' Kubernetes hosting: the silo's name",
         ["POD_NAMESPACE"] = "Orleans' Kubernetes hosting: where the silo's pods are",
         ["DOTNET_gcServer"] = ".NET runtime: 0 = workstation GC (see DeployRuntime)",
-        ["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = ".NET runtime: how long idle thread-pool workers spin for work (see DeployRuntime)",
     };
 
     /// <summary>Why an environment variable does not reach a setting, or null when it does (and its value converts).</summary>

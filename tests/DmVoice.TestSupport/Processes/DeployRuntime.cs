@@ -11,6 +11,5 @@ public static class DeployRuntime
     public static readonly IReadOnlyDictionary<string, string?> Environment = new Dictionary<string, string?>(StringComparer.Ordinal)
     {
         ["DOTNET_gcServer"] = "0",
-        ["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "0",
     };
 }
