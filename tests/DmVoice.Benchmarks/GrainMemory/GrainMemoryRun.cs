@@ -153,37 +153,15 @@ public static class GrainMemoryRun
     private static async Task<double> InParallelAsync(string name, string what, int total, int items, Func<int, Task<int>> work)
     {
         var done = 0L;
-        var started = Stopwatch.GetTimestamp();
-        using var stop = new CancellationTokenSource();
-        var ticker = Task.Run(async () =>
-        {
-            var last = 0L;
-            var lastAt = 0.0;
-            try
-            {
-                while (!stop.IsCancellationRequested)
-                {
-                    await Task.Delay(1000, stop.Token);
-                    var now = Interlocked.Read(ref done);
-                    var elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
-                    Console.WriteLine(string.Create(
-                        CultureInfo.InvariantCulture,
-                        $"[{name}] {what}: {now:N0}/{total:N0} ({now * 100 / Math.Max(1, total)}%), {(now - last) / (elapsed - lastAt):N0}/s now, {now / elapsed:N0}/s avg"));
-                    last = now;
-                    lastAt = elapsed;
-                }
-            }
-            catch (OperationCanceledException)
-            {
-                // Finished.
-            }
-        });
+        var ticker = new RateTicker(TimeSpan.FromSeconds(1), () => Interlocked.Read(ref done), (now, rate, average) =>
+            Console.WriteLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"[{name}] {what}: {now:N0}/{total:N0} ({now * 100 / Math.Max(1, total)}%), {rate:N0}/s now, {average:N0}/s avg")));
 
         await Parallel.ForEachAsync(Enumerable.Range(0, items), new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (i, _) =>
             Interlocked.Add(ref done, await work(i)));
-        var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-        await stop.CancelAsync();
-        await ticker;
+        var seconds = ticker.ElapsedSeconds;
+        await ticker.DisposeAsync();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{name}] {what}: {total:N0}/{total:N0} (100%) in {seconds:0.0} s, {total / seconds:N0}/s"));
         return seconds;
     }

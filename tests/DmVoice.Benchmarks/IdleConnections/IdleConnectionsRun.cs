@@ -211,31 +211,10 @@ public static class IdleConnectionsRun
         var hub = new Uri(gateway, "/hubs/voice");
         var done = 0L;
         var failed = 0L;
-        var started = Stopwatch.GetTimestamp();
-        using var stop = new CancellationTokenSource();
-        var ticker = Task.Run(async () =>
-        {
-            var last = 0L;
-            var lastAt = 0.0;
-            try
-            {
-                while (!stop.IsCancellationRequested)
-                {
-                    await Task.Delay(3000, stop.Token);
-                    var now = Interlocked.Read(ref done);
-                    var elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
-                    Console.WriteLine(string.Create(
-                        CultureInfo.InvariantCulture,
-                        $"[{name}] connecting: {now:N0}/{clients.Length:N0} ({now * 100 / clients.Length}%), {(now - last) / (elapsed - lastAt):N0}/s now, {now / elapsed:N0}/s avg, {Interlocked.Read(ref failed)} errors, gateway resident {Mib(probe.ResidentBytes())}"));
-                    last = now;
-                    lastAt = elapsed;
-                }
-            }
-            catch (OperationCanceledException)
-            {
-                // Finished.
-            }
-        });
+        var ticker = new RateTicker(TimeSpan.FromSeconds(3), () => Interlocked.Read(ref done), (now, rate, average) =>
+            Console.WriteLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"[{name}] connecting: {now:N0}/{clients.Length:N0} ({now * 100 / clients.Length}%), {rate:N0}/s now, {average:N0}/s avg, {Interlocked.Read(ref failed)} errors, gateway resident {Mib(probe.ResidentBytes())}")));
 
         await Parallel.ForEachAsync(Enumerable.Range(0, clients.Length), new ParallelOptions { MaxDegreeOfParallelism = Parallelism }, async (i, _) =>
         {
@@ -264,9 +243,8 @@ public static class IdleConnectionsRun
                 await connection.DisposeAsync();
             }
         });
-        var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-        await stop.CancelAsync();
-        await ticker;
+        var seconds = ticker.ElapsedSeconds;
+        await ticker.DisposeAsync();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{name}] connecting: {done:N0}/{clients.Length:N0} connected in {seconds:0.0} s, {done / seconds:N0}/s, {failed} errors, gateway resident {Mib(probe.ResidentBytes())}"));
         return seconds;
     }
