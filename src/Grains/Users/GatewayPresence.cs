@@ -56,30 +56,11 @@ internal sealed partial class GatewayPresence(
         }
     }
 
-    /// <summary>
-    /// Starts the audits if the user has a device (the first one soon, at activation); a user grain
-    /// without devices holds no timer until one connects (<see cref="OnDeviceConnected"/>).
-    /// </summary>
     public void StartAudits()
     {
-        if (devices.AnyConnected)
-        {
-            StartAuditTimer(firstDue: TimeSpan.FromMilliseconds(100), atActivation: true);
-        }
-    }
-
-    /// <summary>A device connected: audits run from now on, the first one a whole interval later.</summary>
-    public void OnDeviceConnected()
-    {
-        if (_auditTimer is null)
-        {
-            StartAuditTimer(firstDue: options.PresenceAuditInterval, atActivation: false);
-        }
-    }
-
-    private void StartAuditTimer(TimeSpan firstDue, bool atActivation)
-    {
-        var first = atActivation;
+        var interval = options.PresenceAuditInterval;
+        var soon = devices.AnyConnected ? TimeSpan.FromMilliseconds(100) : interval;
+        var first = true;
         _auditTimer = grain.RegisterGrainTimer(
             async () =>
             {
@@ -90,7 +71,7 @@ internal sealed partial class GatewayPresence(
                     await AuditDevicesAsync();
                 }
             },
-            new GrainTimerCreationOptions { DueTime = firstDue, Period = options.PresenceAuditInterval, KeepAlive = false });
+            new GrainTimerCreationOptions { DueTime = soon, Period = interval, KeepAlive = false });
     }
 
     public void StopAudits() => _auditTimer?.Dispose();

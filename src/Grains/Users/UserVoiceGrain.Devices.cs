@@ -28,7 +28,6 @@ public sealed partial class UserVoiceGrain
         _devices.Open(connectionKey, gateway, deviceId);
         RefreshGrace();
         await SaveAsync();
-        _presence.OnDeviceConnected();
 
         if (newGateway)
         {
