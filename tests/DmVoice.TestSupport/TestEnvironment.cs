@@ -51,22 +51,6 @@ public static class TestEnvironment
         return found!;
     }
 
-    // Ports already handed out in this process: the OS may offer a port again as soon as the probing
-    // listener closes, and a silo asked for two (silo and gateway) once got the same one twice.
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, bool> HandedOut = new();
-
-    /// <summary>A free TCP port on the loopback interface, never one this process was given before.</summary>
-    public static int FreeTcpPort()
-    {
-        while (true)
-        {
-            using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-            listener.Start();
-            var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-            if (HandedOut.TryAdd(port, true))
-            {
-                return port;
-            }
-        }
-    }
+    /// <summary>A free TCP port on the loopback interface, reserved for this process (see <see cref="PortReservations"/>).</summary>
+    public static int FreeTcpPort() => PortReservations.Reserve();
 }

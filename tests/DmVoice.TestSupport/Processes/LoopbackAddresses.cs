@@ -35,22 +35,8 @@ public sealed class LoopbackAddresses
     /// <summary>127.x.y.<paramref name="last"/>; 1 is avoided by convention (2 and up).</summary>
     public IPAddress Host(int last) => new([127, Second, Third, checked((byte)last)]);
 
-    /// <summary>A TCP port that is free on every one of <paramref name="addresses"/> at once.</summary>
-    public static int FreePort(params IPAddress[] addresses)
-    {
-        for (var attempt = 0; attempt < 100; attempt++)
-        {
-            using var first = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            first.Bind(new IPEndPoint(addresses[0], 0));
-            var port = ((IPEndPoint)first.LocalEndPoint!).Port;
-            if (addresses.Skip(1).All(a => CanBind(a, port)))
-            {
-                return port;
-            }
-        }
-
-        throw new InvalidOperationException($"No port is free on all of {string.Join(", ", addresses.AsEnumerable())}.");
-    }
+    /// <summary>A TCP port that is free on every one of <paramref name="addresses"/> at once, reserved for this process.</summary>
+    public static int FreePort(params IPAddress[] addresses) => PortReservations.Reserve(addresses);
 
     private static bool CanBind(IPAddress address, int port = 0)
     {
