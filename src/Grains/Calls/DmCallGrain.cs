@@ -40,7 +40,7 @@ public sealed class DmCallGrain(
 
         var rules = new RoomRules(state.State, _dm, services.Options, new MediaTracker(services.LiveKitRooms is not null, RoomServices.RealNow), services.Metrics);
         _media = new MediaRules(rules, () => state.State.Known, _dm.IsMember, services.LiveKitSync, logger, label);
-        var publisher = EventPublishers.For(this, services.Cluster, services.LocalGateways, services.Clock.TimeProvider);
+        var publisher = EventPublishers.For(this, services.Cluster, services.LocalGateways, services.Clock.TimeProvider, label, logger);
         _host = new RoomHost(
             this,
             GrainFactory,

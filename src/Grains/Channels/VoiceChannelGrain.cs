@@ -39,7 +39,7 @@ public sealed partial class VoiceChannelGrain(
         _access = new ChannelAccess(channelId, state.State, _channel);
         var rules = new RoomRules(state.State, _channel, services.Options, new MediaTracker(services.LiveKitRooms is not null, RoomServices.RealNow), services.Metrics);
         _media = new MediaRules(rules, () => state.State.Exists, _channel.IsMember, services.LiveKitSync, logger, label);
-        var publisher = EventPublishers.For(this, services.Cluster, services.LocalGateways, services.Clock.TimeProvider);
+        var publisher = EventPublishers.For(this, services.Cluster, services.LocalGateways, services.Clock.TimeProvider, label, logger);
         _host = new RoomHost(
             this,
             GrainFactory,

@@ -293,17 +293,10 @@ internal sealed partial class RoomHost
             }
         }
 
+        // Never throws: an event that cannot be sent now is owed and sent again, in order (OwingEventPublisher).
         foreach (var (voiceEvent, audience) in outbox.Events)
         {
-            try
-            {
-                await Members.PublishAsync(voiceEvent, audience);
-            }
-            catch (Exception ex)
-            {
-                // State is already durable; a client that misses an event sees the version gap and re-fetches.
-                LogPublishFailed(ex, Label, voiceEvent.EventName, voiceEvent.Version);
-            }
+            await Members.PublishAsync(voiceEvent, audience);
         }
 
         // Last: the departing still needed their routes for the events above.
@@ -401,9 +394,6 @@ internal sealed partial class RoomHost
 
         State.ReminderRegistered = needed;
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Publishing {EventName} v{Version} for {Room} failed")]
-    private partial void LogPublishFailed(Exception exception, string room, string eventName, long version);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Room}: {UserId}'s user grain places them elsewhere; removing them from the call")]
     private partial void LogGhostParticipant(string room, string userId);
