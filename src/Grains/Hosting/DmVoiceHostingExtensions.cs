@@ -9,6 +9,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using Orleans.Runtime.GrainDirectory;
 using Orleans.Hosting;
 using Orleans.Serialization;
 using Orleans.Storage;
@@ -56,6 +57,12 @@ public static class DmVoiceHostingExtensions
             silo.AddRedisGrainStorage(StorageNames.Default, o => o.ConfigurationOptions = RedisOptions(redis));
             silo.AddRedisGrainStorage(VoiceStreams.PubSubStore, o => o.ConfigurationOptions = RedisOptions(redis));
             silo.UseRedisReminderService(o => o.ConfigurationOptions = RedisOptions(redis));
+            if (cluster.UsesStreams)
+            {
+                silo.AddRedisGrainDirectory(StreamQueueDirectory.Name, o => o.ConfigurationOptions = RedisOptions(redis));
+                silo.Services.AddSingleton<IGrainDirectoryResolver, StreamQueueDirectory>();
+            }
+
             silo.Services.PostConfigure<CallOptions>(o => o.DurableDeadlines = true);
         }
         else
