@@ -81,6 +81,15 @@ public sealed class DmVoiceClusterOptions
     public bool UsesStreams => string.Equals(EventDelivery, StreamsDelivery, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
+    /// How long a silo keeps messages for a gateway (an Orleans client) whose connection broke before it
+    /// gives the gateway up and fails them. Orleans' own default is a minute, checked once a minute, so
+    /// a killed gateway held calls to it for up to two: a stream's pulling agent waiting on such a call
+    /// stopped delivering the other users' events of its queue meanwhile (docs/RELIABILITY.md). A
+    /// gateway that reconnects later is served again; its users re-register as after any lost silo.
+    /// </summary>
+    public TimeSpan ClientDropTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
     /// How silos write grain state: <see cref="BinaryStateFormat"/> (the default; see
     /// <see cref="Infrastructure.GrainStateSerializer"/>) or <see cref="JsonStateFormat"/>, Orleans' JSON
     /// as earlier releases wrote it. Silos read both whatever this says. <c>Json</c> is for a rolling
@@ -170,6 +179,11 @@ public sealed class DmVoiceClusterOptions
         if (!UsesStreams && !string.Equals(EventDelivery, DirectDelivery, StringComparison.OrdinalIgnoreCase))
         {
             errors.Add($"Cluster:EventDelivery must be '{DirectDelivery}' or '{StreamsDelivery}', not '{EventDelivery}'.");
+        }
+
+        if (ClientDropTimeout < TimeSpan.FromSeconds(1) || ClientDropTimeout > TimeSpan.FromMinutes(10))
+        {
+            errors.Add("Cluster:ClientDropTimeout must be 1 second to 10 minutes.");
         }
 
         if (!WritesJsonState && !string.Equals(StateFormat, BinaryStateFormat, StringComparison.OrdinalIgnoreCase))

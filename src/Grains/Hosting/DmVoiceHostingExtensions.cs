@@ -39,6 +39,7 @@ public static class DmVoiceHostingExtensions
             o.ClusterId = cluster.ClusterId;
             o.ServiceId = cluster.ServiceId;
         });
+        silo.Configure<SiloMessagingOptions>(o => o.ClientDropTimeout = cluster.ClientDropTimeout);
 
         if (cluster.UsesRedis)
         {
