@@ -110,6 +110,11 @@ public sealed class ProcessCluster : IAsyncDisposable
             cluster.CommonSettings["Cluster:Membership:ProbeTimeout"] = "00:00:01";
             cluster.CommonSettings["Cluster:Membership:NumMissedProbesLimit"] = "2";
             cluster.CommonSettings["Cluster:Membership:IAmAliveTablePublishTimeout"] = "00:00:05";
+
+            // A killed gateway is given up in seconds too (Orleans checks once per timeout, so 2 to 4 s):
+            // until then calls to it hang, and in Streams mode they hold up the other deliveries of a queue
+            // longer than a test waits for an event (docs/RELIABILITY.md, finding 7).
+            cluster.CommonSettings["Cluster:ClientDropTimeout"] = "00:00:02";
             cluster.CommonSettings["Auth:SigningKey"] = SigningKey;
             cluster.RunsAsProduction = production;
             if (production)
