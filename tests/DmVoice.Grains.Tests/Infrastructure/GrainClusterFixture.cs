@@ -216,6 +216,26 @@ public sealed class StreamsGrainClusterCollection : ICollectionFixture<StreamsGr
     public const string Name = "grain cluster with stream delivery";
 }
 
+/// <summary>Stream delivery with planned failures of the stream queues (<see cref="StreamFaults"/>).</summary>
+public sealed class FaultyStreamsClusterFixture : GrainClusterFixture
+{
+    public StreamFaults Faults { get; } = new();
+
+    protected override string EventDelivery => DmVoiceClusterOptions.StreamsDelivery;
+
+    protected override void ConfigureStorage(ISiloBuilder silo)
+    {
+        base.ConfigureStorage(silo);
+        silo.Services.AddSingleton<IIncomingGrainCallFilter>(Faults);
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class FaultyStreamsClusterCollection : ICollectionFixture<FaultyStreamsClusterFixture>
+{
+    public const string Name = "grain cluster with stream delivery and failing stream queues";
+}
+
 /// <summary>
 /// The same two-silo cluster with every grain state and stream subscription in a private
 /// redis-server (Redis grain storage, ETag-checked), and durable deadlines as in Redis mode.
