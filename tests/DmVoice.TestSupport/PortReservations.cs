@@ -75,7 +75,8 @@ public static class PortReservations
         }
     }
 
-    private static bool CanBind(IPAddress address, int port)
+    /// <summary>Whether a TCP socket can bind <paramref name="address"/> (and <paramref name="port"/>; 0 for any) right now.</summary>
+    public static bool CanBind(IPAddress address, int port = 0)
     {
         try
         {

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 
 namespace DmVoice.TestSupport.Processes;
 
@@ -27,7 +26,7 @@ public sealed class LoopbackAddresses
     {
         var block = new LoopbackAddresses((byte)Random.Shared.Next(1, 255), (byte)Random.Shared.Next(0, 256));
         TestEnvironment.Require(
-            OperatingSystem.IsLinux() && CanBind(block.Host(2)),
+            OperatingSystem.IsLinux() && PortReservations.CanBind(block.Host(2)),
             $"binding {block.Host(2)} is not possible here (Linux routes all of 127.0.0.0/8 to the loopback interface; other systems need aliases), and the process harness needs Linux signals");
         return block;
     }
@@ -37,18 +36,4 @@ public sealed class LoopbackAddresses
 
     /// <summary>A TCP port that is free on every one of <paramref name="addresses"/> at once, reserved for this process.</summary>
     public static int FreePort(params IPAddress[] addresses) => PortReservations.Reserve(addresses);
-
-    private static bool CanBind(IPAddress address, int port = 0)
-    {
-        try
-        {
-            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            socket.Bind(new IPEndPoint(address, port));
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
 }
