@@ -30,7 +30,11 @@ public sealed class HistoryAndListTests : IAsyncLifetime
         return join.CallId;
     }
 
-    /// <summary>The caller rings a 1:1 DM until the ring times out (no_answer): a missed call for the other. A minute passes.</summary>
+    /// <summary>
+    /// The caller rings a 1:1 DM until the ring times out (no_answer): a missed call for the other. A minute passes.
+    /// The caller must have a device connected: a join from none holds the seat only for the disconnect grace,
+    /// which here runs out at the very moment the ring does, and a caller gone first leaves the call empty instead.
+    /// </summary>
     private async Task<string> UnansweredCallAsync(VoiceUser caller, VoiceUser.Device callee, string dmGroupId)
     {
         var join = await caller.JoinAsync(dmGroupId);
@@ -109,6 +113,7 @@ public sealed class HistoryAndListTests : IAsyncLifetime
         await using var a = await VoiceUser.CreateAsync(_server, "alice");
         await using var b = await VoiceUser.CreateAsync(_server, "bob");
         var dm = await a.CreateDmAsync(b);
+        await a.ConnectAsync();
         var bPhone = await b.ConnectAsync();
         var calls = new List<string>();
         for (var i = 0; i < 5; i++)

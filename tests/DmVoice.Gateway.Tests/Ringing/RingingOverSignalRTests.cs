@@ -104,6 +104,10 @@ public sealed class RingingOverSignalRTests : IAsyncLifetime
         await using var b = await VoiceUser.CreateAsync(_server, "bob");
         var dm = await a.CreateDmAsync(b);
         var bPhone = await b.ConnectAsync();
+
+        // Alice's app stays open: a join from no connected device would hold her seat only for the
+        // disconnect grace, which runs out with the ring.
+        await a.ConnectAsync();
         await a.JoinAsync(dm.Id);
         await bPhone.WaitForAsync(VoiceEventNames.CallStarted);
 
