@@ -150,10 +150,16 @@ public sealed class VoiceUser : IAsyncDisposable
         Http.Dispose();
     }
 
-    /// <summary>One SignalR connection; records (event name, payload) in arrival order.</summary>
+    /// <summary>
+    /// One SignalR connection; records (event name, payload) in arrival order. An event that arrives
+    /// again, identical (stream delivery repeats each member's latest event once), is counted in
+    /// <see cref="Repeats"/> and not recorded twice, as a client ignores a version it already applied.
+    /// </summary>
     public sealed class Device : IAsyncDisposable
     {
         private readonly ConcurrentQueue<(string Name, JsonElement Payload)> _events = new();
+        private readonly ConcurrentDictionary<string, bool> _seen = new(StringComparer.Ordinal);
+        private int _repeats;
 
         public Device(Uri hub, string token, bool reconnect = false, bool webSocketsOnly = false)
         {
@@ -175,7 +181,7 @@ public sealed class VoiceUser : IAsyncDisposable
             Connection = builder.Build();
             foreach (var name in VoiceEventNames.All)
             {
-                Connection.On<JsonElement>(name, payload => _events.Enqueue((name, payload)));
+                Connection.On<JsonElement>(name, payload => Record(name, payload));
             }
 
             Connection.Closed += error =>
@@ -198,6 +204,20 @@ public sealed class VoiceUser : IAsyncDisposable
 
         private int _reconnects;
         private int _syncs;
+
+        private void Record(string name, JsonElement payload)
+        {
+            if (!_seen.TryAdd(name + "\n" + payload.GetRawText(), true))
+            {
+                Interlocked.Increment(ref _repeats);
+                return;
+            }
+
+            _events.Enqueue((name, payload));
+        }
+
+        /// <summary>How many events arrived a second time, identical, and were not recorded again.</summary>
+        public int Repeats => Volatile.Read(ref _repeats);
 
         public HubConnection Connection { get; }
 

@@ -15,6 +15,8 @@ namespace DmVoice.Tests.Infrastructure;
 public sealed class EventRecorder : IAsyncDisposable
 {
     private readonly ConcurrentQueue<VoiceEvent> _events = new();
+    private readonly ConcurrentDictionary<(string Name, string Room, long Version), bool> _seen = new();
+    private int _repeats;
     private readonly TestGateway _gateway;
     private readonly bool _ownsGateway;
     private StreamSubscriptionHandle<VoiceEvent>? _subscription;
@@ -52,7 +54,7 @@ public sealed class EventRecorder : IAsyncDisposable
             var stream = client.GetStreamProvider(VoiceStreams.ProviderName).GetStream<VoiceEvent>(VoiceStreams.ForUser(userId));
             recorder._subscription = await stream.SubscribeAsync((voiceEvent, _) =>
             {
-                recorder._events.Enqueue(voiceEvent);
+                recorder.Record(voiceEvent);
                 return Task.CompletedTask;
             });
         }
@@ -66,7 +68,29 @@ public sealed class EventRecorder : IAsyncDisposable
         return recorder;
     }
 
-    internal void Record(VoiceEvent voiceEvent) => _events.Enqueue(voiceEvent);
+    /// <summary>
+    /// Records an event once: one that arrives again (stream delivery repeats each member's latest event
+    /// once) is counted in <see cref="Repeats"/> instead, as a client ignores a version it already applied.
+    /// </summary>
+    internal void Record(VoiceEvent voiceEvent)
+    {
+        var room = voiceEvent switch
+        {
+            DmVoiceEvent dm => dm.DmGroupId,
+            ChannelVoiceEvent channel => channel.ChannelId,
+            _ => string.Empty,
+        };
+        if (!_seen.TryAdd((voiceEvent.EventName, room, voiceEvent.Version), true))
+        {
+            Interlocked.Increment(ref _repeats);
+            return;
+        }
+
+        _events.Enqueue(voiceEvent);
+    }
+
+    /// <summary>How many events arrived a second time and were not recorded again.</summary>
+    public int Repeats => Volatile.Read(ref _repeats);
 
     public async Task<T> WaitForAsync<T>(Func<T, bool>? match = null, TimeSpan? timeout = null)
         where T : VoiceEvent

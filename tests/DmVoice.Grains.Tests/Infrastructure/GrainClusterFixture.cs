@@ -226,7 +226,7 @@ public sealed class FaultyStreamsClusterFixture : GrainClusterFixture
     protected override void ConfigureStorage(ISiloBuilder silo)
     {
         base.ConfigureStorage(silo);
-        silo.Services.AddSingleton<IIncomingGrainCallFilter>(Faults);
+        silo.Services.AddSingleton<IIncomingGrainCallFilter>(services => Faults.For(services));
     }
 }
 
