@@ -24,8 +24,17 @@ public sealed record SoakTimings
     /// <summary>How long after its last device went a user may still be a participant.</summary>
     public TimeSpan PresenceWindow => DisconnectGrace + LeaseTimeout + Margin;
 
-    /// <summary>After the load and the faults stop: long enough for every grace, ring and member check to have run.</summary>
-    public TimeSpan Settle => LeaseTimeout + DisconnectGrace + RingTimeout + MemberCheckInterval + TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// How long after sending a room repeats each member's latest event with stream delivery (the product's
+    /// fixed 5 s): a device left behind by a lost event catches up within it.
+    /// </summary>
+    public TimeSpan EventRepeatDelay { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// After the load and the faults stop: long enough for every grace, ring and member check to have run,
+    /// and for the repeat of the events they caused to arrive.
+    /// </summary>
+    public TimeSpan Settle => LeaseTimeout + DisconnectGrace + RingTimeout + MemberCheckInterval + EventRepeatDelay + TimeSpan.FromSeconds(5);
 
     public void ApplyTo(IDictionary<string, string?> settings)
     {
