@@ -196,6 +196,10 @@ public sealed partial class GatewayLeaseGrain : Grain, IGatewayLeaseGrain, IRemi
         }
     }
 
+    /// <summary>
+    /// Registers or removes the lapse reminder before the write of a change already made in memory; should
+    /// that fail, the activation is dropped with the change, as after a failed write.
+    /// </summary>
     private async Task UpdateReminderAsync(bool needed)
     {
         if (!_options.DurableDeadlines || needed == State.ReminderRegistered)
@@ -203,14 +207,17 @@ public sealed partial class GatewayLeaseGrain : Grain, IGatewayLeaseGrain, IRemi
             return;
         }
 
-        if (needed)
+        await this.OrDropAsync(async () =>
         {
-            await this.RegisterOrUpdateReminder(LapseReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
-        }
-        else if (await this.GetReminder(LapseReminder) is { } reminder)
-        {
-            await this.UnregisterReminder(reminder);
-        }
+            if (needed)
+            {
+                await this.RegisterOrUpdateReminder(LapseReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+            }
+            else if (await this.GetReminder(LapseReminder) is { } reminder)
+            {
+                await this.UnregisterReminder(reminder);
+            }
+        });
 
         State.ReminderRegistered = needed;
     }

@@ -8,11 +8,19 @@ namespace DmVoice.Grains.Infrastructure;
 /// </summary>
 internal static class StateWrites
 {
-    public static async Task WriteOrDropAsync<T>(this IPersistentState<T> state, IGrainBase grain)
+    public static Task WriteOrDropAsync<T>(this IPersistentState<T> state, IGrainBase grain) =>
+        grain.OrDropAsync(() => state.WriteStateAsync());
+
+    /// <summary>
+    /// A step of a turn that has changed state in memory and not stored it yet, such as registering
+    /// the reminder that wakes the grain after a restart before the write: when it fails, the
+    /// activation is dropped as after a failed write, so nobody reads a change that was never stored.
+    /// </summary>
+    public static async Task OrDropAsync(this IGrainBase grain, Func<Task> step)
     {
         try
         {
-            await state.WriteStateAsync();
+            await step();
         }
         catch
         {

@@ -246,10 +246,11 @@ internal sealed partial class RoomHost
         // that went away (a silo crash, a failed write): its deadlines, member checks and owed commands resume.
         // It is not removed when the room stops needing it: its next tick finds nothing due and removes it
         // (ReceiveReminderAsync), so a DM called again within the minute keeps it, and a call's last leave
-        // waits for no reminder-table write.
+        // waits for no reminder-table write. A registration that fails (the reminder's silo just died)
+        // fails the turn as a failed write does: the activation is dropped with the turn's changes.
         if (NeedsWakeUps)
         {
-            await UpdateReminderAsync(needed: true);
+            await _grain.OrDropAsync(() => UpdateReminderAsync(needed: true));
         }
 
         await _shape.WriteState(outbox);

@@ -198,6 +198,34 @@ public sealed class FaultyStorageMinuteCheckClusterFixture : FaultyStorageCluste
     protected override TimeSpan MemberCheckInterval => TimeSpan.FromSeconds(60);
 }
 
+/// <summary>
+/// Planned storage failures with durable deadlines, as in Redis mode (a live room registers a reminder
+/// with its write), and planned failures of those registrations (<see cref="ReminderFaults"/>).
+/// </summary>
+public sealed class FaultyRemindersClusterFixture : FaultyStorageClusterFixture
+{
+    public ReminderFaults Reminders { get; } = new();
+
+    protected override void ConfigureStorage(ISiloBuilder silo)
+    {
+        base.ConfigureStorage(silo);
+        silo.Services.PostConfigure<CallOptions>(o => o.DurableDeadlines = true);
+
+        // In front of the in-memory table the base registers.
+        var table = silo.Services.Last(d => d.ServiceType == typeof(IReminderTable));
+        silo.Services.Remove(table);
+        var reminders = Reminders;
+        silo.Services.AddSingleton<IReminderTable>(services =>
+            new FaultInjectingReminderTable((IReminderTable)table.ImplementationFactory!(services), reminders));
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class FaultyRemindersClusterCollection : ICollectionFixture<FaultyRemindersClusterFixture>
+{
+    public const string Name = "grain cluster with storage and reminder faults";
+}
+
 [CollectionDefinition(Name)]
 public sealed class FaultyStorageMinuteCheckClusterCollection : ICollectionFixture<FaultyStorageMinuteCheckClusterFixture>
 {
