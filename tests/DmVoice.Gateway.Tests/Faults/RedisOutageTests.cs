@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using DmVoice.Gateway.Observability;
 using DmVoice.Gateway.Tests.Api;
-using DmVoice.TestSupport.Redis;
 using Microsoft.Extensions.Time.Testing;
 
 namespace DmVoice.Gateway.Tests.Faults;
@@ -16,50 +15,26 @@ namespace DmVoice.Gateway.Tests.Faults;
 public sealed class RedisOutageTests : IAsyncLifetime
 {
     private readonly FakeTimeProvider _callTime = new(DateTimeOffset.UtcNow);
-    private RedisServer _redis = null!;
-    private StandaloneSilo _silo = null!;
-    private GatewayServer _gateway = null!;
+    private RedisModeGateway _cluster = null!;
 
-    public async ValueTask InitializeAsync()
-    {
-        _redis = await RedisServer.StartDurableAsync();
-        _silo = new StandaloneSilo(_callTime, _redis, FaultAssert.QuickTimeouts());
-        await _silo.StartAsync();
+    // A generous read budget: the test heals the stall once it sees the first retry, and a busy
+    // machine may take a moment to do so.
+    public async ValueTask InitializeAsync() => _cluster = await RedisModeGateway.StartAsync(
+        durable: true, _callTime, FaultAssert.QuickTimeouts(), settings => settings["Gateway:ReadRetryBudget"] = "00:00:10");
 
-        // A generous read budget: the test heals the stall once it sees the first retry, and a busy
-        // machine may take a moment to do so.
-        _gateway = await _silo.StartGatewayAsync(settings => settings["Gateway:ReadRetryBudget"] = "00:00:10");
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (_gateway is not null)
-        {
-            await _gateway.DisposeAsync();
-        }
-
-        if (_silo is not null)
-        {
-            await _silo.DisposeAsync();
-        }
-
-        if (_redis is not null)
-        {
-            await _redis.DisposeAsync();
-        }
-    }
+    public async ValueTask DisposeAsync() => await (_cluster?.DisposeAsync() ?? ValueTask.CompletedTask);
 
     [Fact]
     public async Task With_redis_killed_requests_that_need_storage_answer_503_and_after_it_restarts_everything_works_with_the_state_it_had()
     {
-        await using var alice = Rest.NewUser(_gateway.BaseAddress, "alice");
-        await using var bob = Rest.NewUser(_gateway.BaseAddress, "bob");
-        await using var carol = Rest.NewUser(_gateway.BaseAddress, "carol");
+        await using var alice = Rest.NewUser(_cluster.Gateway.BaseAddress, "alice");
+        await using var bob = Rest.NewUser(_cluster.Gateway.BaseAddress, "bob");
+        await using var carol = Rest.NewUser(_cluster.Gateway.BaseAddress, "carol");
         var dm = await alice.CreateDmAsync(bob, carol);
         var call = await alice.JoinAsync(dm.Id);
         var bobPhone = await bob.ConnectAsync();
 
-        await _redis.KillAsync();
+        await _cluster.Redis.KillAsync();
 
         // Each of these must store something: a new DM, a join, a change of state.
         await FaultAssert.UnavailableAsync(await alice.SendAsync("POST", "/dm-groups", $$"""{"memberIds":["{{bob.UserId}}"]}"""));
@@ -82,7 +57,7 @@ public sealed class RedisOutageTests : IAsyncLifetime
         }
 
         // Redis comes back with its data (it keeps an append-only file, as production Redis would).
-        await _redis.RestartAsync();
+        await _cluster.Redis.RestartAsync();
         var created = await Eventually.GetAsync(
             () => alice.SendAsync("POST", "/dm-groups", $$"""{"memberIds":["{{bob.UserId}}"]}"""),
             response => response.StatusCode != HttpStatusCode.ServiceUnavailable,
@@ -104,11 +79,11 @@ public sealed class RedisOutageTests : IAsyncLifetime
     [Fact]
     public async Task A_read_that_meets_a_brief_redis_stall_is_retried_by_the_gateway_and_succeeds()
     {
-        await using var newcomer = Rest.NewUser(_gateway.BaseAddress, "newcomer");
-        using var retries = new MeterProbe(_gateway, "dmvoice.gateway.read_retries", "surface");
+        await using var newcomer = Rest.NewUser(_cluster.Gateway.BaseAddress, "newcomer");
+        using var retries = new MeterProbe(_cluster.Gateway, "dmvoice.gateway.read_retries", "surface");
 
         // Redis stops answering anyone; loading the newcomer's (never used) grain times out.
-        await _redis.FreezeAsync();
+        await _cluster.Redis.FreezeAsync();
         var read = newcomer.Http.GetAsync("/me/missed-calls");
 
         // The stall ends while the gateway is between tries: the client never learns of it.
@@ -118,7 +93,7 @@ public sealed class RedisOutageTests : IAsyncLifetime
         }
         finally
         {
-            await _redis.ThawAsync();
+            await _cluster.Redis.ThawAsync();
         }
 
         var response = await read;
@@ -130,12 +105,12 @@ public sealed class RedisOutageTests : IAsyncLifetime
     [Fact]
     public async Task A_write_while_redis_is_paused_for_writes_answers_503_while_reads_still_answer()
     {
-        await using var alice = Rest.NewUser(_gateway.BaseAddress, "alice");
-        await using var bob = Rest.NewUser(_gateway.BaseAddress, "bob");
+        await using var alice = Rest.NewUser(_cluster.Gateway.BaseAddress, "alice");
+        await using var bob = Rest.NewUser(_cluster.Gateway.BaseAddress, "bob");
         var dm = await alice.CreateDmAsync(bob);
         await alice.JoinAsync(dm.Id);
 
-        await _redis.CommandAsync("CLIENT", "PAUSE", "60000", "WRITE");
+        await _cluster.Redis.CommandAsync("CLIENT", "PAUSE", "60000", "WRITE");
         try
         {
             await FaultAssert.UnavailableAsync(await alice.SendAsync("POST", "/dm-groups", $$"""{"memberIds":["{{bob.UserId}}"],"name":"new"}"""));
@@ -146,30 +121,30 @@ public sealed class RedisOutageTests : IAsyncLifetime
         }
         finally
         {
-            await _redis.CommandAsync("CLIENT", "UNPAUSE");
+            await _cluster.Redis.CommandAsync("CLIENT", "UNPAUSE");
         }
     }
 
     [Fact]
     public async Task A_device_that_closes_while_redis_is_down_is_still_let_go_and_its_user_leaves_the_call_after_the_grace()
     {
-        await using var alice = Rest.NewUser(_gateway.BaseAddress, "alice");
-        await using var bob = Rest.NewUser(_gateway.BaseAddress, "bob");
+        await using var alice = Rest.NewUser(_cluster.Gateway.BaseAddress, "alice");
+        await using var bob = Rest.NewUser(_cluster.Gateway.BaseAddress, "bob");
         var dm = await alice.CreateDmAsync(bob);
         var alicePhone = await alice.ConnectAsync();
         var bobPhone = await bob.ConnectAsync();
         await alice.JoinAsync(dm.Id);
         await bob.JoinAsync(dm.Id);
-        using var presence = new MeterProbe(_gateway, GatewayMetrics.PresenceMessagesInstrument, "kind");
+        using var presence = new MeterProbe(_cluster.Gateway, GatewayMetrics.PresenceMessagesInstrument, "kind");
 
         // Alice's only device closes while her grain cannot store that.
-        await _redis.KillAsync();
+        await _cluster.Redis.KillAsync();
         await alicePhone.StopAsync();
-        await _gateway.WaitUntilOfflineAsync(alice.UserId);
+        await _cluster.Gateway.WaitUntilOfflineAsync(alice.UserId);
         await Eventually.TrueAsync(() => presence["connection_closed_retry"] >= 1, "the gateway to retry telling alice's grain");
 
         // Redis is back: the gateway's retry gets through, and the disconnect grace runs as usual.
-        await _redis.RestartAsync();
+        await _cluster.Redis.RestartAsync();
         await Eventually.TrueAsync(() => presence["connection_closed"] >= 1, "alice's grain to hear that her device closed", TimeSpan.FromSeconds(60));
         _callTime.Advance(TimeSpan.FromSeconds(30));
         var left = await bobPhone.WaitForAsync(VoiceEventNames.UserLeft, e => e.Str("userId") == alice.UserId, TimeSpan.FromSeconds(30));

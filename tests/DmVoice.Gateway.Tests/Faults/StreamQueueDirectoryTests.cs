@@ -1,5 +1,4 @@
 using DmVoice.Gateway.Tests.Api;
-using DmVoice.TestSupport.Redis;
 
 namespace DmVoice.Gateway.Tests.Faults;
 
@@ -13,41 +12,17 @@ namespace DmVoice.Gateway.Tests.Faults;
 /// </summary>
 public sealed class StreamQueueDirectoryTests : IAsyncLifetime
 {
-    private RedisServer _redis = null!;
-    private StandaloneSilo _silo = null!;
-    private GatewayServer _gateway = null!;
+    private RedisModeGateway _cluster = null!;
 
-    public async ValueTask InitializeAsync()
-    {
-        _redis = await RedisServer.StartAsync();
-        _silo = new StandaloneSilo(redis: _redis);
-        await _silo.StartAsync();
-        _gateway = await _silo.StartGatewayAsync();
-    }
+    public async ValueTask InitializeAsync() => _cluster = await RedisModeGateway.StartAsync(durable: false);
 
-    public async ValueTask DisposeAsync()
-    {
-        if (_gateway is not null)
-        {
-            await _gateway.DisposeAsync();
-        }
-
-        if (_silo is not null)
-        {
-            await _silo.DisposeAsync();
-        }
-
-        if (_redis is not null)
-        {
-            await _redis.DisposeAsync();
-        }
-    }
+    public async ValueTask DisposeAsync() => await (_cluster?.DisposeAsync() ?? ValueTask.CompletedTask);
 
     [Fact]
     public async Task Only_the_stream_queues_are_registered_in_redis_and_only_with_stream_delivery()
     {
-        await using var alice = Rest.NewUser(_gateway.BaseAddress, "alice");
-        await using var bob = Rest.NewUser(_gateway.BaseAddress, "bob");
+        await using var alice = Rest.NewUser(_cluster.Gateway.BaseAddress, "alice");
+        await using var bob = Rest.NewUser(_cluster.Gateway.BaseAddress, "bob");
         var dm = await alice.CreateDmAsync(bob);
         var bobPhone = await bob.ConnectAsync();
 
@@ -69,7 +44,7 @@ public sealed class StreamQueueDirectoryTests : IAsyncLifetime
     /// <summary>KEYS answers an array whose first line is <c>*N</c>.</summary>
     private async Task<int> CountKeysAsync(string pattern)
     {
-        var header = await _redis.CommandAsync("KEYS", pattern);
+        var header = await _cluster.Redis.CommandAsync("KEYS", pattern);
         Assert.StartsWith("*", header, StringComparison.Ordinal);
         return int.Parse(header[1..], System.Globalization.CultureInfo.InvariantCulture);
     }
