@@ -66,7 +66,9 @@ public sealed class VersionAndMembershipTests : IAsyncLifetime
         Assert.Equal(started.Version + 1, dismissed.GetProperty("version").GetInt64());
 
         await VoiceUser.EnsureSuccessAsync(await a.Http.PutAsJsonAsync($"/dm-groups/{dm.Id}/voice-presence/state", new { isMuted = true }));
+        // Each member's events travel on their own (in Streams mode, their own stream): wait for both.
         await cPhone.WaitForAsync(VoiceEventNames.UserUpdated);
+        await bPhone.WaitForAsync(VoiceEventNames.UserUpdated);
 
         // Carol's phone jumped from the start to the mute: a gap of one, the dismissed ring she never saw.
         Assert.Equal([started.Version, started.Version + 2], Versions(cPhone, dm.Id));
