@@ -18,8 +18,11 @@ public interface IUserSettingsGrain : IGrainWithStringKey
     [Alias("SetStatus")]
     Task<string> SetStatus(string status);
 
-    /// <summary>What others may see of this user: the name from their own token and their chosen status.</summary>
-    [ReadOnly]
+    /// <summary>
+    /// What others may see of this user: the name from their own token and their chosen status as last
+    /// stored. Interleaving: it never waits for a write of the user's own in flight.
+    /// </summary>
+    [AlwaysInterleave]
     [Alias("GetProfile")]
     Task<UserProfile> GetProfile();
 

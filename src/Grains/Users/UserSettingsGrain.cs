@@ -30,6 +30,10 @@ public sealed class UserSettingsState
 /// it. The count of rings per caller lives in memory: a restart forgets it, which only ever lets a ring through.
 /// A change whose write fails drops the activation (<see cref="StateWrites"/>), so what it changed in memory
 /// goes with it: the next request sees the last stored settings, and a retry really writes.
+/// The profile others read (<see cref="GetProfile"/>) is answered between turns: it sits on other users'
+/// read paths (a call's presence lists everyone's), which must not wait for this user's write in flight
+/// (Redis paused for writes holds it for seconds). Its status is the one last stored, never a change that
+/// may still fail; its name is the user's own token's, as soon as a gateway reports it.
 /// </summary>
 public sealed class UserSettingsGrain(
     [PersistentState("settings", StorageNames.Default)] IPersistentState<UserSettingsState> state,
@@ -42,9 +46,18 @@ public sealed class UserSettingsGrain(
     /// <summary>Caller id → when their recent rings of this user were (oldest first, at most an hour back).</summary>
     private readonly Dictionary<string, Queue<DateTimeOffset>> _ringsByCaller = new(StringComparer.Ordinal);
 
+    /// <summary>The status as last stored: read at activation, replaced once a new one is stored.</summary>
+    private string _storedStatus = UserStatuses.Online;
+
     private UserSettingsState State => state.State;
 
     private string UserId => this.GetPrimaryKeyString();
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _storedStatus = State.Status;
+        return Task.CompletedTask;
+    }
 
     public Task<string> GetStatus() => Task.FromResult(State.Status);
 
@@ -59,12 +72,13 @@ public sealed class UserSettingsGrain(
         {
             State.Status = status;
             await state.WriteOrDropAsync(this);
+            _storedStatus = status;
         }
 
         return status;
     }
 
-    public Task<UserProfile> GetProfile() => Task.FromResult(new UserProfile(UserId, State.DisplayName, State.Status));
+    public Task<UserProfile> GetProfile() => Task.FromResult(new UserProfile(UserId, State.DisplayName, _storedStatus));
 
     public async Task RememberDisplayName(string displayName)
     {

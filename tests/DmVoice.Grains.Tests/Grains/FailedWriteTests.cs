@@ -362,6 +362,33 @@ public sealed class FailedWriteTests(FaultyStorageClusterFixture fx)
         Assert.True(await settings.IsBlocking(pest));
     }
 
+    [Fact]
+    public async Task A_profile_read_while_the_user_s_settings_write_is_held_answers_at_once_with_what_is_stored()
+    {
+        var me = TestIds.User("me");
+        var settings = fx.Client.GetGrain<IUserSettingsGrain>(me);
+        await settings.SetStatus(UserStatuses.Idle);
+
+        // Storage holds the next write, as Redis paused for writes does: the change's turn waits on it.
+        var held = fx.Faults.HoldNextWrite("settings", me);
+        var change = settings.SetStatus(UserStatuses.DoNotDisturb);
+        try
+        {
+            await held.Reached.WaitAsync(TimeSpan.FromSeconds(30));
+
+            // Others' reads (a call's presence lists everyone's profile) neither wait for it nor see it.
+            var seen = await settings.GetProfile().WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.Equal(UserStatuses.Idle, seen.Status);
+        }
+        finally
+        {
+            held.Release();
+        }
+
+        await change;
+        Assert.Equal(UserStatuses.DoNotDisturb, (await settings.GetProfile()).Status);
+    }
+
     private static async Task FailsToStore(Func<Task> request)
     {
         var error = await Assert.ThrowsAsync<OrleansException>(request);

@@ -13,6 +13,7 @@ public sealed class StorageFaults
 {
     private readonly ConcurrentQueue<Rule> _rules = new();
     private readonly ConcurrentDictionary<(string State, string Key), int> _stored = new();
+    private readonly ConcurrentDictionary<(string State, string Key), HeldWrite> _holds = new();
 
     private sealed class Rule(string stateName, string grainKey, int skip, int count, bool lands)
     {
@@ -45,6 +46,24 @@ public sealed class StorageFaults
     public void FailWritesAfterStoring(string stateName, string grainKey) =>
         _rules.Enqueue(new Rule(stateName, grainKey, skip: 0, count: 1, lands: true));
 
+    /// <summary>
+    /// Holds the next write of that state of that grain in front of storage until the test releases it,
+    /// as Redis paused for writes holds a write: the grain's turn waits on it.
+    /// </summary>
+    public HeldWrite HoldNextWrite(string stateName, string grainKey)
+    {
+        var hold = new HeldWrite();
+        if (!_holds.TryAdd((stateName, grainKey), hold))
+        {
+            throw new InvalidOperationException($"A write of '{stateName}' of {grainKey} is already planned to be held.");
+        }
+
+        return hold;
+    }
+
+    internal HeldWrite? TakeHold(string stateName, GrainId grainId) =>
+        _holds.TryRemove((stateName, grainId.Key.ToString()!), out var hold) ? hold : null;
+
     /// <summary>How many writes of that state of that grain were stored (failed ones not counted).</summary>
     public int StoredWrites(string stateName, string grainKey) => _stored.GetValueOrDefault((stateName, grainKey));
 
@@ -72,9 +91,28 @@ public sealed class StorageFaults
     }
 }
 
+/// <summary>A write held in front of storage (<see cref="StorageFaults.HoldNextWrite"/>).</summary>
+public sealed class HeldWrite
+{
+    private readonly TaskCompletionSource _reached = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes when the write has arrived and is being held.</summary>
+    public Task Reached => _reached.Task;
+
+    /// <summary>Lets the write go on to storage.</summary>
+    public void Release() => _released.TrySetResult();
+
+    internal Task HoldAsync()
+    {
+        _reached.TrySetResult();
+        return _released.Task;
+    }
+}
+
 /// <summary>
-/// Real grain storage with planned write failures in front of it, failing the way a paused or
-/// unreachable Redis does (a timeout), so a test can choose exactly which write of which grain fails.
+/// Real grain storage with planned write failures (and held writes) in front of it, failing the way a
+/// paused or unreachable Redis does (a timeout), so a test can choose exactly which write of which grain fails.
 /// </summary>
 public sealed class FaultInjectingGrainStorage(IGrainStorage inner, StorageFaults faults) : IGrainStorage
 {
@@ -83,6 +121,11 @@ public sealed class FaultInjectingGrainStorage(IGrainStorage inner, StorageFault
 
     public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
+        if (faults.TakeHold(stateName, grainId) is { } hold)
+        {
+            await hold.HoldAsync();
+        }
+
         var (fails, lands) = faults.Decide(stateName, grainId);
         if (fails && !lands)
         {
