@@ -1,19 +1,11 @@
 using DmVoice.Grains.Events;
+using static DmVoice.Rules.Tests.TestEvents;
 
 namespace DmVoice.Rules.Tests;
 
 /// <summary>Events a room could not send: kept in order, sent again in order, bounded.</summary>
 public sealed class OwedEventsTests
 {
-    private static UserLeftEvent Left(long version) => new()
-    {
-        DmGroupId = "dm-1",
-        CallId = "call-1",
-        Version = version,
-        UserId = "bob",
-        Reason = LeaveReasons.Left,
-    };
-
     private static readonly string[] Both = ["alice", "bob"];
 
     [Fact]

@@ -1,19 +1,11 @@
 using DmVoice.Grains.Events;
+using static DmVoice.Rules.Tests.TestEvents;
 
 namespace DmVoice.Rules.Tests;
 
 /// <summary>Each recipient's latest event, repeated once: one send per event, to everyone whose latest it is.</summary>
 public sealed class UnrepeatedEventsTests
 {
-    private static UserLeftEvent Left(long version) => new()
-    {
-        DmGroupId = "dm-1",
-        CallId = "call-1",
-        Version = version,
-        UserId = "bob",
-        Reason = LeaveReasons.Left,
-    };
-
     private static string[] Describe(IReadOnlyList<(VoiceEvent Event, string[] Audience)> repeats) =>
         repeats.Select(r => $"v{r.Event.Version} to {string.Join(",", r.Audience)}").ToArray();
 
