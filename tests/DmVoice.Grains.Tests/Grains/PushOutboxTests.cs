@@ -6,8 +6,11 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace DmVoice.Tests.Grains;
 
-/// <summary>The two-silo cluster with push on, pointed at a real push service on loopback.</summary>
-public sealed class PushClusterFixture : GrainClusterFixture
+/// <summary>
+/// The two-silo cluster with push on, pointed at a real push service on loopback; its storage lets a test
+/// watch what an outbox stored (<see cref="StorageFaults.WaitForStoredAsync"/>).
+/// </summary>
+public sealed class PushClusterFixture : FaultyStorageClusterFixture
 {
     public const string Secret = "push-tests-secret-0123456789-abcdefghij";
 
@@ -17,6 +20,7 @@ public sealed class PushClusterFixture : GrainClusterFixture
 
     protected override void AddSettings(Dictionary<string, string?> settings)
     {
+        base.AddSettings(settings);
         settings["Push:Url"] = Receiver.Url.ToString();
         settings["Push:Secret"] = Secret;
         settings["Push:Timeout"] = "00:00:02";
@@ -140,6 +144,7 @@ public sealed class PushOutboxTests(PushClusterFixture fx) : IClassFixture<PushC
     {
         var (alice, bob) = (TestIds.User("alice"), TestIds.User("bob"));
         var (first, second) = (Ring(alice), Ring(alice));
+        fx.Faults.Watch(OutboxState, bob);
         Receiver.AnswerAlways(bob, PushReply.NoAnswer);
         try
         {
@@ -148,6 +153,7 @@ public sealed class PushOutboxTests(PushClusterFixture fx) : IClassFixture<PushC
             await Outbox(bob).RingStarted(second);
             await Receiver.WaitForAsync(bob, r => r.Count >= 1, "an attempt that hangs");
             Assert.All(Receiver.For(bob), r => Assert.Equal(0, r.Answered));
+            await StoredAsync(bob, writes => new[] { first.RingId, second.RingId }.All(id => writes.Any(w => w.Pending.Exists(p => p.RingId == id))), "both rings stored");
         }
         finally
         {
@@ -202,21 +208,25 @@ public sealed class PushOutboxTests(PushClusterFixture fx) : IClassFixture<PushC
         var (alice, bob) = (TestIds.User("alice"), TestIds.User("bob"));
         var first = Ring(alice);
         var second = Ring(alice);
+        fx.Faults.Watch(OutboxState, bob);
         Receiver.AnswerAlways(bob, PushReply.NoAnswer);
 
         await Outbox(bob).RingStarted(first);
         await Receiver.WaitForAsync(bob, r => r.Count == 1, "the first attempt, which gets no answer");
-        await Outbox(bob).RingStarted(second); // waits behind the first, which holds the outbox until it is taken
+
+        // These wait behind the first, which holds the outbox until it is taken. Hand-overs are one-way and
+        // Orleans may deliver them in any order; what matters is that all three are in before the push service
+        // answers again, and the outbox stores each one it deals with.
+        await Outbox(bob).RingStarted(second);
         await Outbox(bob).RingStopped(new RingStoppedPush(second.DmGroupId, second.CallId, second.RingId, RingOutcomes.Cancelled));
         await Outbox(bob).RingStopped(new RingStoppedPush(first.DmGroupId, first.CallId, first.RingId, RingOutcomes.Accepted));
-
-        // The hand-overs are one-way: a round trip makes sure the outbox has all three before the push
-        // service answers again. Otherwise a retry of the first could be taken between the second's
-        // start and its stop, and the second, never tried yet, would be sent right after it.
-        await Outbox(bob).DeliverDue();
+        await StoredAsync(
+            bob,
+            writes => DroppedUnsent(writes, second.RingId) && writes[^1].Pending.Exists(p => p.Id == $"ring.stopped:{first.RingId}"),
+            "the second ring dropped unsent and the first ring's stop queued");
         Receiver.StopAnsweringAlways(bob);
 
-        var received = await Receiver.WaitForAsync(bob, r => r.Any(a => a.Json.GetProperty("type").GetString() == PushTypes.RingStopped), "the stop");
+        await Receiver.WaitForAsync(bob, r => r.Any(a => a.Json.GetProperty("type").GetString() == PushTypes.RingStopped && a.Answered == 200), "the stop");
         // Delivery is at least once (an answer slower than the timeout is sent again): the service keeps one per key.
         var delivered = (await SettledAsync(bob, alice)).Where(a => a.Answered == 200)
             .DistinctBy(a => a.Header("Idempotency-Key")).Select(a => a.Json).ToArray();
@@ -227,7 +237,6 @@ public sealed class PushOutboxTests(PushClusterFixture fx) : IClassFixture<PushC
         Assert.Equal($"ring.stopped:{first.RingId}", stop.GetProperty("id").GetString());
         Assert.Equal(first.DmGroupId, stop.GetProperty("dmGroupId").GetString());
         Assert.DoesNotContain(Receiver.For(bob), a => a.Json.GetProperty("ringId").GetString() == second.RingId);
-        Assert.NotNull(received);
     }
 
     [Fact]
@@ -235,22 +244,18 @@ public sealed class PushOutboxTests(PushClusterFixture fx) : IClassFixture<PushC
     {
         var (alice, bob) = (TestIds.User("alice"), TestIds.User("bob"));
         var overtaken = Ring(alice);
+        fx.Faults.Watch(OutboxState, bob);
 
-        // Each hand-over is one-way; a round trip to the outbox after it makes sure it arrived first. That
-        // holds once the outbox is active: the first messages to a grain not yet placed can be placed in
-        // either order, so a round trip activates it before anything else is sent.
-        await Outbox(bob).DeliverDue();
+        // The stop is stored (as the stop of a ring not seen yet) before its start is handed over.
         await Outbox(bob).RingStopped(new RingStoppedPush(overtaken.DmGroupId, overtaken.CallId, overtaken.RingId, RingOutcomes.Cancelled));
-        await Outbox(bob).DeliverDue();
+        await StoredAsync(bob, writes => writes.Any(w => w.StoppedUnseen.Contains(overtaken.RingId)), "the stop of a ring not seen yet");
         await Outbox(bob).RingStarted(overtaken);
-        await Outbox(bob).DeliverDue();
         var later = Ring(alice);
         await Outbox(bob).RingStarted(later);
-
-        var received = await Receiver.WaitForAsync(bob, r => r.Any(a => a.Json.GetProperty("ringId").GetString() == later.RingId), "the later ring");
+        await Receiver.WaitForAsync(bob, r => r.Any(a => RingIdOf(a) == later.RingId), "the later ring");
 
         // At least once: an answer slower than the push timeout (a busy machine) is sent again.
-        Assert.Equal([later.RingId], received.Select(a => a.Json.GetProperty("ringId").GetString()).Distinct());
+        Assert.Equal([later.RingId], (await SettledAsync(bob, alice)).Select(RingIdOf).Distinct());
     }
 
     [Fact]
@@ -265,8 +270,10 @@ public sealed class PushOutboxTests(PushClusterFixture fx) : IClassFixture<PushC
         await Outbox(bob).RingStarted(Ring(alice) with { ExpiresAt = fx.Time.GetUtcNow() - TimeSpan.FromSeconds(1) });
         await Outbox(bob).RingStopped(new RingStoppedPush(ring.DmGroupId, ring.CallId, ring.RingId, RingOutcomes.Missed));
 
-        // The stop is the barrier: everything handed over before it has been dealt with when it arrives.
-        var all = await Receiver.WaitForAsync(bob, r => r.Count == 2, "the stop");
+        // One-way hand-overs may arrive in any order: whenever the repeat and the expired ring arrive, neither
+        // is sent, so the stop and a later ring are all that follow the first notification.
+        await Receiver.WaitForAsync(bob, r => r.Count == 2, "the stop");
+        var all = await SettledAsync(bob, alice);
         Assert.Equal([PushTypes.RingStarted, PushTypes.RingStopped], all.Select(a => a.Json.GetProperty("type").GetString()));
     }
 
@@ -288,18 +295,39 @@ public sealed class PushOutboxTests(PushClusterFixture fx) : IClassFixture<PushC
 
     /// <summary>
     /// Hands over one more ring and waits until the push service has taken it. An outbox sends in order,
-    /// one notification at a time, so by then everything handed over before was taken or given up and
-    /// will not be sent again. Returns what the service received for this user before that ring.
+    /// one notification at a time, so by then everything it had before was taken or given up and will not
+    /// be sent again. Returns what the service received for this user before that ring. One-way hand-overs
+    /// may arrive in any order, so callers first wait for a sign that the earlier ones are in (an attempt
+    /// the service saw, or a write the outbox stored).
     /// </summary>
     private async Task<IReadOnlyList<ReceivedPush>> SettledAsync(string recipient, string caller)
     {
-        // A round trip first: the hand-overs before are one-way, and the sentinel must not overtake them.
-        await Outbox(recipient).DeliverDue();
         var sentinel = Ring(caller);
         await Outbox(recipient).RingStarted(sentinel);
         var all = await Receiver.WaitForAsync(recipient, r => r.Any(a => RingIdOf(a) == sentinel.RingId && a.Answered == 200), "a later notification to be taken");
         Assert.Single(all, a => RingIdOf(a) == sentinel.RingId);
         return all.Where(a => RingIdOf(a) != sentinel.RingId).ToArray();
+    }
+
+    private const string OutboxState = "push";
+
+    private Task<IReadOnlyList<PushOutboxState>> StoredAsync(string recipient, Func<IReadOnlyList<PushOutboxState>, bool> done, string what) =>
+        fx.Faults.WaitForStoredAsync(OutboxState, recipient, done, what);
+
+    /// <summary>
+    /// Whether the outbox dropped a ring before trying it: it stored the ring's stop as that of a ring not seen
+    /// yet, or it stored the ring waiting and later without it (nothing else takes out a ring never tried while
+    /// an earlier one holds the outbox).
+    /// </summary>
+    private static bool DroppedUnsent(IReadOnlyList<PushOutboxState> writes, string ringId)
+    {
+        if (writes.Any(w => w.StoppedUnseen.Contains(ringId)))
+        {
+            return true;
+        }
+
+        var queued = writes.ToList().FindIndex(w => w.Pending.Exists(p => p.RingId == ringId && p.Attempts == 0));
+        return queued >= 0 && writes.Skip(queued + 1).Any(w => !w.Pending.Exists(p => p.RingId == ringId));
     }
 
     private static string? RingIdOf(ReceivedPush push) => push.Json.GetProperty("ringId").GetString();

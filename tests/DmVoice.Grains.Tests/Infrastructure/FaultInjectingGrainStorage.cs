@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Text.Json;
+using DmVoice.TestSupport;
 using Orleans.Storage;
 
 namespace DmVoice.Tests.Infrastructure;
@@ -7,13 +9,15 @@ namespace DmVoice.Tests.Infrastructure;
 /// Which storage writes should fail, shared by the test and the silos of one cluster. A rule names a
 /// grain state (<c>call</c>, <c>voice</c>, <c>group</c>, ...) and the grain's key, lets <c>skip</c>
 /// matching writes through, then fails the next <c>count</c>, either before they reach storage or
-/// after (a write that timed out but landed). It also counts the writes that were stored.
+/// after (a write that timed out but landed). It also counts the writes that were stored and, for a state a
+/// test watches, keeps a copy of each for the test to wait for.
 /// </summary>
 public sealed class StorageFaults
 {
     private readonly ConcurrentQueue<Rule> _rules = new();
     private readonly ConcurrentDictionary<(string State, string Key), int> _stored = new();
     private readonly ConcurrentDictionary<(string State, string Key), HeldWrite> _holds = new();
+    private readonly ConcurrentDictionary<(string State, string Key), ConcurrentQueue<JsonElement>> _watched = new();
 
     private sealed class Rule(string stateName, string grainKey, int skip, int count, bool lands)
     {
@@ -67,8 +71,39 @@ public sealed class StorageFaults
     /// <summary>How many writes of that state of that grain were stored (failed ones not counted).</summary>
     public int StoredWrites(string stateName, string grainKey) => _stored.GetValueOrDefault((stateName, grainKey));
 
-    internal void Stored(string stateName, GrainId grainId) =>
-        _stored.AddOrUpdate((stateName, grainId.Key.ToString()!), 1, (_, n) => n + 1);
+    /// <summary>From now on keeps a copy of every stored write of that state of that grain, for <see cref="WaitForStoredAsync"/>.</summary>
+    public void Watch(string stateName, string grainKey) => _watched.TryAdd((stateName, grainKey), new ConcurrentQueue<JsonElement>());
+
+    /// <summary>
+    /// Waits until the writes of a watched state stored so far, oldest first, satisfy <paramref name="done"/>.
+    /// A one-way message's only effect may be what the grain writes, and Orleans does not promise that one-way
+    /// messages arrive in the order they were sent (nor before a later round trip): a test that needs them
+    /// dealt with before it goes on waits for what the grain stored.
+    /// </summary>
+    public Task<IReadOnlyList<T>> WaitForStoredAsync<T>(string stateName, string grainKey, Func<IReadOnlyList<T>, bool> done, string what)
+    {
+        if (!_watched.TryGetValue((stateName, grainKey), out var writes))
+        {
+            throw new InvalidOperationException($"Watch '{stateName}' of {grainKey} before the writes to wait for.");
+        }
+
+        return Eventually.GetAsync<IReadOnlyList<T>>(
+            () => Task.FromResult<IReadOnlyList<T>>(writes.Select(w => w.Deserialize<T>()!).ToArray()),
+            done,
+            what);
+    }
+
+    /// <summary>Counts a stored write; of a watched state, keeps a copy taken in the grain's turn (the state is the grain's own object).</summary>
+    internal void Stored<T>(string stateName, GrainId grainId, T state)
+    {
+        var key = (stateName, grainId.Key.ToString()!);
+        if (_watched.TryGetValue(key, out var writes))
+        {
+            writes.Enqueue(JsonSerializer.SerializeToElement(state));
+        }
+
+        _stored.AddOrUpdate(key, 1, (_, n) => n + 1);
+    }
 
     /// <summary>Whether every rule has been used up (the faults the test planned did happen).</summary>
     public bool AllSpent => _rules.All(r => r.Spent);
@@ -133,7 +168,7 @@ public sealed class FaultInjectingGrainStorage(IGrainStorage inner, StorageFault
         }
 
         await inner.WriteStateAsync(stateName, grainId, grainState);
-        faults.Stored(stateName, grainId);
+        faults.Stored(stateName, grainId, grainState.State);
         if (fails)
         {
             throw new TimeoutException($"Injected fault: writing '{stateName}' of {grainId} timed out after it was stored.");
