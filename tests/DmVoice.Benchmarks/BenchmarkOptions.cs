@@ -44,6 +44,8 @@ public sealed class BenchmarkOptions
           --cluster-variant "NAME;K=V;env:VAR=V;.."
                                   an extra scaled-out column dmvoice-cluster-NAME (2 silo + 2 gateway processes) with these
                                   settings and environment variables, repeatable (e.g. env:DOTNET_gcServer=1)
+          --built-apps            run the scaled-out and --idle-connections processes from the built (JIT-compiled) apps
+                                  instead of publishing them first as deploy/docker does (Release, ReadyToRun)
           --lease-window S        seconds the connections are held open idle after setup, counting presence/lease
                                   messages (meter DmVoice.Gateway, dmvoice.gateway.presence.messages) per DmVoice
                                   column (default 15; --short 1; 0 = skip)
@@ -99,6 +101,12 @@ public sealed class BenchmarkOptions
     /// the given settings and environment variables on top of the others'.
     /// </summary>
     public List<(string Name, Dictionary<string, string> Settings, Dictionary<string, string> Environment)> ClusterVariants { get; } = [];
+
+    /// <summary>
+    /// Whether the silo and gateway processes run a ReadyToRun publish of the apps, as the deploy files'
+    /// images do (the default), or the built, JIT-compiled ones (<c>--built-apps</c>: no publish step).
+    /// </summary>
+    public bool PublishApps { get; set; } = true;
 
     public double LeaseWindowSeconds { get; set; } = 15;
 
@@ -165,6 +173,7 @@ public sealed class BenchmarkOptions
                 case "--lease-window": o.LeaseWindowSeconds = NonNegativeDouble(Next(), arg); explicitLeaseWindow = true; break;
                 case "--settle": o.SettleSeconds = NonNegativeDouble(Next(), arg); explicitSettle = true; break;
                 case "--no-counters": o.Counters = false; break;
+                case "--built-apps": o.PublishApps = false; break;
                 case "--grain-memory": o.GrainMemory = true; break;
                 case "--participants": o.Participants = PositiveInt(Next(), arg); break;
                 case "--grain-delivery":

@@ -32,10 +32,15 @@ var machine = Machine.Describe();
 var command = "dotnet run -c Release --project tests/DmVoice.Benchmarks --" + (args.Length > 0 ? " " + string.Join(' ', args.Select(Quote)) : string.Empty);
 Console.WriteLine($"DmVoice benchmark: {command}");
 Console.WriteLine($"machine: {machine.Cores} cores, {machine.MemoryBytes / (1024 * 1024)} MiB, {machine.Runtime}, SDK {machine.DotnetSdk}, load average {machine.LoadAverageAtStart}");
+// The processes of the scaled-out columns and of --idle-connections run the apps as deployed: published once, when first needed.
+var outputDirectory = Path.GetDirectoryName(Path.GetFullPath(options.Out))!;
+var appsForProcesses = new Lazy<Task<DmVoiceApps>>(() => options.PublishApps
+    ? PublishedApps.PublishAsync(Path.Combine(outputDirectory, "apps"), line => Console.WriteLine($"[apps] {line}"))
+    : Task.FromResult(DmVoiceApps.Built));
 if (options.IdleConnections > 0)
 {
     // A separate mode: the gateway's own process, measured alone.
-    return await IdleConnectionsRun.MainAsync(options, command);
+    return await IdleConnectionsRun.MainAsync(options, command, await appsForProcesses.Value);
 }
 
 if (options.Targets.Count > 0)
@@ -81,7 +86,7 @@ foreach (var target in options.Targets)
             };
             runs.Add(redisServer is null
                 ? (target, null, "cluster mode needs redis-server, which was not found on PATH")
-                : (target, async () => await DmVoiceClusterSystem.StartAsync(target, clusterSettings, new Dictionary<string, string>(), line => Console.WriteLine($"[{target}] {line}")), null));
+                : (target, async () => await DmVoiceClusterSystem.StartAsync(target, clusterSettings, new Dictionary<string, string>(), await appsForProcesses.Value, line => Console.WriteLine($"[{target}] {line}")), null));
             break;
     }
 }
@@ -108,12 +113,18 @@ foreach (var (name, variantSettings, environment) in options.ClusterVariants)
 
     runs.Add(redisServer is null
         ? (name, null, "cluster mode needs redis-server, which was not found on PATH")
-        : (name, async () => await DmVoiceClusterSystem.StartAsync(name, merged, environment, line => Console.WriteLine($"[{name}] {line}")), null));
+        : (name, async () => await DmVoiceClusterSystem.StartAsync(name, merged, environment, await appsForProcesses.Value, line => Console.WriteLine($"[{name}] {line}")), null));
 }
 
 if (runs.Any(r => TargetNames.IsDmVoice(r.Name)) && !DmVoiceSystem.DeliverySettingKnown)
 {
     notes.Add($"This build of DmVoice has no EventDelivery setting: {DeliveryModes.Setting} is ignored, so the -direct and -streams columns run the same code (memory streams).");
+}
+
+if (runs.Any(r => TargetNames.IsCluster(r.Name) && r.Start is not null))
+{
+    // Published before anything is measured, so no column's start or warm-up pays for the publish.
+    await appsForProcesses.Value;
 }
 
 if (options.WarmupRoundSeconds > 0 && runs.Count > 0)

@@ -86,7 +86,7 @@ public sealed record IdleConnectionsResult(
             command,
             machine,
             name,
-            $"one DmVoice.Gateway process and one DmVoice.Silo process (Redis mode, private redis-server, Release; {runtime}); clients in the benchmark process: one user each with a token signed like an identity provider's, SignalR over WebSockets without negotiation, sync once",
+            $"one DmVoice.Gateway process and one DmVoice.Silo process (Redis mode, private redis-server; {runtime}); clients in the benchmark process: one user each with a token signed like an identity provider's, SignalR over WebSockets without negotiation, sync once",
             connections,
             connected,
             openAtEnd,

@@ -39,14 +39,14 @@ public static class IdleConnectionsRun
     private static readonly TimeSpan CollectionTimeout = TimeSpan.FromSeconds(60);
 
     /// <summary>Runs the mode, writes <c>idle-connections.json</c> and <c>.md</c> beside <c>--out</c>, prints the summary; returns the exit code.</summary>
-    public static async Task<int> MainAsync(BenchmarkOptions options, string command)
+    public static async Task<int> MainAsync(BenchmarkOptions options, string command, DmVoiceApps apps)
     {
         const string name = "idle";
         var machine = Machine.Describe();
         IdleConnectionsResult result;
         try
         {
-            result = await RunAsync(name, options.IdleConnections, options.IdleHoldSeconds, options.Overrides, command, machine);
+            result = await RunAsync(name, options.IdleConnections, options.IdleHoldSeconds, options.Overrides, command, machine, apps);
         }
         catch (Exception ex)
         {
@@ -77,7 +77,7 @@ public static class IdleConnectionsRun
     }
 
     public static async Task<IdleConnectionsResult> RunAsync(
-        string name, int connections, double holdSeconds, IReadOnlyDictionary<string, string> overrides, string command, MachineInfo machine)
+        string name, int connections, double holdSeconds, IReadOnlyDictionary<string, string> overrides, string command, MachineInfo machine, DmVoiceApps apps)
     {
         var wall = Stopwatch.StartNew();
         void Say(string line) => Console.WriteLine($"[{name}] {line}");
@@ -97,6 +97,7 @@ public static class IdleConnectionsRun
 
         // As the cluster columns run them: the Production environment and deploy/'s runtime settings.
         await using var cluster = await ProcessCluster.StartAsync("bench-idle", production: true);
+        cluster.Apps = apps;
         var settings = Settings(cluster, overrides);
         var host = cluster.Hosts.Host(2);
         var ports = cluster.SiloPorts(host);
@@ -140,7 +141,7 @@ public static class IdleConnectionsRun
             var loadAverageAtEnd = Machine.LoadAverage();
             var result = IdleConnectionsResult.From(
                 DateTimeOffset.UtcNow, command, machine, name, connections, connected, stillOpen, errors.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal),
-                connectSeconds, holdSeconds, baseline, afterConnect, idle, SettingsUsed(settings), Runtime(cluster), loadAverageAtStart, loadAverageAtEnd, 0);
+                connectSeconds, holdSeconds, baseline, afterConnect, idle, SettingsUsed(settings), $"apps {apps.Description}; {Runtime(cluster)}", loadAverageAtStart, loadAverageAtEnd, 0);
             Say(string.Create(
                 CultureInfo.InvariantCulture,
                 $"done: managed heap {result.HeapBytesPerConnection / 1024:0.00} KB per idle connected user, resident {result.WorkingSetBytesPerConnection / 1024:0.00} KB per user; {result.ConnectionsIn2GiB:N0} connections in 2 GiB"));

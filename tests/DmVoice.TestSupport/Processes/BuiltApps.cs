@@ -25,3 +25,15 @@ public static class BuiltApps
             : throw new FileNotFoundException($"{assemblyName} is not built at {path}; build the solution (dotnet build DmVoice.sln).", path);
     }
 }
+
+/// <summary>
+/// Which <c>DmVoice.Silo.dll</c> and <c>DmVoice.Gateway.dll</c> a process harness runs: the built ones
+/// (<see cref="Built"/>, what the tests run) or, for instance, the benchmark's ReadyToRun publish of them,
+/// which is what the deploy files' images run.
+/// </summary>
+public sealed record DmVoiceApps(string Silo, string Gateway, string Description)
+{
+    public static DmVoiceApps Built => new(BuiltApps.Silo, BuiltApps.Gateway, "built (JIT-compiled)");
+
+    public string PathOf(DmVoiceApp app) => app == DmVoiceApp.Silo ? Silo : Gateway;
+}

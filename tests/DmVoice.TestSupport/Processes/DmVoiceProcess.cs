@@ -55,6 +55,8 @@ public sealed class DmVoiceProcess : IAsyncDisposable
     /// <param name="settings">Passed as <c>--Key=Value</c> arguments (configuration keys with ':').</param>
     /// <param name="logDirectory">Folder for <c>&lt;name&gt;.log</c>.</param>
     /// <param name="environment">Environment variables to set (null removes one); the rest is inherited.</param>
+    /// <param name="metricsAddress">Where /metrics answers, when not at <paramref name="healthAddress"/>.</param>
+    /// <param name="apps">Which build of the program to run (<see cref="DmVoiceApps.Built"/> unless given).</param>
     public DmVoiceProcess(
         string name,
         DmVoiceApp app,
@@ -62,10 +64,12 @@ public sealed class DmVoiceProcess : IAsyncDisposable
         IReadOnlyDictionary<string, string?> settings,
         string logDirectory,
         IReadOnlyDictionary<string, string?>? environment = null,
-        Uri? metricsAddress = null)
+        Uri? metricsAddress = null,
+        DmVoiceApps? apps = null)
     {
         Name = name;
         App = app;
+        AppPath = (apps ?? DmVoiceApps.Built).PathOf(app);
         HealthAddress = healthAddress;
         MetricsAddress = new Uri(metricsAddress ?? healthAddress, "/metrics");
         Settings = new Dictionary<string, string?>(settings);
@@ -319,7 +323,8 @@ public sealed class DmVoiceProcess : IAsyncDisposable
         }
     }
 
-    private string AppPath => App == DmVoiceApp.Silo ? BuiltApps.Silo : BuiltApps.Gateway;
+    /// <summary>The <c>.dll</c> this process runs.</summary>
+    public string AppPath { get; }
 
     /// <summary>The dotnet host running these tests (set by the dotnet CLI), else the one on PATH.</summary>
     private static string DotnetHost() =>

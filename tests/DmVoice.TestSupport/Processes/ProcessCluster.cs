@@ -75,6 +75,9 @@ public sealed class ProcessCluster : IAsyncDisposable
     /// </summary>
     public Dictionary<string, string?> CommonEnvironment { get; } = new(DeployRuntime.Environment);
 
+    /// <summary>Which build of the silo and gateway the processes added from now on run (the built ones unless set).</summary>
+    public DmVoiceApps? Apps { get; set; }
+
     /// <summary>Production environment, no dev tokens: clients get tokens from <see cref="MintToken"/>, as from an identity provider.</summary>
     public bool RunsAsProduction { get; private set; }
 
@@ -176,7 +179,7 @@ public sealed class ProcessCluster : IAsyncDisposable
         }
 
         configure?.Invoke(settings);
-        return Add(new DmVoiceProcess(name, DmVoiceApp.Silo, new Uri($"http://{host}:{ports.Management}"), settings, LogDirectory, CommonEnvironment));
+        return Add(new DmVoiceProcess(name, DmVoiceApp.Silo, new Uri($"http://{host}:{ports.Management}"), settings, LogDirectory, CommonEnvironment, apps: Apps));
     }
 
     /// <summary>
@@ -201,7 +204,7 @@ public sealed class ProcessCluster : IAsyncDisposable
 
         configure?.Invoke(settings);
         return Add(new DmVoiceProcess(
-            name, DmVoiceApp.Gateway, new Uri($"http://{host}:{httpPort}"), settings, LogDirectory, CommonEnvironment, new Uri($"http://{host}:{managementPort}")));
+            name, DmVoiceApp.Gateway, new Uri($"http://{host}:{httpPort}"), settings, LogDirectory, CommonEnvironment, new Uri($"http://{host}:{managementPort}"), Apps));
     }
 
     /// <summary>
