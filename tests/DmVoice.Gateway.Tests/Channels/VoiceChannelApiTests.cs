@@ -179,9 +179,24 @@ public sealed class VoiceChannelApiTests(GatewayFixture fixture) : IClassFixture
         Assert.Equal(LeaveReasons.Left, left.Str("reason"));
         Assert.Equal(joined.Version + 2, left.GetProperty("version").GetInt64());
 
-        // Nobody outside the channel hears of it, and no DM event is sent for a channel.
-        Assert.Empty(strangerPhone.Events);
+        // Nobody outside the channel hears of it, and no DM event is sent for a channel. The proof is a later
+        // event of the same room: once the stranger is a member they hear the next join, and a room's events
+        // reach each device in order, so anything sent to them before it would have come first.
+        await AdmitAsync(owner, stranger, channel.Id);
+        var rejoined = await JoinAsync(member, channel.Id);
+        await strangerPhone.WaitForAsync(VoiceEventNames.ChannelUserJoined, e => e.GetProperty("version").GetInt64() == rejoined.Version);
+        await watcherPhone.WaitForAsync(VoiceEventNames.ChannelUserJoined, e => e.GetProperty("version").GetInt64() == rejoined.Version);
+        Assert.Equal([rejoined.Version], strangerPhone.Events.Where(IsVoiceEvent).Select(e => e.Payload.GetProperty("version").GetInt64()));
         Assert.DoesNotContain(watcherPhone.Events, e => e.Name.StartsWith("dmVoice", StringComparison.Ordinal));
+    }
+
+    private static bool IsVoiceEvent((string Name, JsonElement Payload) e) => e.Name is VoiceEventNames.ChannelUserJoined or VoiceEventNames.ChannelUserUpdated or VoiceEventNames.ChannelUserLeft;
+
+    /// <summary>The owner invites the user, who accepts: a member from then on.</summary>
+    private static async Task AdmitAsync(VoiceUser owner, VoiceUser user, string channelId)
+    {
+        Assert.Equal(HttpStatusCode.OK, (await owner.Http.PutAsync($"/voice-channels/{channelId}/members/{user.UserId}", null)).StatusCode);
+        await user.AcceptChannelInviteAsync(channelId);
     }
 
     [Fact]
@@ -243,10 +258,14 @@ public sealed class VoiceChannelApiTests(GatewayFixture fixture) : IClassFixture
             "the member's overview to forget the channel");
         await Rest.AssertProblemAsync(await member.Http.PostAsJsonAsync($"/voice-channels/{channel.Id}/voice-presence/join", new { }), HttpStatusCode.NotFound, ErrorCodes.ChannelNotFound);
 
-        // What the owner's channel does next is no longer the former member's business.
-        var before = memberPhone.Events.Count;
+        // What the owner's channel does next is no longer the former member's business. The proof is a later
+        // event of the same room: re-admitted, they hear the owner's next change, and would have heard this one first.
         await owner.Http.PutAsJsonAsync($"/voice-channels/{channel.Id}/voice-presence/state", new { isMuted = true });
-        await ownerPhone.WaitForAsync(VoiceEventNames.ChannelUserUpdated);
-        Assert.Equal(before, memberPhone.Events.Count);
+        var muted = await ownerPhone.WaitForAsync(VoiceEventNames.ChannelUserUpdated, e => e.GetProperty("user").GetProperty("isMuted").GetBoolean());
+        await AdmitAsync(owner, member, channel.Id);
+        await owner.Http.PutAsJsonAsync($"/voice-channels/{channel.Id}/voice-presence/state", new { isMuted = false });
+        var unmuted = await ownerPhone.WaitForAsync(VoiceEventNames.ChannelUserUpdated, e => !e.GetProperty("user").GetProperty("isMuted").GetBoolean());
+        await memberPhone.WaitForAsync(VoiceEventNames.ChannelUserUpdated, e => e.GetProperty("version").GetInt64() == unmuted.GetProperty("version").GetInt64());
+        Assert.DoesNotContain(memberPhone.Events, e => e.Name == VoiceEventNames.ChannelUserUpdated && e.Payload.GetProperty("version").GetInt64() == muted.GetProperty("version").GetInt64());
     }
 }
