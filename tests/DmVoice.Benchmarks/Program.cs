@@ -123,8 +123,16 @@ if (runs.Any(r => TargetNames.IsDmVoice(r.Name)) && !DmVoiceSystem.DeliverySetti
 
 if (runs.Any(r => TargetNames.IsCluster(r.Name) && r.Start is not null))
 {
-    // Published before anything is measured, so no column's start or warm-up pays for the publish.
-    await appsForProcesses.Value;
+    // Published before anything is measured, so no column's start or warm-up pays for the publish. A
+    // failed publish fails the scaled-out columns (each start awaits the same task), not the whole run.
+    try
+    {
+        await appsForProcesses.Value;
+    }
+    catch (Exception ex) when (ex is InvalidOperationException or TimeoutException)
+    {
+        Console.WriteLine($"[apps] publishing failed; the scaled-out columns will fail: {ex.Message.Split('\n')[0]}");
+    }
 }
 
 if (options.WarmupRoundSeconds > 0 && runs.Count > 0)
