@@ -18,6 +18,7 @@ public sealed class StorageFaults
     private readonly ConcurrentDictionary<(string State, string Key), int> _stored = new();
     private readonly ConcurrentDictionary<(string State, string Key), HeldWrite> _holds = new();
     private readonly ConcurrentDictionary<(string State, string Key), ConcurrentQueue<JsonElement>> _watched = new();
+    private readonly ConcurrentDictionary<(string State, string Key), SemaphoreSlim> _gates = new();
 
     private sealed class Rule(string stateName, string grainKey, int skip, int count, bool lands)
     {
@@ -105,6 +106,25 @@ public sealed class StorageFaults
         _stored.AddOrUpdate(key, 1, (_, n) => n + 1);
     }
 
+    /// <summary>
+    /// Runs one storage operation on that state of that grain at a time: a write is counted (and copied)
+    /// before a read of that state can see it, so a test that saw a write in storage finds it in
+    /// <see cref="StoredWrites"/> too.
+    /// </summary>
+    internal async Task OneAtATimeAsync(string stateName, GrainId grainId, Func<Task> operation)
+    {
+        var gate = _gates.GetOrAdd((stateName, grainId.Key.ToString()!), _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync();
+        try
+        {
+            await operation();
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
     /// <summary>Whether every rule has been used up (the faults the test planned did happen).</summary>
     public bool AllSpent => _rules.All(r => r.Spent);
 
@@ -152,29 +172,33 @@ public sealed class HeldWrite
 public sealed class FaultInjectingGrainStorage(IGrainStorage inner, StorageFaults faults) : IGrainStorage
 {
     public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
-        inner.ReadStateAsync(stateName, grainId, grainState);
+        faults.OneAtATimeAsync(stateName, grainId, () => inner.ReadStateAsync(stateName, grainId, grainState));
 
     public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
+        // Held before it takes its turn: storage stays readable while a write waits.
         if (faults.TakeHold(stateName, grainId) is { } hold)
         {
             await hold.HoldAsync();
         }
 
-        var (fails, lands) = faults.Decide(stateName, grainId);
-        if (fails && !lands)
+        await faults.OneAtATimeAsync(stateName, grainId, async () =>
         {
-            throw new TimeoutException($"Injected fault: writing '{stateName}' of {grainId} timed out.");
-        }
+            var (fails, lands) = faults.Decide(stateName, grainId);
+            if (fails && !lands)
+            {
+                throw new TimeoutException($"Injected fault: writing '{stateName}' of {grainId} timed out.");
+            }
 
-        await inner.WriteStateAsync(stateName, grainId, grainState);
-        faults.Stored(stateName, grainId, grainState.State);
-        if (fails)
-        {
-            throw new TimeoutException($"Injected fault: writing '{stateName}' of {grainId} timed out after it was stored.");
-        }
+            await inner.WriteStateAsync(stateName, grainId, grainState);
+            faults.Stored(stateName, grainId, grainState.State);
+            if (fails)
+            {
+                throw new TimeoutException($"Injected fault: writing '{stateName}' of {grainId} timed out after it was stored.");
+            }
+        });
     }
 
     public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
-        inner.ClearStateAsync(stateName, grainId, grainState);
+        faults.OneAtATimeAsync(stateName, grainId, () => inner.ClearStateAsync(stateName, grainId, grainState));
 }
