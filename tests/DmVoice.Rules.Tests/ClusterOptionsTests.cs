@@ -14,6 +14,22 @@ public sealed class ClusterOptionsTests
         Assert.Equal(TimeSpan.FromSeconds(10), options.ClientDropTimeout);
     }
 
+    [Fact]
+    public void Gateways_look_for_restarted_silos_every_five_seconds_by_default_not_orleans_minute()
+    {
+        Assert.Equal(TimeSpan.FromSeconds(5), new DmVoiceClusterOptions().GatewayListRefreshPeriod);
+    }
+
+    [Theory]
+    [InlineData(0.5)]
+    [InlineData(61)]
+    public void A_gateway_list_refresh_period_outside_one_second_to_one_minute_is_refused(double seconds)
+    {
+        var options = new DmVoiceClusterOptions { GatewayListRefreshPeriod = TimeSpan.FromSeconds(seconds) };
+
+        Assert.Contains(options.GetValidationErrors(), e => e.Contains("Cluster:GatewayListRefreshPeriod", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData(0.5)]
     [InlineData(601)]

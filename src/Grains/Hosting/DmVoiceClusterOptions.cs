@@ -90,6 +90,16 @@ public sealed class DmVoiceClusterOptions
     public TimeSpan ClientDropTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
+    /// How often a gateway (an Orleans client) re-reads which silos it can send to (Redis mode). Orleans'
+    /// default is a minute, and it is also how long a silo address that broke its connection stays
+    /// shunned: a silo restarted at the same address and port (systemd, compose) went unused for up to a
+    /// minute, so stopping the next silo in that time left gateways only the stopping one, and requests
+    /// failed with 503 (deploy/README.md, "Stopping and rolling restarts"). A silo that just became ready
+    /// is used within two periods. The cost is one read of the membership table per period per gateway.
+    /// </summary>
+    public TimeSpan GatewayListRefreshPeriod { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
     /// How silos write grain state: <see cref="BinaryStateFormat"/> (the default; see
     /// <see cref="Infrastructure.GrainStateSerializer"/>) or <see cref="JsonStateFormat"/>, Orleans' JSON
     /// as earlier releases wrote it. Silos read both whatever this says. <c>Json</c> is for a rolling
@@ -184,6 +194,11 @@ public sealed class DmVoiceClusterOptions
         if (ClientDropTimeout < TimeSpan.FromSeconds(1) || ClientDropTimeout > TimeSpan.FromMinutes(10))
         {
             errors.Add("Cluster:ClientDropTimeout must be 1 second to 10 minutes.");
+        }
+
+        if (GatewayListRefreshPeriod < TimeSpan.FromSeconds(1) || GatewayListRefreshPeriod > TimeSpan.FromMinutes(1))
+        {
+            errors.Add("Cluster:GatewayListRefreshPeriod must be 1 second to 1 minute.");
         }
 
         if (!WritesJsonState && !string.Equals(StateFormat, BinaryStateFormat, StringComparison.OrdinalIgnoreCase))

@@ -153,6 +153,7 @@ public static class DmVoiceHostingExtensions
             o.ClusterId = cluster.ClusterId;
             o.ServiceId = cluster.ServiceId;
         });
+        client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = cluster.GatewayListRefreshPeriod);
         if (cluster.UsesRedis)
         {
             client.UseRedisClustering(o => o.ConfigurationOptions = RedisOptions(RedisConnectionString(configuration)));
