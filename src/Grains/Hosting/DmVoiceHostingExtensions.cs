@@ -10,6 +10,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Runtime.GrainDirectory;
+using Orleans.Runtime.Hosting;
 using Orleans.Hosting;
 using Orleans.Serialization;
 using Orleans.Storage;
@@ -75,11 +76,18 @@ public static class DmVoiceHostingExtensions
         return silo.AddDmVoiceGrains(configuration);
     }
 
-    /// <summary>In-memory grain storage, reminders and stream subscriptions (embedded default and tests).</summary>
-    public static ISiloBuilder AddDmVoiceInMemoryStorage(this ISiloBuilder silo)
+    /// <summary>
+    /// In-memory grain storage, reminders and stream subscriptions (embedded default and tests). The
+    /// silos of one process may share <paramref name="store"/>, as they would share a Redis server.
+    /// </summary>
+    public static ISiloBuilder AddDmVoiceInMemoryStorage(this ISiloBuilder silo, InProcessStateStore? store = null)
     {
-        silo.AddMemoryGrainStorage(StorageNames.Default);
-        silo.AddMemoryGrainStorage(VoiceStreams.PubSubStore);
+        store ??= new InProcessStateStore();
+        foreach (var name in new[] { StorageNames.Default, VoiceStreams.PubSubStore })
+        {
+            silo.Services.AddGrainStorage(name, (sp, provider) => InProcessGrainStorage.Create(sp, provider, store));
+        }
+
         silo.UseInMemoryReminderService();
         return silo;
     }

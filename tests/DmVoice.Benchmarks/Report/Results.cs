@@ -193,7 +193,8 @@ public static class Stages
     /// <summary>
     /// Grain calls that expected a response, timed where they were made (Orleans' application
     /// requests: a histogram in Orleans 10.4, observable count/sum counters in later versions).
-    /// In-memory storage and stream queues are grains too, so their calls are counted here as well.
+    /// In-memory stream queues are grains too, so their calls are counted here as well (the embedded
+    /// default's storage is not: it reads and writes in the caller's turn, InProcessGrainStorage).
     /// </summary>
     public const string GrainCallsHistogram = "orleans-app-requests-latency";
     public const string GrainCallsCount = "orleans-app-requests-latency-count";

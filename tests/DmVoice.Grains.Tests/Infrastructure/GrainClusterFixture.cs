@@ -112,7 +112,10 @@ public class GrainClusterFixture : IAsyncLifetime
 
     protected virtual ValueTask PrepareAsync() => ValueTask.CompletedTask;
 
-    protected virtual void ConfigureStorage(ISiloBuilder silo) => silo.AddDmVoiceInMemoryStorage();
+    protected virtual void ConfigureStorage(ISiloBuilder silo) => silo.AddDmVoiceInMemoryStorage(Store);
+
+    /// <summary>The in-memory states both silos store in, as they would share a Redis server.</summary>
+    protected InProcessStateStore Store { get; } = new();
 
     public virtual async ValueTask DisposeAsync()
     {
@@ -159,8 +162,6 @@ public sealed class GrainClusterCollection : ICollectionFixture<GrainClusterFixt
 /// </summary>
 public class FaultyStorageClusterFixture : GrainClusterFixture
 {
-    private const string InnerStorage = "dmvoice-inner";
-
     public StorageFaults Faults { get; } = new();
 
     protected override TimeSpan MemberCheckInterval => TimeSpan.FromSeconds(1);
@@ -173,13 +174,14 @@ public class FaultyStorageClusterFixture : GrainClusterFixture
 
     protected override void ConfigureStorage(ISiloBuilder silo)
     {
-        silo.AddMemoryGrainStorage(InnerStorage);
-        silo.AddMemoryGrainStorage(VoiceStreams.PubSubStore);
-        silo.UseInMemoryReminderService();
+        base.ConfigureStorage(silo);
+
+        // In front of the default provider the base registers (the last registration of a key wins).
         var faults = Faults;
+        var store = Store;
         silo.Services.AddKeyedSingleton<IGrainStorage>(
             StorageNames.Default,
-            (sp, _) => new FaultInjectingGrainStorage(sp.GetRequiredKeyedService<IGrainStorage>(InnerStorage), faults));
+            (sp, _) => new FaultInjectingGrainStorage(InProcessGrainStorage.Create(sp, StorageNames.Default, store), faults));
     }
 }
 
