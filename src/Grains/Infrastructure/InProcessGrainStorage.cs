@@ -24,7 +24,7 @@ public sealed class InProcessGrainStorage(
     {
         if (store.TryRead(Key(stateName, grainId), out var stored))
         {
-            grainState.State = serializer.Deserialize<T>(stored.Data);
+            grainState.State = serializer.Deserialize<T>(new BinaryData(stored.Data));
             grainState.ETag = stored.ETag;
             grainState.RecordExists = true;
         }
@@ -40,7 +40,9 @@ public sealed class InProcessGrainStorage(
 
     public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
-        var data = serializer.Serialize(grainState.State);
+        // A copy of exactly the written bytes: the serializer's buffer is larger, and kept for every
+        // stored state of an embedded silo it would be most of what the store holds.
+        var data = serializer.Serialize(grainState.State).ToArray();
         grainState.ETag = store.Write(Key(stateName, grainId), grainState.ETag, data);
         grainState.RecordExists = true;
         return Task.CompletedTask;
@@ -76,7 +78,7 @@ public sealed class InProcessStateStore
     public readonly record struct Key(string Provider, string StateName, GrainId GrainId);
 
     /// <summary>What is stored: the serialized state and the ETag its write was given.</summary>
-    public sealed record Stored(BinaryData Data, string ETag);
+    public sealed record Stored(byte[] Data, string ETag);
 
     /// <summary>How many states are stored (for tests and diagnostics).</summary>
     public int Count
@@ -99,7 +101,7 @@ public sealed class InProcessStateStore
     }
 
     /// <summary>Stores <paramref name="data"/> if <paramref name="expectedETag"/> is the stored ETag (null: nothing stored); returns the new ETag.</summary>
-    public string Write(Key key, string? expectedETag, BinaryData data)
+    public string Write(Key key, string? expectedETag, byte[] data)
     {
         lock (_lock)
         {
