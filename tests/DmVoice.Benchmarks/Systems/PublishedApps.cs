@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
-using DmVoice.TestSupport;
 using DmVoice.TestSupport.Processes;
 
 namespace DmVoice.Benchmarks.Systems;
@@ -31,7 +30,8 @@ public static class PublishedApps
     {
         var clock = Stopwatch.StartNew();
         progress($"publishing {project} (Release, ReadyToRun, {rid}) to {output}");
-        var start = new ProcessStartInfo(TestEnvironment.FindOnPath("dotnet") ?? "dotnet")
+        // The same dotnet host as the processes that will run the published apps.
+        var start = new ProcessStartInfo(DmVoiceProcess.DotnetHost())
         {
             WorkingDirectory = root,
             RedirectStandardOutput = true,

@@ -327,7 +327,7 @@ public sealed class DmVoiceProcess : IAsyncDisposable
     public string AppPath { get; }
 
     /// <summary>The dotnet host running these tests (set by the dotnet CLI), else the one on PATH.</summary>
-    private static string DotnetHost() =>
+    public static string DotnetHost() =>
         System.Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host)
             ? host
             : TestEnvironment.FindOnPath("dotnet") ?? "dotnet";
