@@ -121,6 +121,7 @@ public static class DmVoiceHostingExtensions
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ChannelOptions>, ChannelOptionsValidator>());
         services.TryAddSingleton(CallClock.System);
+        CachedGrainInterfaceTypes.AddTo(services);
 
         // Every storage provider that is not given a serializer of its own stores state with this one.
         services.Replace(ServiceDescriptor.Singleton<IGrainStorageSerializer>(sp => new GrainStateSerializer(
@@ -162,6 +163,7 @@ public static class DmVoiceHostingExtensions
             o.ServiceId = cluster.ServiceId;
         });
         client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = cluster.GatewayListRefreshPeriod);
+        CachedGrainInterfaceTypes.AddTo(client.Services);
         if (cluster.UsesRedis)
         {
             client.UseRedisClustering(o => o.ConfigurationOptions = RedisOptions(RedisConnectionString(configuration)));
