@@ -28,7 +28,7 @@ RUN apt-get update \
 WORKDIR /app
 COPY --from=build /app ./
 # Workstation GC: a process per one or two cores keeps a small heap, and the scaled-out benchmark
-# found no CPU per operation to gain from server GC (docs/BENCHMARKS.md, "CPU per operation").
+# found no CPU per operation to gain from server GC (docs/BENCHMARKS.md, "Where the scaled-out CPU goes").
 # tests/DmVoice.TestSupport/Processes/DeployRuntime.cs runs the tests' processes the same way.
 ENV DOTNET_gcServer=0
 # Redis mode on every interface; the management port as in README's defaults. ASPNETCORE_HTTP_PORTS

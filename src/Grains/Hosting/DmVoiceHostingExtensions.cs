@@ -185,7 +185,7 @@ public static class DmVoiceHostingExtensions
     /// <summary>
     /// Every Redis connection of a silo or gateway: its I/O completes on the .NET thread pool rather than
     /// on the Redis client's own dedicated threads, which were a fifth of a silo's sampled thread time
-    /// under the scaled-out load, most of it waiting for work (docs/BENCHMARKS.md, "CPU per operation").
+    /// under the scaled-out load, most of it waiting for work (docs/BENCHMARKS.md, "Where the scaled-out CPU goes").
     /// </summary>
     private static ConfigurationOptions RedisOptions(string connectionString)
     {
