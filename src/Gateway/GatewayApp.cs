@@ -209,6 +209,8 @@ public static class GatewayApp
                 },
             };
         });
+        // A token validated once is not validated again for a while (Auth:ValidatedTokenCacheDuration).
+        services.AddValidatedTokenCache(auth);
         services.AddAuthorization(o => o.FallbackPolicy = new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
     }
 

@@ -10,6 +10,8 @@ public sealed class AuthOptions
 {
     public const string SectionName = "Auth";
     public const int MinimumSigningKeyBytes = 32;
+    public const int MaximumValidatedTokenCacheSize = 1_000_000;
+    public static readonly TimeSpan MaximumValidatedTokenCacheDuration = TimeSpan.FromMinutes(10);
 
     public string? Authority { get; set; }
 
@@ -24,6 +26,16 @@ public sealed class AuthOptions
 
     /// <summary>Lifetime of tokens from /dev/token.</summary>
     public TimeSpan DevTokenLifetime { get; set; } = TimeSpan.FromHours(12);
+
+    /// <summary>
+    /// How long a bearer token found valid is accepted again without being validated (<see cref="CachingTokenHandler"/>),
+    /// never past its own expiry. Zero turns the cache off. With <see cref="Authority"/> it is also how long a token
+    /// signed with a key the provider has withdrawn can still be accepted.
+    /// </summary>
+    public TimeSpan ValidatedTokenCacheDuration { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Bearer tokens the validated-token cache holds at most (about 4 KB each).</summary>
+    public int ValidatedTokenCacheSize { get; set; } = 100_000;
 
     public bool UsesSigningKey => !string.IsNullOrEmpty(SigningKey);
 
@@ -69,6 +81,18 @@ public sealed class AuthOptions
         if (EnableDevTokens && !UsesSigningKey)
         {
             throw new InvalidOperationException("Auth:EnableDevTokens needs Auth:SigningKey to sign the tokens.");
+        }
+
+        if (ValidatedTokenCacheDuration < TimeSpan.Zero || ValidatedTokenCacheDuration > MaximumValidatedTokenCacheDuration)
+        {
+            throw new InvalidOperationException(
+                $"Auth:ValidatedTokenCacheDuration must be 0 (no cache) to {MaximumValidatedTokenCacheDuration.TotalMinutes} minutes; it is {ValidatedTokenCacheDuration}.");
+        }
+
+        if (ValidatedTokenCacheSize < 1 || ValidatedTokenCacheSize > MaximumValidatedTokenCacheSize)
+        {
+            throw new InvalidOperationException(
+                $"Auth:ValidatedTokenCacheSize must be 1 to {MaximumValidatedTokenCacheSize}; it is {ValidatedTokenCacheSize}.");
         }
     }
 }

@@ -2,13 +2,22 @@ using System.Diagnostics.Metrics;
 
 namespace DmVoice.Gateway.Observability;
 
-/// <summary>Gateway counters: connections, event deliveries, lease traffic and connections the gateway closed.</summary>
+/// <summary>Gateway counters: connections, event deliveries, lease traffic, connections the gateway closed and bearer token checks.</summary>
 public sealed class GatewayMetrics : IDisposable
 {
     public const string MeterName = "DmVoice.Gateway";
 
     /// <summary>The counter the benchmark reads to measure lease traffic.</summary>
     public const string PresenceMessagesInstrument = "dmvoice.gateway.presence.messages";
+
+    /// <summary>Bearer tokens checked, by <c>answer</c>: <see cref="TokenValidationCached"/> or <see cref="TokenValidationValidated"/>.</summary>
+    public const string TokenValidationsInstrument = "dmvoice.gateway.token_validations";
+
+    /// <summary>A token validated before, answered from the validated-token cache (<see cref="Auth.CachingTokenHandler"/>).</summary>
+    public const string TokenValidationCached = "cached";
+
+    /// <summary>A token the token handler validated in full, valid or not.</summary>
+    public const string TokenValidationValidated = "validated";
 
     private readonly Meter _meter;
     private readonly UpDownCounter<long> _connections;
@@ -22,6 +31,7 @@ public sealed class GatewayMetrics : IDisposable
     private readonly Counter<long> _unavailable;
     private readonly Counter<long> _internalErrors;
     private readonly Counter<long> _leaseLost;
+    private readonly Counter<long> _tokenValidations;
     private readonly Histogram<double> _eventLatency;
 
     public GatewayMetrics(IMeterFactory meterFactory)
@@ -46,6 +56,9 @@ public sealed class GatewayMetrics : IDisposable
         _leaseLost = _meter.CreateCounter<long>(
             "dmvoice.gateway.lease_lost",
             description: "Times this gateway lost its lease and closed every connection, by reason (gateway_lease_lapsed: the cluster had dropped its devices; cluster_unreachable: it could not renew within the lease timeout)");
+        _tokenValidations = _meter.CreateCounter<long>(
+            TokenValidationsInstrument,
+            description: "Bearer tokens checked, by answer (cached: validated before and answered from the validated-token cache; validated: validated in full, valid or not)");
         _eventLatency = _meter.CreateHistogram(
             "dmvoice.gateway.event_delivery.duration",
             unit: "s",
@@ -100,6 +113,8 @@ public sealed class GatewayMetrics : IDisposable
     public void ConnectionClosedByGateway(string reason) => _closedByGateway.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     public void DeliveryReceived() => _deliveries.Add(1);
+
+    public void TokenValidation(string answer) => _tokenValidations.Add(1, new KeyValuePair<string, object?>("answer", answer));
 
     public void ReadRetried(string surface) => _readRetries.Add(1, new KeyValuePair<string, object?>("surface", surface));
 

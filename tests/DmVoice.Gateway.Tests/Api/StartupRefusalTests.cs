@@ -85,6 +85,25 @@ public sealed class StartupRefusalTests
     }
 
     [Theory]
+    [InlineData("Auth:ValidatedTokenCacheDuration", "-00:00:01")]
+    [InlineData("Auth:ValidatedTokenCacheDuration", "00:10:00.001")]
+    [InlineData("Auth:ValidatedTokenCacheSize", "0")]
+    [InlineData("Auth:ValidatedTokenCacheSize", "1000001")]
+    public void Validated_token_cache_settings_out_of_range_are_refused_naming_the_setting(string key, string value)
+    {
+        var error = Refused(Args("Production", $"--Auth:SigningKey={GatewayServer.SigningKey}", $"--{key}={value}"));
+        Assert.Contains(key, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validated_token_cache_settings_at_their_bounds_are_accepted()
+    {
+        // A duration of 0 turns the cache off.
+        using var shortest = GatewayApp.Build(Args("Production", $"--Auth:SigningKey={GatewayServer.SigningKey}", "--Auth:ValidatedTokenCacheDuration=00:00:00", "--Auth:ValidatedTokenCacheSize=1"));
+        using var longest = GatewayApp.Build(Args("Production", $"--Auth:SigningKey={GatewayServer.SigningKey}", "--Auth:ValidatedTokenCacheDuration=00:10:00", "--Auth:ValidatedTokenCacheSize=1000000"));
+    }
+
+    [Theory]
     [InlineData("Gateway:ReadRetryBudget", "00:00:10.001")]
     [InlineData("Gateway:ReadRetryBudget", "-00:00:01")]
     [InlineData("Gateway:UnavailableRetryAfter", "00:00:00.500")]
