@@ -34,8 +34,12 @@ public sealed class AuthOptions
     /// </summary>
     public TimeSpan ValidatedTokenCacheDuration { get; set; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>Bearer tokens the validated-token cache holds at most (about 4 KB each).</summary>
-    public int ValidatedTokenCacheSize { get; set; } = 100_000;
+    /// <summary>
+    /// Bearer tokens the validated-token cache holds at most (about 4 KB each, so about 80 MB when full): the
+    /// users who send requests within one <see cref="ValidatedTokenCacheDuration"/>, which for a gateway is far
+    /// fewer than the users connected to it.
+    /// </summary>
+    public int ValidatedTokenCacheSize { get; set; } = 20_000;
 
     public bool UsesSigningKey => !string.IsNullOrEmpty(SigningKey);
 
