@@ -26,21 +26,28 @@ public interface IUserDirectoryGrain : IGrainWithStringKey
     Task RemoveDm(string dmGroupId);
 
     /// <summary>
-    /// Something happened in one of the user's DMs (its members changed, a call started). Moves it up unless
-    /// it already shows later activity; ignored for a DM the user is not in. One-way: senders never wait on it.
-    /// The new order shows at once; it is stored with the grain's next write, or within
-    /// <c>Calls:DirectoryOrderWriteDelay</c>, or at deactivation (a crash may lose that much of it: the
-    /// order is not critical).
+    /// The members of one of the user's DMs changed. Moves it up unless it already shows later activity;
+    /// ignored for a DM the user is not in. One-way: senders never wait on it. The new order shows at once;
+    /// it is stored with the grain's next write, or within <c>Calls:DirectoryOrderWriteDelay</c>, or at
+    /// deactivation (a crash may lose that much of it: the order is not critical).
     /// </summary>
     [OneWay]
     [Alias("DmActivity")]
     Task DmActivity(string dmGroupId, DateTimeOffset at);
 
     /// <summary>
-    /// One page of the user's DMs, newest activity first (ties by id), starting after <paramref name="after"/>.
-    /// Costs O(page), not O(DMs).
+    /// Call starts in the user's DMs, held by the user's <see cref="IUserVoiceGrain"/> and handed over by it:
+    /// each DM moves up unless it already shows later activity, and the order is stored before this returns.
     /// </summary>
-    [ReadOnly]
+    [Alias("TakeDmActivity")]
+    Task TakeDmActivity(DmActivityEntry[] entries);
+
+    /// <summary>
+    /// One page of the user's DMs, newest activity first (ties by id), starting after <paramref name="after"/>.
+    /// Costs O(page), not O(DMs). The first page also asks the user's <see cref="IUserVoiceGrain"/> for the
+    /// call starts it holds (<see cref="IUserVoiceGrain.GetHeldDmActivity"/>), so a call that just started
+    /// shows its DM on top.
+    /// </summary>
     [Alias("GetDmPage")]
     Task<DmPage> GetDmPage(int limit, DmCursor? after);
 

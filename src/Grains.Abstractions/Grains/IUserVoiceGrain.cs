@@ -106,7 +106,25 @@ public interface IUserVoiceGrain : IGrainWithStringKey
     [Alias("HasLiveDevice")]
     Task<bool> HasLiveDevice();
 
-    /// <summary>Runs the disconnect grace when due. Called by the grain itself.</summary>
+    /// <summary>
+    /// A call started in one of the user's DMs: the DM moves up in the user's list. Held here (every member of a
+    /// starting call has this grain active already) and handed to the user's <see cref="IUserDirectoryGrain"/>
+    /// within <c>Calls:DirectoryOrderWriteDelay</c> or at deactivation, so a call start activates no DM list;
+    /// a read of the list asks for what is held (<see cref="GetHeldDmActivity"/>). One-way: call grains never wait on it.
+    /// </summary>
+    [OneWay]
+    [Alias("DmActivity")]
+    Task DmActivity(string dmGroupId, DateTimeOffset at);
+
+    /// <summary>
+    /// The DM activity held for the user's list and not handed over yet. Read-only and interleaving, so the
+    /// user's DM list can ask while this grain hands activity over to it.
+    /// </summary>
+    [AlwaysInterleave]
+    [Alias("GetHeldDmActivity")]
+    Task<DmActivityEntry[]> GetHeldDmActivity();
+
+    /// <summary>Runs the disconnect grace and hands held DM activity over, when due. Called by the grain itself.</summary>
     [Alias("ProcessDeadlines")]
     Task ProcessDeadlines();
 }

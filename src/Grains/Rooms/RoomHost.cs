@@ -308,10 +308,11 @@ internal sealed partial class RoomHost
 
         if (outbox.ActivityAt is { } at)
         {
-            // A call that starts is activity in its DM: it moves up in every member's list (one-way).
+            // A call that starts is activity in its DM: it moves up in every member's list. One-way, to the
+            // members' user grains, which the call has just registered with: they hold it for the lists.
             foreach (var userId in State.Members)
             {
-                grains.GetGrain<IUserDirectoryGrain>(userId).DmActivity(here.Id, at).Ignore();
+                grains.GetGrain<IUserVoiceGrain>(userId).DmActivity(here.Id, at).Ignore();
             }
         }
 

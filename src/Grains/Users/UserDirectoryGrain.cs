@@ -27,17 +27,23 @@ public sealed class UserDirectoryState
 /// <summary>
 /// A user's DMs and missed calls, so "my DMs" and "my missed calls" read one grain. The DMs are kept in
 /// order of their latest activity, so a page of them costs O(page) however many DMs the user has.
-/// Membership comes from the DM group grains (awaited); activity also comes one-way from call grains.
-/// The only grain it calls is the user's settings grain, one-way, when a DM is left.
+/// Membership comes from the DM group grains (awaited); call starts from the user's voice grain, which
+/// holds them (<see cref="HeldDmActivity"/>) and hands them over, and which the first page of a read asks
+/// for what it holds (an interleaving read). Otherwise the only grain it calls is the user's settings
+/// grain, one-way, when a DM is left.
 /// </summary>
 /// <remarks>
-/// Membership and missed calls are written at once. A DM's later activity (<see cref="DmActivity"/>)
-/// only changes its place in the list: it shows at once (from memory) and is stored with the next
-/// write, or within <c>Calls:DirectoryOrderWriteDelay</c> (a minute by default), or at deactivation.
-/// A silo crash can lose that much of it, and the DM then shows at its previous place until its next
-/// activity; no DM is ever lost with it, since membership is written at once.
+/// <para>Membership and missed calls are written at once. A DM's later activity only changes its place in
+/// the list: it shows at once (from memory) and is stored with the next write, or within
+/// <c>Calls:DirectoryOrderWriteDelay</c> (a minute by default), or at deactivation. A silo crash can lose
+/// that much of it, and the DM then shows at its previous place until its next activity; no DM is ever
+/// lost with it, since membership is written at once.</para>
+/// <para>A list is kept in memory for a user who reads it. One that only hears from other grains (a DM
+/// created or left, a missed call, call starts handed over) stores the change and is let go once idle:
+/// at scale most users' lists are written far more often than read, and an activation would otherwise
+/// stay for each of them after every DM created and every call started.</para>
 /// </remarks>
-public sealed class UserDirectoryGrain(
+public sealed partial class UserDirectoryGrain(
     [PersistentState("directory", StorageNames.Default)] IPersistentState<UserDirectoryState> state,
     CallClock clock,
     IOptions<CallOptions> options,
@@ -47,6 +53,9 @@ public sealed class UserDirectoryGrain(
     private readonly SortedSet<DmActivityEntry> _byActivity = new(NewestFirst.Instance);
 
     private CoalescedWrites<UserDirectoryState>? _writes;
+
+    /// <summary>Whether this activation served its user a read: only then is it kept between changes (see remarks).</summary>
+    private bool _readByUser;
 
     private CoalescedWrites<UserDirectoryState> Writes =>
         _writes ??= new CoalescedWrites<UserDirectoryState>(this, state, options.Value.DirectoryOrderWriteDelay, logger);
@@ -71,12 +80,12 @@ public sealed class UserDirectoryGrain(
     public async Task AddDm(string dmGroupId)
     {
         var added = State.DmIds.Add(dmGroupId);
-        if (!SetActivity(dmGroupId, clock.UtcNow) && !added)
+        if (SetActivity(dmGroupId, clock.UtcNow) || added)
         {
-            return;
+            await Writes.WriteAsync();
         }
 
-        await Writes.WriteAsync();
+        LetGoUnlessRead();
     }
 
     public async Task ReserveNewDm(string dmGroupId, bool isGroup)
@@ -128,6 +137,7 @@ public sealed class UserDirectoryGrain(
         State.DmActivity.Remove(dmGroupId);
         await Writes.WriteAsync();
         GrainFactory.GetGrain<IUserSettingsGrain>(UserId).ForgetDm(dmGroupId).Ignore();
+        LetGoUnlessRead();
     }
 
     public Task DmActivity(string dmGroupId, DateTimeOffset at)
@@ -138,11 +148,36 @@ public sealed class UserDirectoryGrain(
             Writes.Changed();
         }
 
+        LetGoUnlessRead();
         return Task.CompletedTask;
     }
 
-    public Task<DmPage> GetDmPage(int limit, DmCursor? after)
+    public async Task TakeDmActivity(DmActivityEntry[] entries)
     {
+        ArgumentNullException.ThrowIfNull(entries);
+        var moved = false;
+        foreach (var entry in entries)
+        {
+            moved |= State.DmIds.Contains(entry.DmGroupId) && SetActivity(entry.DmGroupId, entry.LastActivityAt);
+        }
+
+        // Also what a read took from the user grain earlier (pending): the user grain lets go of it now.
+        if (moved || Writes.Pending)
+        {
+            await Writes.WriteAsync();
+        }
+
+        LetGoUnlessRead();
+    }
+
+    public async Task<DmPage> GetDmPage(int limit, DmCursor? after)
+    {
+        _readByUser = true;
+        if (after is null)
+        {
+            await TakeHeldActivityAsync();
+        }
+
         limit = Math.Clamp(limit, 1, 100);
         IEnumerable<DmActivityEntry> from = _byActivity;
         if (after is not null)
@@ -176,7 +211,43 @@ public sealed class UserDirectoryGrain(
             next = new DmCursor(page[^1].LastActivityAt, page[^1].DmGroupId);
         }
 
-        return Task.FromResult(new DmPage(page, next));
+        return new DmPage(page, next);
+    }
+
+    /// <summary>
+    /// Shows the call starts the user's voice grain holds. Stored only with the next write or at deactivation
+    /// (the voice grain still holds them, and hands them over to be stored). Best effort: a list that cannot
+    /// ask shows the order it has.
+    /// </summary>
+    private async Task TakeHeldActivityAsync()
+    {
+        DmActivityEntry[] held;
+        try
+        {
+            held = await GrainFactory.GetGrain<IUserVoiceGrain>(UserId).GetHeldDmActivity();
+        }
+        catch (Exception ex)
+        {
+            LogHeldActivityUnanswered(ex, UserId);
+            return;
+        }
+
+        foreach (var entry in held)
+        {
+            if (State.DmIds.Contains(entry.DmGroupId) && SetActivity(entry.DmGroupId, entry.LastActivityAt))
+            {
+                Writes.Changed(withinDelay: false);
+            }
+        }
+    }
+
+    /// <summary>A list nobody reads is not kept in memory once it stored what it was told (see remarks).</summary>
+    private void LetGoUnlessRead()
+    {
+        if (!_readByUser)
+        {
+            DeactivateOnIdle();
+        }
     }
 
     public async Task AddMissedCall(CallRecord record)
@@ -195,10 +266,12 @@ public sealed class UserDirectoryGrain(
         }
 
         await Writes.WriteAsync();
+        LetGoUnlessRead();
     }
 
     public Task<IReadOnlyList<CallRecord>> GetMissedCalls(DateTimeOffset? since, int limit)
     {
+        _readByUser = true;
         IReadOnlyList<CallRecord> result = State.MissedCalls
             .Where(r => since is null || r.EndedAt >= since)
             .OrderByDescending(r => r.EndedAt)
@@ -233,4 +306,7 @@ public sealed class UserDirectoryGrain(
             return byTime != 0 ? byTime : string.CompareOrdinal(x.DmGroupId, y.DmGroupId);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "User {UserId}: the voice grain did not say which call starts it holds; listing the DMs in their stored order")]
+    private partial void LogHeldActivityUnanswered(Exception exception, string userId);
 }

@@ -31,6 +31,8 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
     private LiveCallNotifier _liveCallNotifier = null!;
     private SeatConfirmRetries _confirmRetries = null!;
     private DeadlineTimer? _deadlineTimer;
+    private HeldDmActivity _heldDmActivity = null!;
+    private DeadlineTimer? _handOverTimer;
 
     public UserVoiceGrain(
         [PersistentState("voice", StorageNames.Default)] IPersistentState<UserVoiceState> state,
@@ -65,6 +67,9 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
         var self = this.AsReference<IUserVoiceGrain>();
         _deadlineTimer = new DeadlineTimer(_clock.TimeProvider, () => self.ProcessDeadlines(), OverdueDeadlines.DisconnectGrace);
         _deadlineTimer.Schedule(State.DisconnectDeadline);
+        _heldDmActivity = new HeldDmActivity(State, _options.DirectoryOrderWriteDelay, HandOverTime.GetUtcNow());
+        _handOverTimer = new DeadlineTimer(HandOverTime, () => self.ProcessDeadlines());
+        _handOverTimer.Schedule(_heldDmActivity.Due);
         _presence.StartAudits();
         if (State.Active is not null)
         {
@@ -79,9 +84,18 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         _deadlineTimer?.Dispose();
+        _handOverTimer?.Dispose();
+        _handOverTimer = null;
         _presence?.StopAudits();
 
-        // Index changes not stored yet (best effort: after a crash the live calls register again).
+        // Index changes and DM activity not stored yet (best effort: after a crash the live calls register
+        // again, and the DMs show at their previous places). Held activity waits in this state for the next
+        // activation rather than for a DM list, which a stopping silo may not be able to place.
+        if (_heldDmActivity?.IsEmpty == false)
+        {
+            _writes.Changed(withinDelay: false);
+        }
+
         await _writes.FlushOnDeactivateAsync();
     }
 
@@ -261,6 +275,16 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
 
     public async Task ProcessDeadlines()
     {
+        if (_heldDmActivity.Due <= HandOverTime.GetUtcNow())
+        {
+            await HandOverDmActivityAsync();
+        }
+        else
+        {
+            // A timer can fire a moment before its time by the wall clock: it must fire again, not be lost.
+            _handOverTimer?.Schedule(_heldDmActivity.Due);
+        }
+
         if (!_seat.GraceOver(_clock.UtcNow))
         {
             _deadlineTimer?.Schedule(State.DisconnectDeadline);

@@ -29,4 +29,11 @@ public sealed class UserVoiceState
 
     /// <summary>The device id each open connection declared (gateway-qualified connection key → device id).</summary>
     [Id(9)] public Dictionary<string, string> DeviceIds { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Call starts in the user's DMs (DM id → when) not yet handed to the user's DM list
+    /// (<see cref="HeldDmActivity"/>); null when none. Stored only with the grain's other writes and at
+    /// deactivation, so a list that could not be reached then still gets them from the next activation.
+    /// </summary>
+    [Id(10)] public Dictionary<string, DateTimeOffset>? HeldDmActivity { get; set; }
 }

@@ -1,9 +1,6 @@
-using DmVoice.Grains.Hosting;
 using DmVoice.Grains.Users;
 using DmVoice.Tests.Infrastructure;
 using DmVoice.TestSupport.Orleans;
-using Microsoft.Extensions.DependencyInjection;
-using Orleans.Storage;
 
 namespace DmVoice.Tests.Grains;
 
@@ -190,18 +187,8 @@ public sealed class DeferredWriteTests(FaultyStorageClusterFixture fx)
             page => page.Entries.Count == 1 && page.Entries[0] == new DmActivityEntry(dmId, at),
             $"the DM on top of {userId}'s list");
 
-    private Task<UserVoiceState> StoredVoiceAsync(string userId) => StoredAsync<UserVoiceState>("voice", fx.User(userId).GetGrainId());
+    private Task<UserVoiceState> StoredVoiceAsync(string userId) => fx.StoredAsync<UserVoiceState>("voice", fx.User(userId).GetGrainId());
 
     private Task<UserDirectoryState> StoredListAsync(string userId) =>
-        StoredAsync<UserDirectoryState>("directory", fx.Client.GetGrain<IUserDirectoryGrain>(userId).GetGrainId());
-
-    /// <summary>What storage holds for the grain: what it would start from after a crash.</summary>
-    private async Task<T> StoredAsync<T>(string stateName, GrainId grainId)
-        where T : new()
-    {
-        var storage = fx.SiloServices.GetRequiredKeyedService<IGrainStorage>(StorageNames.Default);
-        var state = new GrainState<T>(new T());
-        await storage.ReadStateAsync(stateName, grainId, state);
-        return state.State!;
-    }
+        fx.StoredAsync<UserDirectoryState>("directory", fx.Client.GetGrain<IUserDirectoryGrain>(userId).GetGrainId());
 }

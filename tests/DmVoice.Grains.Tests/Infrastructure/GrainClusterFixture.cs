@@ -148,6 +148,20 @@ public class GrainClusterFixture : IAsyncLifetime
 
     /// <summary>Advances call time; deadline timers fire as grain calls, so wait for their effect after.</summary>
     public void Advance(TimeSpan by) => Time.Advance(by);
+
+    /// <summary>What storage holds for the grain: what it would start from after a crash.</summary>
+    public async Task<T> StoredAsync<T>(string stateName, GrainId grainId)
+        where T : new()
+    {
+        var storage = SiloServices.GetRequiredKeyedService<IGrainStorage>(StorageNames.Default);
+        var state = new GrainState<T>(new T());
+        await storage.ReadStateAsync(stateName, grainId, state);
+        return state.State!;
+    }
+
+    /// <summary>Whether the grain has an activation now, anywhere in the cluster.</summary>
+    public async Task<bool> IsActiveAsync(IAddressable grain) =>
+        await Client.GetGrain<IManagementGrain>(0).GetGrainActivationCount((GrainReference)grain) > 0;
 }
 
 [CollectionDefinition(Name)]
