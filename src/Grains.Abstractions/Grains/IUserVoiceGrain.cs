@@ -124,7 +124,7 @@ public interface IUserVoiceGrain : IGrainWithStringKey
     [Alias("GetHeldDmActivity")]
     Task<DmActivityEntry[]> GetHeldDmActivity();
 
-    /// <summary>Runs the disconnect grace and hands held DM activity over, when due. Called by the grain itself.</summary>
+    /// <summary>Runs the device audit, the disconnect grace and the hand-over of held DM activity, when due. Called by the grain itself.</summary>
     [Alias("ProcessDeadlines")]
     Task ProcessDeadlines();
 }

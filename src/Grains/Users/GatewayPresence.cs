@@ -13,8 +13,12 @@ namespace DmVoice.Grains.Users;
 /// forgets what neither vouches for through the grain (<paramref name="forgetDevices"/>: store, tell
 /// the live calls, untrack).
 /// </summary>
+/// <remarks>
+/// The audit's timer is a plain runtime timer armed only while an audit can be due, and it wakes the
+/// grain through <paramref name="wake"/> (a grain call, so the audit runs as an ordinary turn): a grain
+/// timer for every user grain, ticking whether or not an audit was due, cost about 0.7 KB per user.
+/// </remarks>
 internal sealed partial class GatewayPresence(
-    Grain grain,
     IGrainFactory grains,
     string userId,
     UserVoiceState state,
@@ -22,12 +26,21 @@ internal sealed partial class GatewayPresence(
     CallOptions options,
     PresenceMetrics presenceMetrics,
     Func<IReadOnlyCollection<string>, string?, Task> forgetDevices,
+    Func<Task> wake,
     ILogger logger)
 {
     /// <summary>How long a gateway has to say which connections it holds; a live one answers in milliseconds.</summary>
     private static readonly TimeSpan GatewayAnswerTimeout = TimeSpan.FromSeconds(5);
 
-    private IGrainTimer? _auditTimer;
+    /// <summary>How soon after an activation with devices its first audit runs.</summary>
+    private static readonly TimeSpan SoonAfterActivation = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>The audit interval bounds how long a lost close lingers: real time, not the calls' clock (which a test may hold still).</summary>
+    private static TimeProvider AuditTime => TimeProvider.System;
+
+    private readonly DeadlineTimer _auditTimer = new(AuditTime, wake);
+    private DateTimeOffset? _nextAudit;
+    private bool _audited;
 
     /// <summary>Tracks the user on a gateway's lease; a lease that has lapsed answers at once with <c>GatewayLost</c>.</summary>
     public Task TrackAsync(string gatewayId) => grains.GetGrain<IGatewayLeaseGrain>(gatewayId).Track(userId);
@@ -56,25 +69,66 @@ internal sealed partial class GatewayPresence(
         }
     }
 
+    /// <summary>At activation: an activation with devices audits them soon.</summary>
     public void StartAudits()
     {
-        var interval = options.PresenceAuditInterval;
-        var soon = devices.AnyConnected ? TimeSpan.FromMilliseconds(100) : interval;
-        var first = true;
-        _auditTimer = grain.RegisterGrainTimer(
-            async () =>
-            {
-                var due = DeviceAudit.IsDue(devices.AnyConnected, atActivation: first, seated: state.Active is not null);
-                first = false;
-                if (due)
-                {
-                    await AuditDevicesAsync();
-                }
-            },
-            new GrainTimerCreationOptions { DueTime = soon, Period = interval, KeepAlive = false });
+        if (devices.AnyConnected)
+        {
+            ScheduleAudit(AuditTime.GetUtcNow() + SoonAfterActivation);
+        }
     }
 
-    public void StopAudits() => _auditTimer?.Dispose();
+    /// <summary>After a seat or a device was gained: audits run every interval from now while both last.</summary>
+    public void EnsureAudits()
+    {
+        if (_nextAudit is null && DeviceAudit.IsDue(devices.AnyConnected, atActivation: false, seated: state.Active is not null))
+        {
+            ScheduleAudit(AuditTime.GetUtcNow() + options.PresenceAuditInterval);
+        }
+    }
+
+    /// <summary>Runs the audit when it is due (the grain's deadline turn), and arms the next one while it can be due.</summary>
+    public async Task AuditIfDueAsync()
+    {
+        if (_nextAudit is not { } due)
+        {
+            return;
+        }
+
+        if (due > AuditTime.GetUtcNow())
+        {
+            // A timer can fire a moment before its time by the wall clock: it must fire again, not be lost.
+            _auditTimer.Schedule(due);
+            return;
+        }
+
+        _nextAudit = null;
+        var atActivation = !_audited;
+        _audited = true;
+        try
+        {
+            if (DeviceAudit.IsDue(devices.AnyConnected, atActivation, seated: state.Active is not null))
+            {
+                await AuditDevicesAsync();
+            }
+        }
+        catch (Exception ex)
+        {
+            // Forgetting what the audit found could not be stored (the activation is dropped with it): the
+            // next activation audits again. The grain's other deadlines must still run in this turn.
+            LogAuditFailed(ex, userId);
+        }
+
+        EnsureAudits();
+    }
+
+    public void StopAudits() => _auditTimer.Dispose();
+
+    private void ScheduleAudit(DateTimeOffset at)
+    {
+        _nextAudit = at;
+        _auditTimer.Schedule(at);
+    }
 
     private async Task AuditDevicesAsync()
     {
@@ -126,6 +180,9 @@ internal sealed partial class GatewayPresence(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "User {UserId}: {DeviceCount} device(s) are no longer held by their gateway; forgetting them (their close never arrived)")]
     private partial void LogAuditClosedDevices(string userId, int deviceCount);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "User {UserId}: the device audit failed")]
+    private partial void LogAuditFailed(Exception exception, string userId);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "User {UserId}: gateway {GatewayId} did not answer the device audit; its devices stay until its lease decides")]
     private partial void LogAuditUnanswered(Exception exception, string userId, string gatewayId);

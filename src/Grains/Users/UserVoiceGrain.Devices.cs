@@ -28,6 +28,7 @@ public sealed partial class UserVoiceGrain
         _devices.Open(connectionKey, gateway, deviceId);
         RefreshGrace();
         await SaveAsync();
+        _presence.EnsureAudits();
 
         if (newGateway)
         {

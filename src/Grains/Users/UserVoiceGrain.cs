@@ -61,10 +61,10 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
         _devices = new UserDevices(State);
         _seat = new UserSeat(State);
         _liveCalls = new LiveCallIndex(State);
-        _presence = new GatewayPresence(this, GrainFactory, UserId, State, _devices, _options, _presenceMetrics, ForgetDevicesAsync, _logger);
+        var self = this.AsReference<IUserVoiceGrain>();
+        _presence = new GatewayPresence(GrainFactory, UserId, State, _devices, _options, _presenceMetrics, ForgetDevicesAsync, () => self.ProcessDeadlines(), _logger);
         _confirmRetries = new SeatConfirmRetries(this, ConfirmActiveCall, UserId, _logger);
         _liveCallNotifier = new LiveCallNotifier(GrainFactory, UserId, _liveCalls, _devices, _cluster.UsesStreams, _writes, _logger);
-        var self = this.AsReference<IUserVoiceGrain>();
         _deadlineTimer = new DeadlineTimer(_clock.TimeProvider, () => self.ProcessDeadlines(), OverdueDeadlines.DisconnectGrace);
         _deadlineTimer.Schedule(State.DisconnectDeadline);
         _heldDmActivity = new HeldDmActivity(State, _options.DirectoryOrderWriteDelay, HandOverTime.GetUtcNow());
@@ -169,6 +169,7 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
         }
 
         _deadlineTimer?.Schedule(State.DisconnectDeadline);
+        _presence.EnsureAudits();
 
         if (previous is not null && previous != target)
         {
@@ -255,6 +256,7 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
                 LogAdoptedSeat(UserId, active.Kind, active.Id, State.Session);
                 RefreshGrace();
                 await SaveAsync();
+                _presence.EnsureAudits();
                 break;
             case SeatConfirmation.Forgotten:
                 LogStaleActiveCall(UserId, active.Kind, active.Id);
@@ -275,6 +277,7 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
 
     public async Task ProcessDeadlines()
     {
+        await _presence.AuditIfDueAsync();
         if (_heldDmActivity.Due <= HandOverTime.GetUtcNow())
         {
             await HandOverDmActivityAsync();
