@@ -3,7 +3,7 @@ namespace DmVoice.Grains.Users;
 /// <summary>
 /// The index of live calls the user can see (<see cref="LiveCallIndex"/>), the grain's side: the room
 /// grains' calls, handed to <see cref="LiveCallNotifier"/>. Its changes cause no write of their own (see
-/// the index's remarks).
+/// the index's remarks). Also what the DM calls tell when they start: activity held for the user's DM list.
 /// </summary>
 public sealed partial class UserVoiceGrain
 {
@@ -26,4 +26,13 @@ public sealed partial class UserVoiceGrain
 
     public Task<IReadOnlyList<LiveCallRef>> GetLiveCalls() =>
         Task.FromResult<IReadOnlyList<LiveCallRef>>(_liveCalls.ToArray());
+
+    /// <summary>A call started in one of the user's DMs: held for the user's DM list (<see cref="DmActivityHandOver"/>).</summary>
+    public Task DmActivity(string dmGroupId, DateTimeOffset at)
+    {
+        _dmActivity.Hold(dmGroupId, at);
+        return Task.CompletedTask;
+    }
+
+    public Task<DmActivityEntry[]> GetHeldDmActivity() => Task.FromResult(_dmActivity.Held());
 }

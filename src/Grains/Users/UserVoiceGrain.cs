@@ -31,8 +31,7 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
     private LiveCallNotifier _liveCallNotifier = null!;
     private SeatConfirmRetries _confirmRetries = null!;
     private DeadlineTimer? _deadlineTimer;
-    private HeldDmActivity _heldDmActivity = null!;
-    private DeadlineTimer? _handOverTimer;
+    private DmActivityHandOver _dmActivity = null!;
 
     public UserVoiceGrain(
         [PersistentState("voice", StorageNames.Default)] IPersistentState<UserVoiceState> state,
@@ -67,9 +66,8 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
         _liveCallNotifier = new LiveCallNotifier(GrainFactory, UserId, _liveCalls, _devices, _cluster.UsesStreams, _writes, _logger);
         _deadlineTimer = new DeadlineTimer(_clock.TimeProvider, () => self.ProcessDeadlines(), OverdueDeadlines.DisconnectGrace);
         _deadlineTimer.Schedule(State.DisconnectDeadline);
-        _heldDmActivity = new HeldDmActivity(State, _options.DirectoryOrderWriteDelay, HandOverTime.GetUtcNow());
-        _handOverTimer = new DeadlineTimer(HandOverTime, () => self.ProcessDeadlines());
-        _handOverTimer.Schedule(_heldDmActivity.Due);
+        _dmActivity = new DmActivityHandOver(GrainFactory, UserId, State, _options.DirectoryOrderWriteDelay, () => self.ProcessDeadlines(), _logger);
+        _dmActivity.Start();
         _presence.StartAudits();
         if (State.Active is not null)
         {
@@ -84,14 +82,13 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         _deadlineTimer?.Dispose();
-        _handOverTimer?.Dispose();
-        _handOverTimer = null;
+        _dmActivity?.Dispose();
         _presence?.StopAudits();
 
         // Index changes and DM activity not stored yet (best effort: after a crash the live calls register
         // again, and the DMs show at their previous places). Held activity waits in this state for the next
         // activation rather than for a DM list, which a stopping silo may not be able to place.
-        if (_heldDmActivity?.IsEmpty == false)
+        if (_dmActivity?.Holds == true)
         {
             _writes.Changed(withinDelay: false);
         }
@@ -278,15 +275,7 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
     public async Task ProcessDeadlines()
     {
         await _presence.AuditIfDueAsync();
-        if (_heldDmActivity.Due <= HandOverTime.GetUtcNow())
-        {
-            await HandOverDmActivityAsync();
-        }
-        else
-        {
-            // A timer can fire a moment before its time by the wall clock: it must fire again, not be lost.
-            _handOverTimer?.Schedule(_heldDmActivity.Due);
-        }
+        await _dmActivity.HandOverIfDueAsync();
 
         if (!_seat.GraceOver(_clock.UtcNow))
         {
