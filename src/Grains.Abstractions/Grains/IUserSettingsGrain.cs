@@ -3,8 +3,10 @@ namespace DmVoice.Abstractions;
 /// <summary>
 /// What a user has said about themselves and about who may reach them (key: user id): their status,
 /// the users they block, the DMs they muted for themselves, and the display name of their own token as
-/// the gateway last saw it. It answers the one question a call asks before it rings someone:
-/// <see cref="CheckRing"/>. It calls no other grain, so any grain may await it.
+/// the gateway last saw it. What decides whether and how the user is rung (<see cref="GetRingSettings"/>)
+/// is copied by the user's own <see cref="IUserVoiceGrain"/>, which answers the calls that ring them; before
+/// any change to it, this grain has that copy dropped (<see cref="IUserVoiceGrain.ForgetRingSettings"/>,
+/// which interleaves). It calls no other grain, so any grain may await it.
 /// </summary>
 [Alias("DmVoice.IUserSettingsGrain")]
 public interface IUserSettingsGrain : IGrainWithStringKey
@@ -90,30 +92,17 @@ public interface IUserSettingsGrain : IGrainWithStringKey
     Task ForgetDm(string dmGroupId);
 
     /// <summary>
-    /// May <paramref name="callerId"/> ring this user for a call in <paramref name="dmGroupId"/>, and how?
-    /// A caller over the per-caller limit is not rung (<see cref="RingVerdict.RateLimited"/>), whether the ring
-    /// starts a call or is a re-ring inside one (<paramref name="startsCall"/> no longer matters to the limit),
-    /// and whether or not this user blocks them: the limit is answered first, so it never reveals a block.
-    /// Below the limit, blocked callers are never rung; do-not-disturb or a muted DM makes the ring silent.
-    /// Asking changes nothing: a ring counts only once it is stored (<see cref="CountRing"/>), so a call start
-    /// that fails spends none of the caller's allowance.
+    /// What decides whether and how this user is rung, for their own <see cref="IUserVoiceGrain"/> to keep:
+    /// do-not-disturb, the users they block and the DMs they muted (mutes that have ended left out).
+    /// Read-only. An activation that served nothing else is let go once idle: a call start that rang an
+    /// offline user keeps no settings grain of theirs in memory.
     /// </summary>
     [ReadOnly]
-    [Alias("CheckRing")]
-    Task<RingVerdict> CheckRing(string callerId, string dmGroupId, bool startsCall);
-
-    /// <summary>
-    /// <paramref name="callerId"/> has rung this user (stored; hidden rings of a blocked caller too): it counts
-    /// against the caller's per-recipient limit. One-way, sent by the call after its state is written. Every
-    /// stored ring should come here, re-rings included, so that stopping a ring and ringing again cannot get
-    /// round the limit.
-    /// </summary>
-    [OneWay]
-    [Alias("CountRing")]
-    Task CountRing(string callerId);
+    [Alias("GetRingSettings")]
+    Task<RingSettings> GetRingSettings();
 }
 
-/// <summary>The answer of <see cref="IUserSettingsGrain.CheckRing"/>, per recipient.</summary>
+/// <summary>Whether and how a member may be rung by a caller: their user grain's answer (<see cref="MemberStatus.Ring"/>).</summary>
 [GenerateSerializer]
 [Alias("DmVoice.RingVerdict")]
 public enum RingVerdict
@@ -180,6 +169,24 @@ public sealed record UserProfile(
 public sealed record BlockedUser(
     [property: Id(0)] string UserId,
     [property: Id(1)] DateTimeOffset BlockedAt);
+
+/// <summary>
+/// A user's say on being rung, as <see cref="IUserSettingsGrain.GetRingSettings"/> answers it. Immutable: a
+/// grain in the same process receives it without a copy, so the settings grain builds a new one each time.
+/// </summary>
+/// <param name="DoNotDisturb">The user's status is <see cref="UserStatuses.DoNotDisturb"/>: every ring is silent.</param>
+/// <param name="Blocked">The users they block: never rung by them.</param>
+/// <param name="MutedDms">The DMs they muted, with each mute's end: rings there are silent until it.</param>
+[GenerateSerializer, Immutable]
+[Alias("DmVoice.RingSettings")]
+public sealed record RingSettings(
+    [property: Id(0)] bool DoNotDisturb,
+    [property: Id(1)] string[] Blocked,
+    [property: Id(2)] DmSettings[] MutedDms)
+{
+    /// <summary>No do-not-disturb, no blocks, no mutes: what most users have.</summary>
+    public static RingSettings None { get; } = new(false, [], []);
+}
 
 /// <summary>One user's own settings for one DM. <c>MutedUntil</c> is null for a mute without an end.</summary>
 [GenerateSerializer, Immutable]

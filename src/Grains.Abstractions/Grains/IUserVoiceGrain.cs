@@ -45,14 +45,36 @@ public interface IUserVoiceGrain : IGrainWithStringKey
     /// <summary>
     /// A call this user can see went live (or the user was added to a DM with a live call). Answers
     /// whether the user is busy elsewhere and where their devices are, and keeps the call posted on
-    /// route changes until <see cref="RemoveLiveCall"/>. Interleaving, so call grains can ask while
-    /// the user grain waits on a call grain. The index is rebuildable: a call registers again at each
-    /// new activation and member check, so a registration is stored with the grain's next write, or
-    /// within <c>Calls:DeferredWriteDelay</c>, not by a write of its own.
+    /// route changes until <see cref="RemoveLiveCall"/>. With a <paramref name="ring"/> question (a DM call
+    /// about to ring the user), it also answers whether and how they may be rung (<see cref="MemberStatus.Ring"/>),
+    /// so a call start asks each member once. Interleaving, so call grains can ask while the user grain
+    /// waits on a call grain. The index is rebuildable: a call registers again at each new activation and
+    /// member check, so a registration is stored with the grain's next write, or within
+    /// <c>Calls:DeferredWriteDelay</c>, not by a write of its own.
     /// </summary>
     [AlwaysInterleave]
     [Alias("AddLiveCall")]
-    Task<MemberStatus> AddLiveCall(LiveCallRef call);
+    Task<MemberStatus> AddLiveCall(LiveCallRef call, RingQuestion? ring);
+
+    /// <summary>
+    /// The user's ring settings are about to change: the copy this grain keeps of them (from
+    /// <see cref="IUserSettingsGrain.GetRingSettings"/>) is dropped, and a copy asked for before now is not
+    /// kept. Called by the user's settings grain before it changes them; interleaving and in memory only,
+    /// so it answers even while this grain waits on that settings grain.
+    /// </summary>
+    [AlwaysInterleave]
+    [Alias("ForgetRingSettings")]
+    Task ForgetRingSettings();
+
+    /// <summary>
+    /// <paramref name="callerId"/> rang this user again inside a live call (stored; a hidden ring of a blocked
+    /// caller too): it counts against the caller's limit for this user. One-way, sent by the call after its
+    /// state is written; a call start's rings count with <see cref="DmActivity"/>. Counts live in memory: a
+    /// new activation forgets them, which only ever lets a ring through.
+    /// </summary>
+    [OneWay]
+    [Alias("CountRing")]
+    Task CountRing(string callerId);
 
     /// <summary>
     /// The call ended, or the user left its DM. Only removes that very call (a newer call of the same
@@ -110,11 +132,13 @@ public interface IUserVoiceGrain : IGrainWithStringKey
     /// A call started in one of the user's DMs: the DM moves up in the user's list. Held here (every member of a
     /// starting call has this grain active already) and handed to the user's <see cref="IUserDirectoryGrain"/>
     /// within <c>Calls:DirectoryOrderWriteDelay</c> or at deactivation, so a call start activates no DM list;
-    /// a read of the list asks for what is held (<see cref="GetHeldDmActivity"/>). One-way: call grains never wait on it.
+    /// a read of the list asks for what is held (<see cref="GetHeldDmActivity"/>). When the start rang this user,
+    /// <paramref name="rungBy"/> is the caller, and the ring counts against their limit (as <see cref="CountRing"/>).
+    /// One-way: call grains never wait on it.
     /// </summary>
     [OneWay]
     [Alias("DmActivity")]
-    Task DmActivity(string dmGroupId, DateTimeOffset at);
+    Task DmActivity(string dmGroupId, DateTimeOffset at, string? rungBy);
 
     /// <summary>
     /// The DM activity held for the user's list and not handed over yet. Read-only and interleaving, so the
@@ -140,10 +164,19 @@ public sealed record LiveCallRef(
 /// <param name="ActiveCall">The call the user is in, or is joining right now.</param>
 /// <param name="Session">The user grain's join counter for that call.</param>
 /// <param name="Joining">The join into <paramref name="ActiveCall"/> is still in flight.</param>
+/// <param name="Ring">Whether and how the caller may ring the user, when the call asked (<see cref="RingQuestion"/>).</param>
 [GenerateSerializer, Immutable]
 [Alias("DmVoice.MemberStatus")]
 public sealed record MemberStatus(
     [property: Id(0)] CallContext? ActiveCall,
     [property: Id(1)] GatewayRoute[] Routes,
     [property: Id(2)] long Session = 0,
-    [property: Id(3)] bool Joining = false);
+    [property: Id(3)] bool Joining = false,
+    [property: Id(4)] RingVerdict? Ring = null);
+
+/// <summary>A DM call about to ring a member asks: may <paramref name="CallerId"/> ring you in <paramref name="DmGroupId"/>, and how?</summary>
+[GenerateSerializer, Immutable]
+[Alias("DmVoice.RingQuestion")]
+public sealed record RingQuestion(
+    [property: Id(0)] string CallerId,
+    [property: Id(1)] string DmGroupId);

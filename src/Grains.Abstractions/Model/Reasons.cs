@@ -54,11 +54,11 @@ public static class RingOutcomes
 
     /// <summary>
     /// The recipient blocks the caller: not rung. The caller is never told (to them it looks unanswered).
-    /// The answer comes from <see cref="IUserSettingsGrain.CheckRing"/>.
+    /// The answer comes from the recipient's user grain (<see cref="MemberStatus.Ring"/>).
     /// </summary>
     public const string Blocked = "blocked";
 
-    /// <summary>The caller rang this recipient too often: not rung (see <see cref="IUserSettingsGrain.CheckRing"/>).</summary>
+    /// <summary>The caller rang this recipient too often: not rung (the recipient's user grain answers it: <see cref="MemberStatus.Ring"/>).</summary>
     public const string RateLimited = "rate_limited";
 
     /// <summary>Outcomes that count as a missed call for the recipient.</summary>

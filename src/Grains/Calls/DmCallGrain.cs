@@ -72,7 +72,7 @@ public sealed class DmCallGrain(
     }
 
     public Task<RoomJoin> Join(string userId, JoinRequest request, long session, GatewayRoute[] routes) =>
-        _host.JoinAsync(userId, request, session, routes, (starterId, callId) => AskMembersAsync(starterId, callId, state.State.Members.Where(m => m != starterId).ToArray(), startsCall: true));
+        _host.JoinAsync(userId, request, session, routes, (starterId, callId) => AskMembersAsync(starterId, callId, state.State.Members.Where(m => m != starterId).ToArray()));
 
     public Task<bool> Leave(string userId, string reason) => _host.LeaveAsync(userId, reason);
 
@@ -115,7 +115,7 @@ public sealed class DmCallGrain(
         // Asked again: whether each is busy now, where their devices are, and whether they may be rung.
         var answers = targets.Length == 0
             ? MemberAnswers.None
-            : await AskMembersAsync(requesterId, state.State.Call!.CallId, targets, startsCall: false);
+            : await AskMembersAsync(requesterId, state.State.Call!.CallId, targets);
         var result = _dm.Rings.Ring(Rules, requesterId, answers, _host.Now);
         await _host.CommitAsync();
         return result;
@@ -163,23 +163,20 @@ public sealed class DmCallGrain(
     public Task MediaCommandsSent(IReadOnlyList<MediaCommandAttempt> attempts) => _host.ApplyAsync(() => { _media.CommandsSent(attempts); return true; });
 
     /// <summary>
-    /// One round to each member, both questions at once: their user grain (the call registers with it:
-    /// busy? where are their devices?) and their settings grain (may <paramref name="callerId"/> ring
-    /// them: blocked, rung too often lately, do-not-disturb or a muted DM). A busy member's verdict is not
-    /// used; asking it costs nothing, since the verdict is a read and rings count only once stored. A
-    /// member who cannot be reached fails the request before anything changed. Settings grains call
-    /// nobody, so this cannot deadlock.
+    /// One call to each member's user grain, which the call registers with: busy? where are their devices?
+    /// and may <paramref name="callerId"/> ring them (blocked, rung too often lately, do-not-disturb or a
+    /// muted DM)? The user grain answers the last from its copy of the member's settings. A busy member's
+    /// verdict is not used; asking it costs nothing, since the verdict is a read and rings count only once
+    /// stored. A member who cannot be reached fails the request before anything changed. The user grain
+    /// answers between turns, so this cannot deadlock.
     /// </summary>
-    private async Task<MemberAnswers> AskMembersAsync(string callerId, string callId, string[] memberIds, bool startsCall)
+    private async Task<MemberAnswers> AskMembersAsync(string callerId, string callId, string[] memberIds)
     {
-        var dmGroupId = this.GetPrimaryKeyString();
-        var verdicts = Task.WhenAll(memberIds.Select(id => GrainFactory.GetGrain<IUserSettingsGrain>(id).CheckRing(callerId, dmGroupId, startsCall)));
-        var statuses = _host.Members.AttachAsync(callId, memberIds);
-        await Task.WhenAll(verdicts, statuses);
-        var free = _dm.Rings.FreeMembers(statuses.Result).ToHashSet(StringComparer.Ordinal);
+        var statuses = await _host.Members.AttachAsync(callId, memberIds, new RingQuestion(callerId, this.GetPrimaryKeyString()));
+        var free = _dm.Rings.FreeMembers(statuses).ToHashSet(StringComparer.Ordinal);
         return new MemberAnswers(
-            statuses.Result,
-            memberIds.Zip(verdicts.Result).Where(p => free.Contains(p.First)).ToDictionary(p => p.First, p => p.Second, StringComparer.Ordinal));
+            statuses,
+            statuses.Where(p => free.Contains(p.Key)).ToDictionary(p => p.Key, p => p.Value.Ring ?? RingVerdict.Ring, StringComparer.Ordinal));
     }
 
     /// <summary>

@@ -270,10 +270,14 @@ internal sealed partial class RoomHost
             grains.GetGrain<IUserVoiceGrain>(userId).OnRemovedFromCall(here, session).Ignore();
         }
 
-        // Rings of a started call count against each caller's limit only now that they are stored.
-        foreach (var (recipient, callerId) in outbox.RingCounts)
+        // Rings count against each caller's limit only now that they are stored, at the recipient's user
+        // grain (which answers the next ring question). A call start's ride on its DM activity, below.
+        if (outbox.ActivityAt is null)
         {
-            grains.GetGrain<IUserSettingsGrain>(recipient).CountRing(callerId).Ignore();
+            foreach (var (recipient, callerId) in outbox.RingCounts)
+            {
+                grains.GetGrain<IUserVoiceGrain>(recipient).CountRing(callerId).Ignore();
+            }
         }
 
         foreach (var (userId, record) in outbox.MissedCalls)
@@ -309,10 +313,11 @@ internal sealed partial class RoomHost
         if (outbox.ActivityAt is { } at)
         {
             // A call that starts is activity in its DM: it moves up in every member's list. One-way, to the
-            // members' user grains, which the call has just registered with: they hold it for the lists.
+            // members' user grains, which the call has just registered with: they hold it for the lists, and
+            // count the ring of each member it rang.
             foreach (var userId in State.Members)
             {
-                grains.GetGrain<IUserVoiceGrain>(userId).DmActivity(here.Id, at).Ignore();
+                grains.GetGrain<IUserVoiceGrain>(userId).DmActivity(here.Id, at, RungBy(outbox, userId)).Ignore();
             }
         }
 
@@ -320,6 +325,19 @@ internal sealed partial class RoomHost
         {
             Media.ScheduleCommands();
         }
+    }
+
+    private static string? RungBy(RoomOutbox outbox, string userId)
+    {
+        foreach (var (recipient, callerId) in outbox.RingCounts)
+        {
+            if (recipient == userId)
+            {
+                return callerId;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>

@@ -72,13 +72,14 @@ internal sealed partial class RoomMembers(IGrainFactory grains, IEventPublisher 
     public void AskAgain(string userId) => _unreachable.Add(userId);
 
     /// <summary>
-    /// Registers the live call with these members and learns their status. Throws when a member cannot
-    /// be reached, so a caller that has not changed anything yet fails cleanly.
+    /// Registers the live call with these members and learns their status, and with a <paramref name="ring"/>
+    /// question whether and how each may be rung (<see cref="MemberStatus.Ring"/>): one call per member. Throws
+    /// when a member cannot be reached, so a caller that has not changed anything yet fails cleanly.
     /// </summary>
-    public async Task<IReadOnlyDictionary<string, MemberStatus>> AttachAsync(string callId, string[] memberIds)
+    public async Task<IReadOnlyDictionary<string, MemberStatus>> AttachAsync(string callId, string[] memberIds, RingQuestion? ring = null)
     {
         var live = new LiveCallRef(here(), callId);
-        var answers = await Task.WhenAll(memberIds.Select(id => grains.GetGrain<IUserVoiceGrain>(id).AddLiveCall(live)));
+        var answers = await Task.WhenAll(memberIds.Select(id => grains.GetGrain<IUserVoiceGrain>(id).AddLiveCall(live, ring)));
         var statuses = new Dictionary<string, MemberStatus>(memberIds.Length, StringComparer.Ordinal);
         for (var i = 0; i < memberIds.Length; i++)
         {
@@ -97,7 +98,7 @@ internal sealed partial class RoomMembers(IGrainFactory grains, IEventPublisher 
     public async Task<Dictionary<string, MemberStatus>> AskAsync(string callId, string[] memberIds)
     {
         var live = new LiveCallRef(here(), callId);
-        var answers = await AskEachAsync(memberIds, user => user.AddLiveCall(live));
+        var answers = await AskEachAsync(memberIds, user => user.AddLiveCall(live, null));
         var statuses = new Dictionary<string, MemberStatus>(StringComparer.Ordinal);
         for (var i = 0; i < memberIds.Length; i++)
         {

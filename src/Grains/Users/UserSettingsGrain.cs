@@ -1,6 +1,5 @@
 using DmVoice.Grains.Hosting;
 using DmVoice.Grains.Infrastructure;
-using Microsoft.Extensions.Options;
 
 namespace DmVoice.Grains.Users;
 
@@ -25,9 +24,12 @@ public sealed class UserSettingsState
 }
 
 /// <summary>
-/// A user's own settings and the ring eligibility that follows from them. Everything here is the user's
-/// say about themselves, so it needs nobody else: this grain calls no other grain, and any grain may await
-/// it. The count of rings per caller lives in memory: a restart forgets it, which only ever lets a ring through.
+/// A user's own settings. Everything here is the user's say about themselves, so it needs nobody else, and
+/// any grain may await it. What decides ringing (<see cref="GetRingSettings"/>) is copied by the user's own
+/// <see cref="UserVoiceGrain"/>, which answers the calls that ring them; before changing any of it, this grain
+/// has that copy dropped (<see cref="IUserVoiceGrain.ForgetRingSettings"/>, interleaving and in memory only, so
+/// it cannot wait on anything: the one grain this one calls). A copy dropped for a change that then fails is
+/// fetched again. An activation that served nothing but that copy is let go once idle.
 /// A change whose write fails drops the activation (<see cref="StateWrites"/>), so what it changed in memory
 /// goes with it: the next request sees the last stored settings, and a retry really writes.
 /// The profile others read (<see cref="GetProfile"/>) is answered between turns: it sits on other users'
@@ -37,17 +39,13 @@ public sealed class UserSettingsState
 /// </summary>
 public sealed class UserSettingsGrain(
     [PersistentState("settings", StorageNames.Default)] IPersistentState<UserSettingsState> state,
-    CallClock clock,
-    IOptions<CallOptions> options) : Grain, IUserSettingsGrain
+    CallClock clock) : Grain, IUserSettingsGrain, IIncomingGrainCallFilter
 {
-    private static readonly TimeSpan Minute = TimeSpan.FromMinutes(1);
-    private static readonly TimeSpan Hour = TimeSpan.FromHours(1);
-
-    /// <summary>Caller id → when their recent rings of this user were (oldest first, at most an hour back).</summary>
-    private readonly Dictionary<string, Queue<DateTimeOffset>> _ringsByCaller = new(StringComparer.Ordinal);
-
     /// <summary>The status as last stored: read at activation, replaced once a new one is stored.</summary>
     private string _storedStatus = UserStatuses.Online;
+
+    /// <summary>Whether this activation served anything but <see cref="GetRingSettings"/>: then it stays while used.</summary>
+    private bool _servedMore;
 
     private UserSettingsState State => state.State;
 
@@ -57,6 +55,12 @@ public sealed class UserSettingsGrain(
     {
         _storedStatus = State.Status;
         return Task.CompletedTask;
+    }
+
+    public Task Invoke(IIncomingGrainCallContext context)
+    {
+        _servedMore |= context.MethodName != nameof(GetRingSettings);
+        return context.Invoke();
     }
 
     public Task<string> GetStatus() => Task.FromResult(State.Status);
@@ -70,6 +74,11 @@ public sealed class UserSettingsGrain(
 
         if (State.Status != status)
         {
+            if ((status == UserStatuses.DoNotDisturb) != (State.Status == UserStatuses.DoNotDisturb))
+            {
+                await ForgetRingSettingsCopyAsync();
+            }
+
             State.Status = status;
             await state.WriteOrDropAsync(this);
             _storedStatus = status;
@@ -117,6 +126,7 @@ public sealed class UserSettingsGrain(
             throw new DmVoiceException(ErrorCodes.LimitReached, $"You can block at most {UserSettingsLimits.MaxBlocks} users; unblock someone first.");
         }
 
+        await ForgetRingSettingsCopyAsync();
         var now = clock.UtcNow;
         State.Blocks[userId] = now;
         await state.WriteOrDropAsync(this);
@@ -126,10 +136,13 @@ public sealed class UserSettingsGrain(
     public async Task<bool> Unblock(string userId)
     {
         Validate.Id(userId, "userId");
-        if (!State.Blocks.Remove(userId))
+        if (!State.Blocks.ContainsKey(userId))
         {
             return false;
         }
+
+        await ForgetRingSettingsCopyAsync();
+        State.Blocks.Remove(userId);
 
         await state.WriteOrDropAsync(this);
         return true;
@@ -170,15 +183,12 @@ public sealed class UserSettingsGrain(
     {
         Validate.Id(dmGroupId, "dmGroupId");
         var now = clock.UtcNow;
-        var changed = PruneEndedMutes(now);
         if (!muted)
         {
             if (mutedUntil is not null)
             {
                 throw DmVoiceException.Validation("'mutedUntil' goes only with 'muted': true.");
             }
-
-            changed |= State.MutedDms.Remove(dmGroupId);
         }
         else
         {
@@ -187,13 +197,28 @@ public sealed class UserSettingsGrain(
                 throw DmVoiceException.Validation("'mutedUntil' must be in the future and at most a year ahead.");
             }
 
-            if (!State.MutedDms.ContainsKey(dmGroupId) && State.MutedDms.Count >= UserSettingsLimits.MaxMutedDms)
+            if (!State.MutedDms.ContainsKey(dmGroupId) && State.MutedDms.Count(m => !HasEnded(m.Value, now)) >= UserSettingsLimits.MaxMutedDms)
             {
                 throw new DmVoiceException(ErrorCodes.LimitReached, $"You can mute at most {UserSettingsLimits.MaxMutedDms} DMs; unmute one first.");
             }
+        }
 
-            changed |= !State.MutedDms.TryGetValue(dmGroupId, out var current) || current != mutedUntil;
+        var changesMute = muted
+            ? !State.MutedDms.TryGetValue(dmGroupId, out var current) || current != mutedUntil
+            : State.MutedDms.ContainsKey(dmGroupId);
+        if (changesMute)
+        {
+            await ForgetRingSettingsCopyAsync();
+        }
+
+        var changed = PruneEndedMutes(now) | changesMute;
+        if (muted)
+        {
             State.MutedDms[dmGroupId] = mutedUntil;
+        }
+        else
+        {
+            State.MutedDms.Remove(dmGroupId);
         }
 
         if (changed)
@@ -212,31 +237,38 @@ public sealed class UserSettingsGrain(
 
     public async Task ForgetDm(string dmGroupId)
     {
-        if (State.MutedDms.Remove(dmGroupId))
+        if (State.MutedDms.ContainsKey(dmGroupId))
         {
+            await ForgetRingSettingsCopyAsync();
+            State.MutedDms.Remove(dmGroupId);
             await state.WriteOrDropAsync(this);
         }
     }
 
-    public Task<RingVerdict> CheckRing(string callerId, string dmGroupId, bool startsCall)
+    public Task<RingSettings> GetRingSettings()
     {
-        // The per-caller limit answers before the block, and for every ring (a call start or a re-ring): a
-        // blocked caller at the limit is told exactly what anyone else at it is told, so the limit cannot
-        // reveal a block. Their hidden rings count like any other (the call counts every ring it stores).
+        if (!_servedMore)
+        {
+            // Activated only to hand the user grain its copy (a call start ringing an offline user): let go.
+            DeactivateOnIdle();
+        }
+
         var now = clock.UtcNow;
-        if (IsOverRingLimit(callerId, now))
-        {
-            return Task.FromResult(RingVerdict.RateLimited);
-        }
-
-        if (State.Blocks.ContainsKey(callerId))
-        {
-            return Task.FromResult(RingVerdict.Blocked);
-        }
-
-        var silent = State.Status == UserStatuses.DoNotDisturb || SettingsFor(dmGroupId, now).Muted;
-        return Task.FromResult(silent ? RingVerdict.Silent : RingVerdict.Ring);
+        var dnd = State.Status == UserStatuses.DoNotDisturb;
+        var muted = State.MutedDms.Where(m => !HasEnded(m.Value, now)).Select(m => new DmSettings(m.Key, true, m.Value)).ToArray();
+        return Task.FromResult(!dnd && State.Blocks.Count == 0 && muted.Length == 0
+            ? RingSettings.None
+            : new RingSettings(dnd, [.. State.Blocks.Keys], muted));
     }
+
+    /// <summary>
+    /// Drops the user grain's copy of the ring settings before they change, so no call rings by the old ones
+    /// once the change is stored. Throws when the user grain cannot be reached: the change is then refused
+    /// before anything changed.
+    /// </summary>
+    private Task ForgetRingSettingsCopyAsync() => GrainFactory.GetGrain<IUserVoiceGrain>(UserId).ForgetRingSettings();
+
+    private static bool HasEnded(DateTimeOffset? until, DateTimeOffset now) => until is { } end && end <= now;
 
     private DmSettings SettingsFor(string dmGroupId, DateTimeOffset now) =>
         State.MutedDms.TryGetValue(dmGroupId, out var until) && (until is null || until > now)
@@ -253,46 +285,5 @@ public sealed class UserSettingsGrain(
         }
 
         return ended.Length > 0;
-    }
-
-    /// <summary>Whether the caller has used up their rings of this user for the last minute or hour.</summary>
-    private bool IsOverRingLimit(string callerId, DateTimeOffset now)
-    {
-        if (!_ringsByCaller.TryGetValue(callerId, out var recent))
-        {
-            return false;
-        }
-
-        var lastHour = recent.Count(at => at > now - Hour);
-        var lastMinute = recent.Count(at => at > now - Minute);
-        return lastHour >= options.Value.RingsPerCallerPerHour || lastMinute >= options.Value.RingsPerCallerPerMinute;
-    }
-
-    public Task CountRing(string callerId)
-    {
-        var now = clock.UtcNow;
-        if (!_ringsByCaller.TryGetValue(callerId, out var recent))
-        {
-            recent = new Queue<DateTimeOffset>();
-            _ringsByCaller[callerId] = recent;
-        }
-
-        recent.Enqueue(now);
-
-        // Rings older than an hour no longer count; callers who rang nobody for an hour need no memory.
-        foreach (var (caller, rings) in _ringsByCaller.ToArray())
-        {
-            while (rings.Count > 0 && rings.Peek() <= now - Hour)
-            {
-                rings.Dequeue();
-            }
-
-            if (rings.Count == 0)
-            {
-                _ringsByCaller.Remove(caller);
-            }
-        }
-
-        return Task.CompletedTask;
     }
 }

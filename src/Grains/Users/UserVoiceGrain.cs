@@ -12,8 +12,8 @@ namespace DmVoice.Grains.Users;
 /// duplicate activation ever wrote first, this write fails and the activation is dropped instead of
 /// overwriting the truth. The grain is a shell: the rules are <see cref="UserSeat"/>, <see cref="UserDevices"/>
 /// and <see cref="LiveCallIndex"/>; the gateways' side is <see cref="GatewayPresence"/>, telling the live
-/// calls is <see cref="LiveCallNotifier"/>, and confirming a seat after a room failed to answer is
-/// <see cref="SeatConfirmRetries"/>.
+/// calls is <see cref="LiveCallNotifier"/>, confirming a seat after a room failed to answer is
+/// <see cref="SeatConfirmRetries"/>, and answering whether a call may ring the user is <see cref="RingAnswers"/>.
 /// </summary>
 public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
 {
@@ -32,6 +32,7 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
     private SeatConfirmRetries _confirmRetries = null!;
     private DeadlineTimer? _deadlineTimer;
     private DmActivityHandOver _dmActivity = null!;
+    private RingAnswers _rings = null!;
 
     public UserVoiceGrain(
         [PersistentState("voice", StorageNames.Default)] IPersistentState<UserVoiceState> state,
@@ -68,6 +69,7 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
         _deadlineTimer.Schedule(State.DisconnectDeadline);
         _dmActivity = new DmActivityHandOver(GrainFactory, UserId, State, _options.DirectoryOrderWriteDelay, () => self.ProcessDeadlines(), _logger);
         _dmActivity.Start();
+        _rings = new RingAnswers(GrainFactory, UserId, _clock, _options);
         _presence.StartAudits();
         if (State.Active is not null)
         {
