@@ -17,8 +17,11 @@ public sealed class RingEligibility(int perMinute, int perHour)
     private static readonly TimeSpan Minute = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan Hour = TimeSpan.FromHours(1);
 
-    /// <summary>Caller id → when their recent rings of this user were (oldest first, at most an hour back); null until the first.</summary>
-    private Dictionary<string, Queue<DateTimeOffset>>? _ringsByCaller;
+    /// <summary>
+    /// Each stored ring of this user in the last hour, oldest first: who rang, and when (UTC ticks). One small
+    /// list, null until the first ring: most users are rung by few callers, and every rung user keeps one.
+    /// </summary>
+    private List<(string CallerId, long AtTicks)>? _rings;
 
     public RingVerdict Decide(RingSettings settings, string callerId, string dmGroupId, DateTimeOffset now)
     {
@@ -38,39 +41,35 @@ public sealed class RingEligibility(int perMinute, int perHour)
     /// <summary><paramref name="callerId"/> rang this user at <paramref name="now"/> (the ring is stored).</summary>
     public void Count(string callerId, DateTimeOffset now)
     {
-        _ringsByCaller ??= new Dictionary<string, Queue<DateTimeOffset>>(StringComparer.Ordinal);
-        if (!_ringsByCaller.TryGetValue(callerId, out var recent))
+        // Rings older than an hour no longer count.
+        _rings ??= new List<(string, long)>(1);
+        var expired = 0;
+        while (expired < _rings.Count && _rings[expired].AtTicks <= (now - Hour).UtcTicks)
         {
-            recent = new Queue<DateTimeOffset>();
-            _ringsByCaller[callerId] = recent;
+            expired++;
         }
 
-        recent.Enqueue(now);
-
-        // Rings older than an hour no longer count; callers who rang nobody for an hour need no memory.
-        foreach (var (caller, rings) in _ringsByCaller.ToArray())
-        {
-            while (rings.Count > 0 && rings.Peek() <= now - Hour)
-            {
-                rings.Dequeue();
-            }
-
-            if (rings.Count == 0)
-            {
-                _ringsByCaller.Remove(caller);
-            }
-        }
+        _rings.RemoveRange(0, expired);
+        _rings.Add((callerId, now.UtcTicks));
     }
 
     private bool IsOverLimit(string callerId, DateTimeOffset now)
     {
-        if (_ringsByCaller is null || !_ringsByCaller.TryGetValue(callerId, out var recent))
+        if (_rings is null)
         {
             return false;
         }
 
-        var lastHour = recent.Count(at => at > now - Hour);
-        var lastMinute = recent.Count(at => at > now - Minute);
+        var (lastHour, lastMinute) = (0, 0);
+        foreach (var (caller, atTicks) in _rings)
+        {
+            if (caller == callerId && atTicks > (now - Hour).UtcTicks)
+            {
+                lastHour++;
+                lastMinute += atTicks > (now - Minute).UtcTicks ? 1 : 0;
+            }
+        }
+
         return lastHour >= perHour || lastMinute >= perMinute;
     }
 
