@@ -46,7 +46,7 @@ public sealed class GatewayMetrics : IDisposable
         _closedByGateway = _meter.CreateCounter<long>(
             "dmvoice.gateway.connections_closed", description: "Connections the gateway closed itself, by reason (event_backlog: a client fell behind)");
         _deliveries = _meter.CreateCounter<long>(
-            "dmvoice.gateway.deliveries_received", description: "Event messages grains pushed to this gateway (one per event per gateway)");
+            "dmvoice.gateway.deliveries_received", description: "Event messages grains pushed to this gateway (one per stored change per gateway, carrying its events)");
         _readRetries = _meter.CreateCounter<long>(
             "dmvoice.gateway.read_retries", description: "Reads (GETs, the hub's sync) retried after a transient fault, by surface");
         _unavailable = _meter.CreateCounter<long>(

@@ -4,8 +4,8 @@ using DmVoice.Grains.Events;
 namespace DmVoice.Gateway.Realtime;
 
 /// <summary>
-/// This gateway's observer. Direct delivery: grains push each event here once, naming the recipients
-/// connected to this gateway; deliveries are put back into each sender's order
+/// This gateway's observer. Direct delivery: grains push each stored change's events here once, naming
+/// the recipients connected to this gateway; deliveries are put back into each sender's order
 /// (<see cref="DeliveryOrdering"/>) and posted to the recipients' outboxes; no send is awaited here.
 /// In every delivery mode it also answers a user grain's device audit with the connections it holds.
 /// </summary>
@@ -21,7 +21,7 @@ public sealed class GatewayEventReceiver : IGatewayObserver, IDisposable
         _registry = registry;
         _instance = instance;
         _metrics = metrics;
-        _ordering = new DeliveryOrdering(delivery => registry.Deliver(delivery.Event, delivery.UserIds), time);
+        _ordering = new DeliveryOrdering(Release, time);
         metrics.ObserveOrdering(_ordering);
     }
 
@@ -30,6 +30,15 @@ public sealed class GatewayEventReceiver : IGatewayObserver, IDisposable
         _metrics.DeliveryReceived();
         _ordering.Receive(delivery);
         return Task.CompletedTask;
+    }
+
+    private void Release(EventDelivery delivery)
+    {
+        _registry.Deliver(delivery.Event, delivery.UserIds);
+        foreach (var next in delivery.Following ?? [])
+        {
+            _registry.Deliver(next.Event, next.UserIds);
+        }
     }
 
     public Task<string[]> HeldConnections(string userId) =>

@@ -9,8 +9,8 @@ namespace DmVoice.Abstractions;
 public interface IGatewayObserver : IGrainObserver
 {
     /// <summary>
-    /// One event for some of the users connected to this gateway. One-way: a grain never waits on a
-    /// gateway, and a gateway that is gone costs the sender nothing.
+    /// A stored change's events for some of the users connected to this gateway. One-way: a grain never
+    /// waits on a gateway, and a gateway that is gone costs the sender nothing.
     /// </summary>
     [OneWay]
     [Alias("Deliver")]
@@ -26,8 +26,11 @@ public interface IGatewayObserver : IGrainObserver
 }
 
 /// <summary>
-/// An event and the users on one gateway it is for. Immutable, so a call between a grain and a
-/// gateway in the same process (the embedded default) passes it without a copy.
+/// The events of one stored change of a sender, for the users on one gateway: <paramref name="Event"/>
+/// and, when the change made several (a call start and its rings, a last leave and the call's end),
+/// the <paramref name="Following"/> ones, in order, each with its own users here. One message per
+/// gateway per change, however many events. Immutable, so a call between a grain and a gateway in the
+/// same process (the embedded default) passes it without a copy.
 /// </summary>
 /// <param name="SenderId">The sending grain activation; a new activation is a new sender.</param>
 /// <param name="Sequence">
@@ -40,6 +43,11 @@ public interface IGatewayObserver : IGrainObserver
 /// <paramref name="Sequence"/> was released long ago, so a gateway that has forgotten this quiet sender
 /// (a call nobody changed for many minutes) starts from here instead of waiting for a gap to close.
 /// </param>
+/// <param name="Following">
+/// The change's later events, released right after <paramref name="Event"/> under the same sequence
+/// number. A gateway of an older release ignores them; its devices see the version gap at the next event
+/// and re-fetch.
+/// </param>
 [GenerateSerializer, Immutable]
 [Alias("DmVoice.EventDelivery")]
 public sealed record EventDelivery(
@@ -47,7 +55,20 @@ public sealed record EventDelivery(
     [property: Id(1)] string[] UserIds,
     [property: Id(2)] string SenderId,
     [property: Id(3)] long Sequence,
-    [property: Id(4)] bool Resumes = false);
+    [property: Id(4)] bool Resumes = false,
+    [property: Id(5)] DeliveredEvent[]? Following = null)
+{
+    /// <summary>Every event of the delivery, in order, each with the users here it is for.</summary>
+    public IEnumerable<DeliveredEvent> Events =>
+        Following is null ? [new DeliveredEvent(Event, UserIds)] : [new DeliveredEvent(Event, UserIds), .. Following];
+}
+
+/// <summary>One event of an <see cref="EventDelivery"/> and the users on the gateway it is for.</summary>
+[GenerateSerializer, Immutable]
+[Alias("DmVoice.DeliveredEvent")]
+public sealed record DeliveredEvent(
+    [property: Id(0)] VoiceEvent Event,
+    [property: Id(1)] string[] UserIds);
 
 /// <summary>Where one of a user's devices is connected: a gateway's id and its observer.</summary>
 [GenerateSerializer, Immutable]

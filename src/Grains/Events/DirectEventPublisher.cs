@@ -1,8 +1,9 @@
 namespace DmVoice.Grains.Events;
 
 /// <summary>
-/// Pushes each event straight to the gateways that hold the recipients' connections: one one-way
-/// message per gateway per event, naming the recipients there. No lookup happens here: the routes
+/// Pushes events straight to the gateways that hold the recipients' connections: one one-way message
+/// per gateway per stored change, carrying each of the change's events with the recipients there (a
+/// call start and its rings are one message, not several). No lookup happens here: the routes
 /// were handed over by the members' user grains before the grain needed them, and are kept current
 /// by those grains (the authority on routes) while the call is live.
 /// </summary>
@@ -24,9 +25,9 @@ internal sealed class DirectEventPublisher(string senderId, LocalGateways? local
     // Per gateway, never reset while this activation lives: the gateway orders deliveries by it.
     private readonly Dictionary<string, (long Sequence, long SentAt)> _sequences = new(StringComparer.Ordinal);
 
-    // Reused per event: grains are single-threaded, and one event's batches are built and sent
-    // before the next event starts.
-    private readonly Dictionary<string, (IGatewayObserver Observer, List<string> Users)> _byGateway = new(StringComparer.Ordinal);
+    // Reused per change: grains are single-threaded, and one change's deliveries are built and sent
+    // before the next change starts.
+    private readonly Dictionary<string, GatewayBatch> _byGateway = new(StringComparer.Ordinal);
 
     public bool UsesRoutes => true;
 
@@ -40,47 +41,80 @@ internal sealed class DirectEventPublisher(string senderId, LocalGateways? local
 
     public void ForgetRoutes(string userId) => _routes.Remove(userId);
 
-    public Task PublishAsync(VoiceEvent voiceEvent, string[] audience)
-    {
-        foreach (var userId in audience)
-        {
-            if (!_routes.TryGetValue(userId, out var routes))
-            {
-                continue;
-            }
+    public Task PublishAsync(VoiceEvent voiceEvent, string[] audience) => PublishAllAsync([(voiceEvent, audience)]);
 
-            foreach (var route in routes)
+    /// <summary>One delivery per gateway for all of the change's events with recipients there.</summary>
+    public Task PublishAllAsync(IReadOnlyList<(VoiceEvent Event, string[] Audience)> events)
+    {
+        foreach (var (voiceEvent, audience) in events)
+        {
+            foreach (var userId in audience)
             {
-                if (!_byGateway.TryGetValue(route.GatewayId, out var batch))
+                if (!_routes.TryGetValue(userId, out var routes))
                 {
-                    batch = (route.Observer, new List<string>(audience.Length));
-                    _byGateway[route.GatewayId] = batch;
+                    continue;
                 }
 
-                batch.Users.Add(userId);
+                foreach (var route in routes)
+                {
+                    if (!_byGateway.TryGetValue(route.GatewayId, out var batch))
+                    {
+                        batch = new GatewayBatch(route.Observer);
+                        _byGateway[route.GatewayId] = batch;
+                    }
+
+                    batch.Add(voiceEvent, userId);
+                }
             }
         }
 
         var now = time.GetTimestamp();
-        foreach (var (gatewayId, (observer, users)) in _byGateway)
+        foreach (var (gatewayId, batch) in _byGateway)
         {
             var resumes = !_sequences.TryGetValue(gatewayId, out var previous) || time.GetElapsedTime(previous.SentAt, now) >= ResumeAfter;
             var sequence = previous.Sequence + 1;
             _sequences[gatewayId] = (sequence, now);
 
             // One-way: completes at once, and a gateway that has gone away costs nothing here.
-            var delivery = new EventDelivery(voiceEvent, users.ToArray(), senderId, sequence, resumes);
+            var delivery = batch.ToDelivery(senderId, sequence, resumes);
             if (localGateways is not null && localGateways.TryGet(gatewayId, out var local))
             {
                 local.Deliver(delivery);
             }
             else
             {
-                observer.Deliver(delivery);
+                batch.Observer.Deliver(delivery);
             }
         }
 
         _byGateway.Clear();
         return Task.CompletedTask;
+    }
+
+    /// <summary>The events of one change for one gateway, in order, each with its users there.</summary>
+    private sealed class GatewayBatch(IGatewayObserver observer)
+    {
+        private readonly List<(VoiceEvent Event, List<string> Users)> _events = new(1);
+
+        public IGatewayObserver Observer => observer;
+
+        public void Add(VoiceEvent voiceEvent, string userId)
+        {
+            // Events are added in order, so this event's users are the last entry's when it has one.
+            if (_events.Count == 0 || !ReferenceEquals(_events[^1].Event, voiceEvent))
+            {
+                _events.Add((voiceEvent, new List<string>(2)));
+            }
+
+            _events[^1].Users.Add(userId);
+        }
+
+        public EventDelivery ToDelivery(string senderId, long sequence, bool resumes)
+        {
+            var following = _events.Count == 1
+                ? null
+                : _events.Skip(1).Select(e => new DeliveredEvent(e.Event, [.. e.Users])).ToArray();
+            return new EventDelivery(_events[0].Event, [.. _events[0].Users], senderId, sequence, resumes, following);
+        }
     }
 }

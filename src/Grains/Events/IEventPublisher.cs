@@ -23,4 +23,16 @@ internal interface IEventPublisher
 
     /// <summary>Sends one event to every user in <paramref name="audience"/>.</summary>
     Task PublishAsync(VoiceEvent voiceEvent, string[] audience);
+
+    /// <summary>
+    /// Sends the events of one stored change, in order. By default one after another; direct delivery
+    /// sends each gateway one message for all of them.
+    /// </summary>
+    async Task PublishAllAsync(IReadOnlyList<(VoiceEvent Event, string[] Audience)> events)
+    {
+        foreach (var (voiceEvent, audience) in events)
+        {
+            await PublishAsync(voiceEvent, audience);
+        }
+    }
 }

@@ -56,6 +56,30 @@ internal sealed partial class OwingEventPublisher : IEventPublisher
         }
     }
 
+    /// <summary>Sends the change's events now, or owes them all when an earlier event is still owed or the send fails. Never throws.</summary>
+    public async Task PublishAllAsync(IReadOnlyList<(VoiceEvent Event, string[] Audience)> events)
+    {
+        if (!_owed.Any)
+        {
+            try
+            {
+                await _inner.PublishAllAsync(events);
+                return;
+            }
+            catch (Exception ex)
+            {
+                // Some may have gone out: a recipient that already had one ignores the repeat.
+                LogPublishFailed(ex, _label, events[0].Event.EventName, events[0].Event.Version, Retry.Initial);
+                _retry.ScheduleSoon();
+            }
+        }
+
+        foreach (var (voiceEvent, audience) in events)
+        {
+            _owed.Owe(voiceEvent, audience);
+        }
+    }
+
     private async Task SendOwedAsync()
     {
         var dropped = _owed.Dropped;

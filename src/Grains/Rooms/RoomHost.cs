@@ -299,10 +299,7 @@ internal sealed partial class RoomHost
         }
 
         // Never throws: an event that cannot be sent now is owed and sent again, in order (OwingEventPublisher).
-        foreach (var (voiceEvent, audience) in outbox.Events)
-        {
-            await Members.PublishAsync(voiceEvent, audience);
-        }
+        await Members.PublishAsync(outbox.Events);
 
         // Last: the departing still needed their routes for the events above.
         foreach (var (userId, callId) in outbox.Detachments)

@@ -50,18 +50,21 @@ internal sealed partial class RoomMembers(IGrainFactory grains, IEventPublisher 
         _unreachable.Remove(userId);
     }
 
-    /// <summary>Sends one committed event to its audience (see <see cref="IEventPublisher.PublishAsync"/>).</summary>
-    public Task PublishAsync(VoiceEvent voiceEvent, string[] audience)
+    /// <summary>Sends the events of one stored change to their audiences, in order (see <see cref="IEventPublisher.PublishAllAsync"/>).</summary>
+    public Task PublishAsync(IReadOnlyList<(VoiceEvent Event, string[] Audience)> events)
     {
         if (publisher.UsesRoutes)
         {
-            foreach (var userId in audience)
+            foreach (var (voiceEvent, audience) in events)
             {
-                _latest[userId] = voiceEvent;
+                foreach (var userId in audience)
+                {
+                    _latest[userId] = voiceEvent;
+                }
             }
         }
 
-        return publisher.PublishAsync(voiceEvent, audience);
+        return events.Count == 0 ? Task.CompletedTask : publisher.PublishAllAsync(events);
     }
 
     /// <summary>

@@ -8,7 +8,7 @@ namespace DmVoice.Benchmarks.Load;
 /// The server counters of a system whose servers are other processes, read from their Prometheus
 /// <c>/metrics</c> endpoints at the start and the end of a window instead of heard in-process. Only
 /// the instruments the report uses are mapped (grain calls, Orleans requests dispatched, storage
-/// writes, stream messages and polls, events pushed, the voice-presence request count and mean), summed
+/// writes, stream messages and polls, deliveries to gateways, events pushed, the voice-presence request count and mean), summed
 /// over every process and tag set, as <see cref="CounterWindow"/>s like <see cref="ServerCounters"/>
 /// gives. Histograms arrive as buckets, so there are no p50/p99 here, only counts and sums; stream
 /// queue polls are not countable (the exporter has only their total duration). The
@@ -26,6 +26,7 @@ public sealed class ScrapedCounters(IReadOnlyList<Uri> metricsAddresses)
         ("orleans_storage_write_latency", Stages.StorageWrite, "histogram"),
         ("orleans_streams_persistent_stream_messages_sent", Stages.StreamMessagesSent, "counter"),
         ("dmvoice_gateway_events_delivered", Stages.EventsDelivered, "counter"),
+        ("dmvoice_gateway_deliveries_received", Stages.DeliveriesReceived, "counter"),
         ("http_server_request_duration", ServerCounters.RequestDuration, "histogram"),
     ];
 

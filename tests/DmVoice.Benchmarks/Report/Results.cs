@@ -207,6 +207,9 @@ public static class Stages
     public const string StreamQueueReads = "orleans-streams-queue-read-duration";
     public const string EventsDelivered = "dmvoice.gateway.events_delivered";
 
+    /// <summary>Messages grains pushed to gateways (direct delivery: one per gateway per stored change).</summary>
+    public const string DeliveriesReceived = "dmvoice.gateway.deliveries_received";
+
     public static double? GrainCalls(CounterWindow? w) =>
         w is null ? null : w.Has(GrainCallsHistogram) ? w.Histogram(GrainCallsHistogram).Count : w.Has(GrainCallsCount) ? w.Total(GrainCallsCount) : null;
 
@@ -238,6 +241,8 @@ public static class Stages
     private static bool IsOrleans(CounterWindow? w) => w is not null && (w.Has(GrainCallsHistogram) || w.Has(GrainCallsCount));
 
     public static double? EventsPushed(CounterWindow? w) => w is not null && w.Has(EventsDelivered) ? w.Total(EventsDelivered) : null;
+
+    public static double? GatewayDeliveries(CounterWindow? w) => w is not null && w.Has(DeliveriesReceived) ? w.Total(DeliveriesReceived) : null;
 
     public static CounterValue? ServerRequests(CounterWindow? w) => w?.Series.GetValueOrDefault(ServerCounters.VoicePresenceRequests);
 }
@@ -317,6 +322,7 @@ public static class Figures
         new($"{phase}: storage write mean latency", "ms", s => Stages.StorageWriteMeanMs(get(s)?.Counters)),
         new($"{phase}: stream messages published per op", "msgs", s => get(s) is { } p ? p.PerOp(Stages.StreamMessages(p.Counters)) : null),
         new($"{phase}: stream queue polls per second", "polls/s", s => get(s) is { } p && Stages.StreamQueueReadCount(p.Counters) is { } n ? n / p.Seconds : null),
+        new($"{phase}: event messages grains pushed to gateways per op", "msgs", s => get(s) is { } p ? p.PerOp(Stages.GatewayDeliveries(p.Counters)) : null),
         new($"{phase}: events pushed to connections per op (gateway)", "events", s => get(s) is { } p ? p.PerOp(Stages.EventsPushed(p.Counters)) : null),
         new($"{phase}: events awaited per op (client)", "events", s => get(s) is { Ops: > 0 } p ? (double)p.Events / p.Ops : null),
     ];

@@ -31,6 +31,33 @@ public sealed class DirectDeliveryTests(GrainClusterFixture fx)
     }
 
     [Fact]
+    public async Task A_change_that_makes_several_events_reaches_each_gateway_as_one_delivery_in_their_order()
+    {
+        var (a, b, c) = (TestIds.User("a"), TestIds.User("b"), TestIds.User("c"));
+        var dm = await fx.CreateDmAsync(a, b, c);
+        var shared = await TestGateway.StartAsync(fx.Client);
+        await using var bDevice = await EventRecorder.ConnectAsync(shared, b);
+        await using var cDevice = await EventRecorder.ConnectAsync(shared, c);
+        var call = await fx.JoinAsync(a, dm.Id);
+
+        // b answering is one change: b joined, and b's ring stopped (accepted).
+        await fx.JoinAsync(b, dm.Id);
+        await cDevice.WaitForAsync<RingStoppedEvent>(e => e.CallId == call.CallId && e.UserId == b);
+
+        var answered = shared.Deliveries.Single(d => d.Event is UserJoinedEvent);
+        var events = answered.Events.ToArray();
+        Assert.Equal([typeof(UserJoinedEvent), typeof(RingStoppedEvent)], events.Select(e => e.Event.GetType()));
+        Assert.Equal(events[0].Event.Version + 1, events[1].Event.Version);
+        Assert.All(events, e => Assert.Contains(c, e.UserIds));
+        Assert.Equal(shared.Deliveries.Count, shared.Deliveries.Select(d => d.Sequence).Distinct().Count());
+
+        // Each device saw every event meant for it once, in version order.
+        var seenByC = cDevice.Events.Where(e => e.Version >= events[0].Event.Version).Select(e => e.Version).ToArray();
+        Assert.Equal(events.Select(e => e.Event.Version), seenByC);
+        shared.Dispose();
+    }
+
+    [Fact]
     public async Task Each_gateway_receives_one_sender_sequence_without_gaps()
     {
         var (a, b) = (TestIds.User("a"), TestIds.User("b"));

@@ -64,13 +64,16 @@ public sealed class TestGateway : IGatewayObserver, IDisposable
     private void Release(EventDelivery delivery)
     {
         _deliveries.Enqueue(delivery);
-        foreach (var userId in delivery.UserIds)
+        foreach (var (voiceEvent, userIds) in delivery.Events)
         {
-            if (_devices.TryGetValue(userId, out var devices))
+            foreach (var userId in userIds)
             {
-                foreach (var device in devices)
+                if (_devices.TryGetValue(userId, out var devices))
                 {
-                    device.Record(delivery.Event);
+                    foreach (var device in devices)
+                    {
+                        device.Record(voiceEvent);
+                    }
                 }
             }
         }
