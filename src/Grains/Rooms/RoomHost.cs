@@ -271,7 +271,7 @@ internal sealed partial class RoomHost
         }
 
         // Rings count against each caller's limit only now that they are stored, at the recipient's user
-        // grain (which answers the next ring question). A call start's ride on its DM activity, below.
+        // grain (which answers the next ring question). A call start's counts ride on its DM activity, below.
         if (outbox.ActivityAt is null)
         {
             foreach (var (recipient, callerId) in outbox.RingCounts)
