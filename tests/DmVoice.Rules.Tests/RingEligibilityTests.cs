@@ -1,3 +1,4 @@
+using DmVoice.Grains.Infrastructure;
 using DmVoice.Grains.Users;
 
 namespace DmVoice.Rules.Tests;
@@ -117,5 +118,83 @@ public sealed class RingEligibilityTests
 
         Assert.Equal(RingVerdict.RateLimited, _eligibility.Decide(RingSettings.None, "pest", "dm-x", Now + TimeSpan.FromSeconds(59)));
         Assert.Equal(RingVerdict.Ring, _eligibility.Decide(RingSettings.None, "pest", "dm-x", Now + TimeSpan.FromMinutes(1)));
+    }
+}
+
+/// <summary>The user grain's copy of the ring settings: fetched once, dropped before a change, never kept when older than one.</summary>
+public sealed class RingAnswersTests
+{
+    private static readonly RingQuestion FromMallory = new("mallory", "dm-x");
+
+    private readonly Queue<TaskCompletionSource<RingSettings>> _fetches = new();
+    private readonly RingAnswers _answers;
+
+    public RingAnswersTests() =>
+        _answers = new RingAnswers(Fetch, CallClock.System, new CallOptions());
+
+    private int Fetched { get; set; }
+
+    private Task<RingSettings> Fetch()
+    {
+        Fetched++;
+        return _fetches.TryDequeue(out var pending) ? pending.Task : Task.FromResult(RingSettings.None);
+    }
+
+    private TaskCompletionSource<RingSettings> NextFetchWaits()
+    {
+        var pending = new TaskCompletionSource<RingSettings>();
+        _fetches.Enqueue(pending);
+        return pending;
+    }
+
+    [Fact]
+    public async Task The_settings_are_fetched_once_and_answer_every_question_after()
+    {
+        Assert.Equal(RingVerdict.Ring, await _answers.AnswerAsync(FromMallory));
+        Assert.Equal(RingVerdict.Ring, await _answers.AnswerAsync(FromMallory));
+        Assert.Equal(1, Fetched);
+    }
+
+    [Fact]
+    public async Task A_change_drops_the_copy_and_the_next_question_fetches_the_new_settings()
+    {
+        await _answers.AnswerAsync(FromMallory);
+
+        _answers.Forget();
+        NextFetchWaits().SetResult(RingSettings.None with { Blocked = ["mallory"] });
+
+        Assert.Equal(RingVerdict.Blocked, await _answers.AnswerAsync(FromMallory));
+        Assert.Equal(RingVerdict.Blocked, await _answers.AnswerAsync(FromMallory));
+        Assert.Equal(2, Fetched);
+    }
+
+    [Fact]
+    public async Task Settings_fetched_while_a_change_was_under_way_answer_their_question_but_are_not_kept()
+    {
+        // The fetch leaves before the block and its answer comes back after the settings grain dropped the copy.
+        var inFlight = NextFetchWaits();
+        var asked = _answers.AnswerAsync(FromMallory);
+        _answers.Forget();
+        inFlight.SetResult(RingSettings.None);
+        Assert.Equal(RingVerdict.Ring, await asked);
+
+        // The next question asks again and sees the block.
+        NextFetchWaits().SetResult(RingSettings.None with { Blocked = ["mallory"] });
+        Assert.Equal(RingVerdict.Blocked, await _answers.AnswerAsync(FromMallory));
+        Assert.Equal(2, Fetched);
+    }
+
+    [Fact]
+    public async Task Rings_counted_here_limit_the_caller_whatever_the_copy()
+    {
+        for (var i = 0; i < new CallOptions().RingsPerCallerPerMinute; i++)
+        {
+            _answers.Count("mallory");
+        }
+
+        Assert.Equal(RingVerdict.RateLimited, await _answers.AnswerAsync(FromMallory));
+        _answers.Forget();
+        Assert.Equal(RingVerdict.RateLimited, await _answers.AnswerAsync(FromMallory));
+        Assert.Equal(RingVerdict.Ring, await _answers.AnswerAsync(FromMallory with { CallerId = "friend" }));
     }
 }

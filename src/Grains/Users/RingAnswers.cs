@@ -10,9 +10,10 @@ namespace DmVoice.Grains.Users;
 /// them (<see cref="Forget"/>, which comes before the change is stored). A copy fetched while a change was
 /// under way may be older than the change, so it answers the question it was fetched for and is not kept.
 /// The copy and the ring counts live in memory only: a new activation fetches the settings again and
-/// forgets the counts, which only ever lets a ring through.
+/// forgets the counts, which only ever lets a ring through. Plain code: the fetch is given.
 /// </summary>
-internal sealed class RingAnswers(IGrainFactory grains, string userId, CallClock clock, CallOptions options)
+/// <param name="fetchSettings">Asks the user's settings grain for their ring settings.</param>
+public sealed class RingAnswers(Func<Task<RingSettings>> fetchSettings, CallClock clock, CallOptions options)
 {
     private readonly RingEligibility _eligibility = new(options.RingsPerCallerPerMinute, options.RingsPerCallerPerHour);
     private RingSettings? _settings;
@@ -26,7 +27,7 @@ internal sealed class RingAnswers(IGrainFactory grains, string userId, CallClock
         if (settings is null)
         {
             var changesBefore = _changes;
-            settings = await grains.GetGrain<IUserSettingsGrain>(userId).GetRingSettings();
+            settings = await fetchSettings();
             if (_changes == changesBefore)
             {
                 _settings = settings;

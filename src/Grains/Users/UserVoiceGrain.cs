@@ -69,7 +69,7 @@ public sealed partial class UserVoiceGrain : Grain, IUserVoiceGrain
         _deadlineTimer.Schedule(State.DisconnectDeadline);
         _dmActivity = new DmActivityHandOver(GrainFactory, UserId, State, _options.DirectoryOrderWriteDelay, () => self.ProcessDeadlines(), _logger);
         _dmActivity.Start();
-        _rings = new RingAnswers(GrainFactory, UserId, _clock, _options);
+        _rings = new RingAnswers(() => GrainFactory.GetGrain<IUserSettingsGrain>(UserId).GetRingSettings(), _clock, _options);
         _presence.StartAudits();
         if (State.Active is not null)
         {
