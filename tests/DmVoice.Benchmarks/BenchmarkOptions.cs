@@ -18,6 +18,9 @@ public sealed class BenchmarkOptions
           --light-calls N         concurrent calls in the light-load latency phase (default 20)
           --light-duration S      seconds of the light-load phase (default 10)
           --warmup S              seconds of unrecorded call cycles per system before the load phase (default 5; --short 1)
+          --process-warmup S      the same for a system whose servers are processes of their own (the cluster columns):
+                                  fresh processes the warm-up round never reached, whose JIT is still busy well past 5 s
+                                  (default 30; --short 1)
           --warmup-round S        before any measurement, run DmVoice unrecorded for S seconds so the tiered JIT has
                                   compiled the shared code and the first system measured is not penalised (default 10; --short 5; 0 = off)
           --think MS              pause between steps in the light-load phase (default 20)
@@ -77,6 +80,9 @@ public sealed class BenchmarkOptions
     public double WarmupSeconds { get; set; } = 5;
 
     public double WarmupRoundSeconds { get; set; } = 10;
+
+    /// <summary>Warm-up of a system whose servers are separate, freshly started processes (see --process-warmup).</summary>
+    public double ProcessWarmupSeconds { get; set; } = 30;
 
     public int Updates { get; set; } = 2;
 
@@ -147,6 +153,7 @@ public sealed class BenchmarkOptions
         var explicitLightDuration = false;
         var explicitWarmup = false;
         var explicitWarmupRound = false;
+        var explicitProcessWarmup = false;
         var explicitLeaseWindow = false;
         var explicitSettle = false;
         var explicitTargets = false;
@@ -166,6 +173,7 @@ public sealed class BenchmarkOptions
                 case "--light-duration": o.LightDurationSeconds = PositiveDouble(Next(), arg); explicitLightDuration = true; break;
                 case "--warmup": o.WarmupSeconds = NonNegativeDouble(Next(), arg); explicitWarmup = true; break;
                 case "--warmup-round": o.WarmupRoundSeconds = NonNegativeDouble(Next(), arg); explicitWarmupRound = true; break;
+                case "--process-warmup": o.ProcessWarmupSeconds = NonNegativeDouble(Next(), arg); explicitProcessWarmup = true; break;
                 case "--think": o.ThinkMs = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--updates": o.Updates = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--group-share": o.GroupShare = Math.Clamp(double.Parse(Next(), CultureInfo.InvariantCulture), 0, 1); break;
@@ -292,6 +300,7 @@ public sealed class BenchmarkOptions
             o.LightDurationSeconds = explicitLightDuration ? o.LightDurationSeconds : 2;
             o.WarmupSeconds = explicitWarmup ? o.WarmupSeconds : 1;
             o.WarmupRoundSeconds = explicitWarmupRound ? o.WarmupRoundSeconds : 5;
+            o.ProcessWarmupSeconds = explicitProcessWarmup ? o.ProcessWarmupSeconds : 1;
             o.LeaseWindowSeconds = explicitLeaseWindow ? o.LeaseWindowSeconds : 1;
             o.SettleSeconds = explicitSettle ? o.SettleSeconds : 5;
         }

@@ -218,7 +218,7 @@ if (cpu.Count > 1 && loads.Count > 1 && loads.Max() - loads.Min() > machine.Core
 }
 if (results.Any(r => TargetNames.IsCluster(r.Name)))
 {
-    notes.Add($"dmvoice-cluster columns: the silos and gateways are separate processes, run as deployed (Production environment, deploy/'s runtime settings: {string.Join(", ", DeployRuntime.Environment.Select(kv => $"{kv.Key}={kv.Value}"))}; tokens signed with the cluster's key as an identity provider's would be), so memory and the lease window are n/a, and the server counters (grain calls, storage writes, events pushed, ...) are read from the processes' /metrics at the edges of each phase (counts and means, no percentiles, so server request time is n/a); the other figures are the client's (ops/s, event and REST latency, errors), 'process CPU' is the benchmark process (the client) only and 'separate server processes CPU' the four silos and gateways. 'CPU per operation, all processes' adds this process, the servers and redis-server, for every column alike, so it compares a scaled-out column with a single-process one. The processes are warmed up by the column's own warm-up load (--warmup) before anything is measured.");
+    notes.Add($"dmvoice-cluster columns: the silos and gateways are separate processes, run as deployed (Production environment, deploy/'s runtime settings: {string.Join(", ", DeployRuntime.Environment.Select(kv => $"{kv.Key}={kv.Value}"))}; tokens signed with the cluster's key as an identity provider's would be), so memory and the lease window are n/a, and the server counters (grain calls, storage writes, events pushed, ...) are read from the processes' /metrics at the edges of each phase (counts and means, no percentiles, so server request time is n/a); the other figures are the client's (ops/s, event and REST latency, errors), 'process CPU' is the benchmark process (the client) only and 'separate server processes CPU' the four silos and gateways. 'CPU per operation, all processes' adds this process, the servers and redis-server, for every column alike, so it compares a scaled-out column with a single-process one. The processes are warmed up by the column's own warm-up load (--process-warmup, {options.ProcessWarmupSeconds} s: fresh processes the warm-up round never reached) before anything is measured.");
 }
 
 if (results.Any(r => r.Skipped is null && r.Failure is null && !TargetNames.IsCluster(r.Name)))
@@ -344,11 +344,14 @@ static async Task<SystemResult> RunSystemAsync(string name, Func<Task<ISystemUnd
             Console.WriteLine($"[{name}] setup errors: {string.Join(", ", setup.Errors.Select(e => $"{e.Key}={e.Value}"))}");
         }
 
-        if (options.WarmupSeconds > 0)
+        // Tiered JIT: without this the first system measured pays for compiling the shared code. Servers in
+        // processes of their own start cold (the warm-up round ran in this process), and a profile of them
+        // 5 s into the load showed a fifth of their samples in the JIT compiler: they warm up longer.
+        var warmupSeconds = system.InProcess ? options.WarmupSeconds : options.ProcessWarmupSeconds;
+        if (warmupSeconds > 0)
         {
-            // Tiered JIT: without this the first system measured pays for compiling the shared code.
             var warmup = new Recorder();
-            await load.RunAsync(options.Calls, TimeSpan.FromSeconds(options.WarmupSeconds), 0, warmup, Ticker(name, "warm-up (not recorded)", options.WarmupSeconds, warmup));
+            await load.RunAsync(options.Calls, TimeSpan.FromSeconds(warmupSeconds), 0, warmup, Ticker(name, "warm-up (not recorded)", warmupSeconds, warmup));
         }
 
         var loadRecorder = new Recorder();
