@@ -5,8 +5,8 @@ namespace DmVoice.Abstractions;
 /// the users they block, the DMs they muted for themselves, and the display name of their own token as
 /// the gateway last saw it. What decides whether and how the user is rung (<see cref="GetRingSettings"/>)
 /// is copied by the user's own <see cref="IUserVoiceGrain"/>, which answers the calls that ring them; before
-/// any change to it, this grain has that copy dropped (<see cref="IUserVoiceGrain.ForgetRingSettings"/>,
-/// which interleaves). It calls no other grain, so any grain may await it.
+/// any change to it, this grain has that copy dropped (<see cref="IUserVoiceGrain.ForgetRingSettings"/>).
+/// That call interleaves and is the only one this grain makes, so any grain may await it.
 /// </summary>
 [Alias("DmVoice.IUserSettingsGrain")]
 public interface IUserSettingsGrain : IGrainWithStringKey
