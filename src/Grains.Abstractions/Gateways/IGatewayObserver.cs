@@ -27,7 +27,7 @@ public interface IGatewayObserver : IGrainObserver
 
 /// <summary>
 /// The events of one stored change of a sender, for the users on one gateway: <paramref name="Event"/>
-/// and, when the change made several (a call start and its rings, a last leave and the call's end),
+/// and, when the change made several (a join that answers a ring: joined, ring stopped; a last leave: left, rings stopped, call ended),
 /// the <paramref name="Following"/> ones, in order, each with its own users here. One message per
 /// gateway per change, however many events. Immutable, so a call between a grain and a gateway in the
 /// same process (the embedded default) passes it without a copy.

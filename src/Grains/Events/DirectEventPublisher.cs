@@ -3,7 +3,7 @@ namespace DmVoice.Grains.Events;
 /// <summary>
 /// Pushes events straight to the gateways that hold the recipients' connections: one one-way message
 /// per gateway per stored change, carrying each of the change's events with the recipients there (a
-/// call start and its rings are one message, not several). No lookup happens here: the routes
+/// join that answers a ring is one message, not two). No lookup happens here: the routes
 /// were handed over by the members' user grains before the grain needed them, and are kept current
 /// by those grains (the authority on routes) while the call is live.
 /// </summary>
